@@ -1,0 +1,254 @@
+//! Domain events and their envelope (SPEC §7). Payload fields are the seed's property names in
+//! camelCase; `TimeSpan` values serialise as ISO 8601 durations. The JSON itself is produced
+//! outside the domain.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{BingeSessionId, EpisodeId, EventId, MovieId, RecordId, SeasonId, ShowId, UserId};
+use crate::records::ItemType;
+use crate::values::{Percent, Rating};
+
+/// `{ eventId, eventType, occurredAt, userId, payload }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventEnvelope {
+    pub event_id: EventId,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: UserId,
+    #[serde(flatten)]
+    pub event: DomainEvent,
+}
+
+impl EventEnvelope {
+    pub fn event_type(&self) -> &'static str {
+        self.event.event_type()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "eventType", content = "payload")]
+pub enum DomainEvent {
+    MovieWatched(MovieWatched),
+    #[serde(rename = "TVEpisodeWatched")]
+    TvEpisodeWatched(TvEpisodeWatched),
+    #[serde(rename = "TVSeasonCompleted")]
+    TvSeasonCompleted(TvSeasonCompleted),
+    #[serde(rename = "TVShowCompleted")]
+    TvShowCompleted(TvShowCompleted),
+    ViewingAbandoned(ViewingAbandoned),
+    AchievementUnlocked(AchievementUnlocked),
+}
+
+impl DomainEvent {
+    pub const TYPES: [&'static str; 6] = [
+        "MovieWatched",
+        "TVEpisodeWatched",
+        "TVSeasonCompleted",
+        "TVShowCompleted",
+        "ViewingAbandoned",
+        "AchievementUnlocked",
+    ];
+
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            DomainEvent::MovieWatched(_) => Self::TYPES[0],
+            DomainEvent::TvEpisodeWatched(_) => Self::TYPES[1],
+            DomainEvent::TvSeasonCompleted(_) => Self::TYPES[2],
+            DomainEvent::TvShowCompleted(_) => Self::TYPES[3],
+            DomainEvent::ViewingAbandoned(_) => Self::TYPES[4],
+            DomainEvent::AchievementUnlocked(_) => Self::TYPES[5],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieWatched {
+    pub movie_id: MovieId,
+    /// The viewing record this event describes.
+    pub record_id: RecordId,
+    pub watch_date: DateTime<Utc>,
+    pub viewing_location: Option<String>,
+    pub viewing_platform: Option<String>,
+    pub watched_with: Vec<String>,
+    pub viewing_context: Option<String>,
+    pub is_rewatch: bool,
+    /// Minutes the client reported; none means the movie's runtime.
+    pub viewing_duration: Option<IsoDuration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TvEpisodeWatched {
+    pub episode_id: EpisodeId,
+    pub record_id: RecordId,
+    pub show_id: ShowId,
+    pub season_number: u32,
+    pub episode_number: u32,
+    pub watch_date: DateTime<Utc>,
+    pub platform: Option<String>,
+    pub binge_session_id: Option<BingeSessionId>,
+    pub viewing_duration: IsoDuration,
+    pub is_rewatch: bool,
+    /// Recorded by `markPreviousWatched`.
+    pub backfilled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TvSeasonCompleted {
+    pub season_id: SeasonId,
+    pub show_id: ShowId,
+    pub season_number: u32,
+    pub completion_date: DateTime<Utc>,
+    /// From the season's first first-time watch to its completion.
+    pub binge_duration: IsoDuration,
+    pub episodes_watched: u32,
+    pub season_rating: Option<Rating>,
+    pub next_season_intent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TvShowCompleted {
+    pub show_id: ShowId,
+    pub completion_date: DateTime<Utc>,
+    pub total_episodes: u32,
+    /// Sum of the first-time watch durations.
+    pub total_viewing_time: IsoDuration,
+    pub overall_rating: Option<Rating>,
+    pub rewatch_interest: bool,
+    pub series_finale_reaction: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewingAbandoned {
+    pub item_id: uuid::Uuid,
+    pub item_type: ItemType,
+    pub abandon_date: DateTime<Utc>,
+    pub progress_percent: Percent,
+    pub abandon_reason: Option<String>,
+    pub quality_rating: Option<Rating>,
+    pub would_retry: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AchievementUnlocked {
+    /// Stable code, e.g. `movies-10`, `marathon`.
+    pub achievement: String,
+    pub title: String,
+    pub unlocked_at: DateTime<Utc>,
+}
+
+/// A .NET `TimeSpan` on the wire: an ISO 8601 duration such as `PT45M` or `PT26H5M`.
+/// Whole seconds; negative spans are clamped to zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct IsoDuration(i64);
+
+impl IsoDuration {
+    pub fn from_duration(d: Duration) -> Self {
+        Self(d.num_seconds().max(0))
+    }
+    pub fn from_minutes(m: u32) -> Self {
+        Self(i64::from(m) * 60)
+    }
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+    pub fn to_duration(self) -> Duration {
+        Duration::seconds(self.0)
+    }
+    /// Parses the `PT#H#M#S` form this type writes (and `P#D` days, `W` weeks).
+    pub fn parse(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix('P')?;
+        let (date, time) = match rest.split_once('T') {
+            Some((d, t)) => (d, Some(t)),
+            None => (rest, None),
+        };
+        let mut secs: i64 = 0;
+        let mut read = |part: &str, units: &[(char, i64)]| -> Option<()> {
+            let mut num = String::new();
+            for c in part.chars() {
+                if c.is_ascii_digit() {
+                    num.push(c);
+                } else {
+                    let mult = units.iter().find(|(u, _)| *u == c)?.1;
+                    let n: i64 = num.parse().ok()?;
+                    secs = secs.checked_add(n.checked_mul(mult)?)?;
+                    num.clear();
+                }
+            }
+            num.is_empty().then_some(())
+        };
+        read(date, &[('W', 604_800), ('D', 86_400)])?;
+        if let Some(t) = time {
+            if t.is_empty() {
+                return None;
+            }
+            read(t, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+        }
+        Some(Self(secs))
+    }
+}
+
+impl std::fmt::Display for IsoDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (h, m, s) = (self.0 / 3_600, (self.0 % 3_600) / 60, self.0 % 60);
+        if self.0 == 0 {
+            return f.write_str("PT0S");
+        }
+        f.write_str("PT")?;
+        if h > 0 {
+            write!(f, "{h}H")?;
+        }
+        if m > 0 {
+            write!(f, "{m}M")?;
+        }
+        if s > 0 {
+            write!(f, "{s}S")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for IsoDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for IsoDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        IsoDuration::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an ISO 8601 duration: {s}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations_print_as_iso_8601() {
+        assert_eq!(IsoDuration::from_minutes(45).to_string(), "PT45M");
+        assert_eq!(IsoDuration::from_minutes(90).to_string(), "PT1H30M");
+        assert_eq!(IsoDuration::from_minutes(0).to_string(), "PT0S");
+        assert_eq!(IsoDuration(26 * 3600 + 5).to_string(), "PT26H5S");
+        assert_eq!(IsoDuration::parse("P1DT2H"), Some(IsoDuration(93_600)));
+        assert_eq!(IsoDuration::parse("PT"), None);
+        assert_eq!(IsoDuration::parse("45M"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn durations_round_trip(secs in 0i64..10_000_000) {
+            let d = IsoDuration(secs);
+            prop_assert_eq!(IsoDuration::parse(&d.to_string()), Some(d));
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The viewing domain: what people watch and the rules that follow from it.
+//!
+//! Pure: no I/O, no async runtime, no database or web framework. Use cases in `viewing-app`
+//! load state through the [`ports`], ask the [`rules`] for a decision and write it in one unit
+//! of work.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod events;
+pub mod ids;
+pub mod ports;
+pub mod records;
+pub mod rules;
+pub mod values;
+
+pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};
+pub use events::{DomainEvent, EventEnvelope, IsoDuration};
+pub use ids::*;
+pub use records::{
+    AbandonRecord, BingeSession, ContentType, ItemType, SeasonCompletion, ShowProgress,
+    ViewingRecord, Watched,
+};
+pub use rules::RulesConfig;
+pub use values::ValidationError;

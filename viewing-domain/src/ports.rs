@@ -1,0 +1,274 @@
+//! The ports: what the rules need from the outside world, split by concept.
+//!
+//! Every repository trait is implemented by a store's unit of work ([`UnitOfWork`]), so that a
+//! command reads what it needs, asks the domain for a decision and writes the records, progress,
+//! binge sessions and outbox events in **one transaction**. Dropping a unit of work without
+//! calling [`UnitOfWork::commit`] discards everything it wrote.
+//!
+//! Error contract for every method: a store that cannot be reached (connection refused, pool
+//! timeout, database shutting down) returns [`StoreError::Unavailable`]; a write that lost a race
+//! it cannot resolve (serialization failure after retries, unique violation on a natural key)
+//! returns [`StoreError::Conflict`]; anything else is [`StoreError::Unexpected`]. "Not found" is
+//! never an error: lookups return `Option`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::catalog::{Movie, Show};
+use crate::events::EventEnvelope;
+use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
+use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    #[error("conflicting concurrent write: {0}")]
+    Conflict(String),
+    #[error("unexpected store error: {0}")]
+    Unexpected(#[source] BoxError),
+}
+
+impl StoreError {
+    pub fn unexpected(e: impl Into<BoxError>) -> Self {
+        StoreError::Unexpected(e.into())
+    }
+    pub fn unavailable(e: impl Into<BoxError>) -> Self {
+        StoreError::Unavailable(e.into())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The time source. Rules never read the system clock themselves.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Makes new identifiers; the production one returns UUID v7 (time-ordered).
+pub trait IdGenerator: Send + Sync + 'static {
+    fn new_id(&self) -> uuid::Uuid;
+}
+
+/// A store: opens units of work. Implementations are cheap to clone (a pool handle).
+#[async_trait]
+pub trait Store: IdempotencyStore + Clone + Send + Sync + 'static {
+    type Uow: UnitOfWork;
+
+    /// Starts one transaction. Writes become visible to others only on commit.
+    async fn begin(&self) -> StoreResult<Self::Uow>;
+
+    /// Cheap round trip proving the store answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// One transaction over every repository.
+#[async_trait]
+pub trait UnitOfWork:
+    CatalogRepository
+    + UserRepository
+    + ViewingRecordRepository
+    + ShowProgressRepository
+    + BingeSessionRepository
+    + AbandonRepository
+    + Outbox
+    + Send
+    + Sized
+{
+    /// Serialises every unit of work that writes one user's records of one item (a show or a
+    /// movie) until this one ends, so concurrent requests (two tabs, retries) see each other's
+    /// writes: no lost progress update, no season completed twice, no split binge session.
+    /// Must be called before the first read of that user's records for the item.
+    async fn lock_user_item(&mut self, user: UserId, item: uuid::Uuid) -> StoreResult<()>;
+
+    /// Makes every write of this unit of work durable at once.
+    async fn commit(self) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait CatalogRepository: Send {
+    async fn movie(&mut self, id: MovieId) -> StoreResult<Option<Movie>>;
+    async fn show(&mut self, id: ShowId) -> StoreResult<Option<Show>>;
+    /// The whole show an episode belongs to.
+    async fn show_of_episode(&mut self, id: EpisodeId) -> StoreResult<Option<Show>>;
+    /// Titles of movies and shows by id; unknown ids are left out.
+    async fn titles(&mut self, ids: &[uuid::Uuid]) -> StoreResult<HashMap<uuid::Uuid, String>>;
+    async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()>;
+    /// Replaces the show's whole tree. A season or episode id already used by another show is
+    /// [`StoreError::Conflict`].
+    async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserRepository: Send {
+    /// Creates the user row on first write; a no-op afterwards.
+    async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Filters of the history query; `from` and `to` are inclusive instants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub content_type: Option<ContentType>,
+    /// Compared ASCII-case-insensitively.
+    pub platform: Option<String>,
+}
+
+/// Position after the last item of a page: newest-first order is `(watch_date, id)` descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor {
+    pub watch_date: DateTime<Utc>,
+    pub id: RecordId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryPaging {
+    /// 1-based page of `limit` items (offset paging; cost grows with depth).
+    Page { page: u32, limit: u32 },
+    /// Items strictly after the cursor (keyset paging through `(user, watch_date)`).
+    After { cursor: HistoryCursor, limit: u32 },
+    /// The first page of keyset paging.
+    First { limit: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySlice {
+    pub items: Vec<ViewingRecord>,
+    /// Records matching the filter, all pages together.
+    pub total_items: u64,
+}
+
+#[async_trait]
+pub trait ViewingRecordRepository: Send {
+    /// Stores a record (and its companions).
+    async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()>;
+    /// Moves a record into (or out of) a binge session.
+    async fn set_binge_session(
+        &mut self,
+        record: RecordId,
+        session: Option<BingeSessionId>,
+    ) -> StoreResult<()>;
+    /// The user's record; another user's record is `None`.
+    async fn record(&mut self, user: UserId, id: RecordId) -> StoreResult<Option<ViewingRecord>>;
+    /// How many records the user has of one movie or episode.
+    async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64>;
+    /// Every episode record (rewatches and specials included) of the user for the show.
+    async fn episode_records(
+        &mut self,
+        user: UserId,
+        show: ShowId,
+    ) -> StoreResult<Vec<ViewingRecord>>;
+    /// Newest first, by `(watch_date, id)` descending.
+    async fn history(
+        &mut self,
+        user: UserId,
+        filter: &HistoryFilter,
+        paging: HistoryPaging,
+    ) -> StoreResult<HistorySlice>;
+}
+
+#[async_trait]
+pub trait ShowProgressRepository: Send {
+    async fn progress(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<ShowProgress>>;
+    /// Inserts or replaces the row and its season completions.
+    async fn save_progress(&mut self, progress: &ShowProgress) -> StoreResult<()>;
+    /// Every show the user has progress in, most recent activity first.
+    async fn progress_of_user(&mut self, user: UserId) -> StoreResult<Vec<ShowProgress>>;
+    /// Shows not completed, with watched episodes, whose last activity is before `idle_since`
+    /// and whose inactivity was not reported since; at most `limit`, any user.
+    async fn idle_progress(
+        &mut self,
+        idle_since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ShowProgress>>;
+}
+
+#[async_trait]
+pub trait BingeSessionRepository: Send {
+    /// A session of any user (the caller checks ownership).
+    async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
+    async fn binge_sessions_of_show(
+        &mut self,
+        user: UserId,
+        show: ShowId,
+    ) -> StoreResult<Vec<BingeSession>>;
+    async fn save_binge_session(&mut self, session: &BingeSession) -> StoreResult<()>;
+    async fn delete_binge_session(&mut self, id: BingeSessionId) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AbandonRepository: Send {
+    async fn insert_abandon(&mut self, record: &AbandonRecord) -> StoreResult<()>;
+    async fn abandon_record(
+        &mut self,
+        user: UserId,
+        id: AbandonId,
+    ) -> StoreResult<Option<AbandonRecord>>;
+    /// The user's newest abandon record of a movie or show.
+    async fn latest_abandon(
+        &mut self,
+        user: UserId,
+        item: uuid::Uuid,
+    ) -> StoreResult<Option<AbandonRecord>>;
+    /// The user's abandon records with `abandon_date` in `[from, to]` (open ends when `None`),
+    /// newest first.
+    async fn abandons_between(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<Vec<AbandonRecord>>;
+}
+
+/// Events are appended in the same transaction as the records they describe.
+#[async_trait]
+pub trait Outbox: Send {
+    async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
+}
+
+/// The response a POST produced, kept so a repeat of its `Idempotency-Key` returns it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The caller owns the key now and must complete or release it.
+    Claimed,
+    /// Another request with the same key is running.
+    InProgress,
+    /// The key was used within its lifetime: answer this again.
+    Completed(StoredResponse),
+}
+
+/// Idempotency keys, per user. Each call is its own short transaction.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for `user`. A completed claim older than `ttl`, or a claim left in progress
+    /// for longer than `stale_after` (a crashed request), is replaced.
+    async fn claim_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        stale_after: chrono::Duration,
+    ) -> StoreResult<IdempotencyClaim>;
+    async fn complete_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Forgets a claim whose request failed without an answer worth repeating.
+    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()>;
+}

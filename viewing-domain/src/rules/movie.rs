@@ -1,0 +1,79 @@
+//! Recording a movie. Every viewing is its own record; rewatches never overwrite.
+
+use chrono::{DateTime, Utc};
+
+use crate::catalog::Movie;
+use crate::events::{DomainEvent, IsoDuration, MovieWatched};
+use crate::ids::{RecordId, UserId};
+use crate::records::{ViewingRecord, Watched};
+use crate::values::{
+    Companions, Minutes, Platform, ValidationError, ViewingContext, ViewingLocation, watch_date,
+};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchMovie {
+    pub watch_date: Option<DateTime<Utc>>,
+    pub viewing_location: Option<ViewingLocation>,
+    pub viewing_platform: Option<Platform>,
+    pub watched_with: Companions,
+    pub viewing_context: Option<ViewingContext>,
+    /// When omitted: true exactly when the user already has a record of the movie.
+    pub is_rewatch: Option<bool>,
+    pub viewing_duration: Option<Minutes>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovieWatchDecision {
+    pub record: ViewingRecord,
+    pub event: DomainEvent,
+}
+
+/// Decides the record and event of a movie viewing. `earlier_records` is how many records the
+/// user already has of this movie.
+pub fn decide_watch_movie(
+    user: UserId,
+    movie: &Movie,
+    cmd: WatchMovie,
+    earlier_records: u64,
+    record_id: RecordId,
+    now: DateTime<Utc>,
+) -> Result<MovieWatchDecision, ValidationError> {
+    let at = watch_date("watchDate", cmd.watch_date, now)?;
+    let is_rewatch = cmd.is_rewatch.unwrap_or(earlier_records > 0);
+    let record = ViewingRecord {
+        id: record_id,
+        user_id: user,
+        watched: Watched::Movie(movie.id),
+        watch_date: at,
+        platform: cmd.viewing_platform,
+        viewing_location: cmd.viewing_location,
+        viewing_context: cmd.viewing_context,
+        watched_with: cmd.watched_with,
+        is_rewatch,
+        viewing_duration: cmd.viewing_duration,
+        binge_session_id: None,
+        binge_session_pinned: false,
+        backfilled: false,
+        created_at: now,
+    };
+    let text = |v: Option<&str>| v.map(str::to_owned);
+    let event = DomainEvent::MovieWatched(MovieWatched {
+        movie_id: movie.id,
+        record_id: record.id,
+        watch_date: at,
+        viewing_location: text(record.viewing_location.as_ref().map(|v| v.as_str())),
+        viewing_platform: text(record.platform.as_ref().map(|v| v.as_str())),
+        watched_with: record
+            .watched_with
+            .names()
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect(),
+        viewing_context: text(record.viewing_context.as_ref().map(|v| v.as_str())),
+        is_rewatch,
+        viewing_duration: record
+            .viewing_duration
+            .map(|m| IsoDuration::from_minutes(m.get())),
+    });
+    Ok(MovieWatchDecision { record, event })
+}

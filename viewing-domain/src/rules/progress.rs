@@ -1,0 +1,265 @@
+//! Show progress: what a user has watched of a show, and what comes next.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::catalog::Show;
+use crate::ids::{EpisodeId, ShowId};
+use crate::records::{AbandonRecord, ShowProgress, ViewingRecord, Watched};
+use crate::rules::RulesConfig;
+use crate::values::Percent;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressStatus {
+    NotStarted,
+    Watching,
+    CaughtUp,
+    Completed,
+    Dropped,
+    Stalled,
+}
+
+impl ProgressStatus {
+    /// Shows that belong in "continue watching".
+    pub fn is_up_next(self) -> bool {
+        matches!(self, ProgressStatus::Watching | ProgressStatus::Stalled)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastWatched {
+    pub episode_id: EpisodeId,
+    pub season_number: u32,
+    pub episode_number: u32,
+    pub watch_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextEpisode {
+    pub episode_id: EpisodeId,
+    pub season_number: u32,
+    pub episode_number: u32,
+    pub title: String,
+    pub air_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeasonProgressView {
+    pub season_number: u32,
+    pub episodes_watched: u32,
+    pub total_episodes: u32,
+    pub completed: bool,
+    /// When the season was first watched in full.
+    pub completion_date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressView {
+    pub show_id: ShowId,
+    pub title: String,
+    pub status: ProgressStatus,
+    pub episodes_watched: u32,
+    pub total_episodes: u32,
+    pub completion_percent: Percent,
+    pub completed_seasons: u32,
+    pub last_watched: Option<LastWatched>,
+    pub next_episode: Option<NextEpisode>,
+    pub seasons: Vec<SeasonProgressView>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub total_viewing_minutes: u64,
+}
+
+/// Counts of aired regular episodes watched, overall and per season.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub watched: u32,
+    pub total: u32,
+    /// `(season id, season number, watched, total)` for each regular season, in order.
+    pub seasons: Vec<(crate::ids::SeasonId, u32, u32, u32)>,
+}
+
+impl Tally {
+    pub fn all_watched(&self) -> bool {
+        self.total > 0 && self.watched == self.total
+    }
+}
+
+/// Episodes watched at least once, first time or not.
+fn watched_set(records: &[ViewingRecord]) -> HashSet<EpisodeId> {
+    crate::rules::order::watched_episodes(records)
+}
+
+/// Counts aired regular episodes watched (SPEC §4: only aired regular episodes count).
+pub fn tally(show: &Show, records: &[ViewingRecord], today: NaiveDate) -> Tally {
+    let watched = watched_set(records);
+    let mut t = Tally {
+        watched: 0,
+        total: 0,
+        seasons: Vec::new(),
+    };
+    for season in show.seasons().iter().filter(|s| !s.is_specials()) {
+        let aired: Vec<_> = season
+            .episodes
+            .iter()
+            .filter(|e| e.has_aired(today))
+            .collect();
+        let w = aired.iter().filter(|e| watched.contains(&e.id)).count() as u32;
+        let total = aired.len() as u32;
+        t.watched += w;
+        t.total += total;
+        t.seasons.push((season.id, season.number, w, total));
+    }
+    t
+}
+
+/// The first unwatched aired regular episode in watching order.
+pub fn next_episode(
+    show: &Show,
+    records: &[ViewingRecord],
+    today: NaiveDate,
+) -> Option<NextEpisode> {
+    let watched = watched_set(records);
+    show.aired_regular(today)
+        .find(|e| !watched.contains(&e.episode.id))
+        .map(|e| NextEpisode {
+            episode_id: e.episode.id,
+            season_number: e.season.number,
+            episode_number: e.episode.number,
+            title: e.episode.title.as_str().to_owned(),
+            air_date: e.episode.air_date,
+        })
+}
+
+/// The latest first-time regular watch (by watch date, then position in the show).
+pub fn last_watched(records: &[ViewingRecord]) -> Option<LastWatched> {
+    records
+        .iter()
+        .filter(|r| r.counts_for_progress())
+        .filter_map(|r| match r.watched {
+            Watched::Episode {
+                episode_id,
+                season_number,
+                episode_number,
+                ..
+            } => Some(LastWatched {
+                episode_id,
+                season_number,
+                episode_number,
+                watch_date: r.watch_date,
+            }),
+            Watched::Movie(_) => None,
+        })
+        .max_by_key(|l| (l.watch_date, l.season_number, l.episode_number))
+}
+
+/// Minutes of one record: its duration, else the runtime the catalog gives.
+pub fn record_minutes(record: &ViewingRecord, show: &Show) -> u32 {
+    if let Some(d) = record.viewing_duration {
+        return d.get();
+    }
+    match record.watched {
+        Watched::Episode { episode_id, .. } => show
+            .episode(episode_id)
+            .map_or(0, |e| e.episode.runtime.get()),
+        Watched::Movie(_) => 0,
+    }
+}
+
+/// The newest viewing of any kind.
+pub fn last_activity(records: &[ViewingRecord]) -> Option<DateTime<Utc>> {
+    records.iter().map(|r| r.watch_date).max()
+}
+
+/// Status of a show for a user (SPEC §5–§6).
+pub fn status(
+    show: &Show,
+    tally: &Tally,
+    progress: Option<&ShowProgress>,
+    last_activity_at: Option<DateTime<Utc>>,
+    latest_abandon: Option<&AbandonRecord>,
+    now: DateTime<Utc>,
+    rules: &RulesConfig,
+) -> ProgressStatus {
+    if let Some(a) = latest_abandon {
+        if last_activity_at.is_none_or(|last| a.abandon_date >= last) {
+            return ProgressStatus::Dropped;
+        }
+    }
+    if tally.watched == 0 {
+        return ProgressStatus::NotStarted;
+    }
+    if progress.is_some_and(|p| p.is_completed)
+        || (tally.all_watched() && show.status.is_finished())
+    {
+        return ProgressStatus::Completed;
+    }
+    if tally.all_watched() {
+        return ProgressStatus::CaughtUp;
+    }
+    if last_activity_at.is_some_and(|last| now - last > rules.inactivity) {
+        return ProgressStatus::Stalled;
+    }
+    ProgressStatus::Watching
+}
+
+/// Everything `GET /api/viewing/progress/{showId}` answers.
+pub fn progress_view(
+    show: &Show,
+    records: &[ViewingRecord],
+    progress: Option<&ShowProgress>,
+    latest_abandon: Option<&AbandonRecord>,
+    now: DateTime<Utc>,
+    rules: &RulesConfig,
+) -> ProgressView {
+    let today = now.date_naive();
+    let t = tally(show, records, today);
+    let last_activity_at = last_activity(records);
+    let seasons: Vec<SeasonProgressView> = t
+        .seasons
+        .iter()
+        .map(|&(_, number, watched, total)| SeasonProgressView {
+            season_number: number,
+            episodes_watched: watched,
+            total_episodes: total,
+            completed: total > 0 && watched == total,
+            completion_date: progress.and_then(|p| {
+                p.completed_seasons
+                    .iter()
+                    .find(|c| c.season_number == number)
+                    .map(|c| c.completed_at)
+            }),
+        })
+        .collect();
+    ProgressView {
+        show_id: show.id,
+        title: show.title.as_str().to_owned(),
+        status: status(
+            show,
+            &t,
+            progress,
+            last_activity_at,
+            latest_abandon,
+            now,
+            rules,
+        ),
+        episodes_watched: t.watched,
+        total_episodes: t.total,
+        completion_percent: Percent::of(t.watched, t.total),
+        completed_seasons: seasons.iter().filter(|s| s.completed).count() as u32,
+        last_watched: last_watched(records),
+        next_episode: next_episode(show, records, today),
+        seasons,
+        last_activity_at,
+        total_viewing_minutes: records
+            .iter()
+            .map(|r| u64::from(record_minutes(r, show)))
+            .sum(),
+    }
+}
