@@ -1,1 +1,12 @@
-//! Memory.
+//! In-memory implementations of every port, for tests, property tests and embedding.
+//!
+//! A unit of work takes the store's single lock and works on a copy of the state; commit swaps
+//! the copy in, drop discards it. So units of work are serialised and atomic, exactly what the
+//! SQL stores guarantee, at the price of copying the state per unit of work.
+#![forbid(unsafe_code)]
+
+mod clock;
+mod store;
+
+pub use clock::{ManualClock, SequentialIds};
+pub use store::{MemoryStore, MemoryUow};
