@@ -243,7 +243,7 @@ impl ViewingRecordRepository for MemoryUow {
             .iter()
             .filter(|r| r.user_id == user && matches(r, filter))
             .collect();
-        all.sort_by(|a, b| (b.watch_date, b.id).cmp(&(a.watch_date, a.id)));
+        all.sort_by_key(|r| std::cmp::Reverse((r.watch_date, r.id)));
         let total_items = all.len() as u64;
         let items = match paging {
             HistoryPaging::Page { page, limit } => all
@@ -252,7 +252,9 @@ impl ViewingRecordRepository for MemoryUow {
                 .take(limit as usize)
                 .cloned()
                 .collect(),
-            HistoryPaging::First { limit } => all.into_iter().take(limit as usize).cloned().collect(),
+            HistoryPaging::First { limit } => {
+                all.into_iter().take(limit as usize).cloned().collect()
+            }
             HistoryPaging::After { cursor, limit } => all
                 .into_iter()
                 .filter(|r| (r.watch_date, r.id) < (cursor.watch_date, cursor.id))
@@ -285,7 +287,7 @@ impl ShowProgressRepository for MemoryUow {
             .filter(|p| p.user_id == user)
             .cloned()
             .collect();
-        out.sort_by(|a, b| b.last_activity_at.cmp(&a.last_activity_at));
+        out.sort_by_key(|p| std::cmp::Reverse(p.last_activity_at));
         Ok(out)
     }
 
@@ -396,7 +398,7 @@ impl AbandonRepository for MemoryUow {
             })
             .cloned()
             .collect();
-        out.sort_by(|a, b| (b.abandon_date, b.id).cmp(&(a.abandon_date, a.id)));
+        out.sort_by_key(|a| std::cmp::Reverse((a.abandon_date, a.id)));
         Ok(out)
     }
 }

@@ -1,1 +1,17 @@
-//! Use cases.
+//! Use cases of the viewing service: commands and queries that orchestrate the domain through
+//! its ports, one unit of work per command.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod error;
+pub mod history;
+pub mod progress;
+pub mod service;
+pub mod statistics;
+pub mod system;
+pub mod viewing;
+
+pub use error::{AppError, AppResult};
+pub use service::ViewingService;
+pub use system::{SystemClock, UuidV7};
+pub use viewing_domain as domain;

@@ -187,10 +187,8 @@ pub fn status(
     now: DateTime<Utc>,
     rules: &RulesConfig,
 ) -> ProgressStatus {
-    if let Some(a) = latest_abandon {
-        if last_activity_at.is_none_or(|last| a.abandon_date >= last) {
-            return ProgressStatus::Dropped;
-        }
+    if latest_abandon.is_some_and(|a| last_activity_at.is_none_or(|last| a.abandon_date >= last)) {
+        return ProgressStatus::Dropped;
     }
     if tally.watched == 0 {
         return ProgressStatus::NotStarted;

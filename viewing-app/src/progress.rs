@@ -1,0 +1,58 @@
+//! Progress for one show, and the "up next" list.
+
+use viewing_domain::ports::{
+    AbandonRepository, CatalogRepository, ShowProgressRepository, Store, ViewingRecordRepository,
+};
+use viewing_domain::rules::progress::{ProgressView, progress_view};
+use viewing_domain::{ShowId, UserId};
+
+use crate::error::{AppError, AppResult};
+use crate::service::ViewingService;
+
+impl<S: Store> ViewingService<S> {
+    /// `GET /api/viewing/progress/{showId}`.
+    pub async fn progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
+        let now = self.clock.now();
+        let mut uow = self.store.begin().await?;
+        let show = uow.show(show_id).await?.ok_or(AppError::ContentNotFound)?;
+        let records = uow.episode_records(user, show_id).await?;
+        let progress = uow.progress(user, show_id).await?;
+        let abandon = uow.latest_abandon(user, show_id.as_uuid()).await?;
+        Ok(progress_view(
+            &show,
+            &records,
+            progress.as_ref(),
+            abandon.as_ref(),
+            now,
+            &self.rules,
+        ))
+    }
+
+    /// `GET /api/viewing/progress`: shows in progress (watching, caught up with new episodes,
+    /// stalled), most recent activity first, each with its next episode.
+    pub async fn up_next(&self, user: UserId) -> AppResult<Vec<ProgressView>> {
+        let now = self.clock.now();
+        let mut uow = self.store.begin().await?;
+        let mut out = Vec::new();
+        for p in uow.progress_of_user(user).await? {
+            let Some(show) = uow.show(p.show_id).await? else {
+                continue;
+            };
+            let records = uow.episode_records(user, p.show_id).await?;
+            let abandon = uow.latest_abandon(user, p.show_id.as_uuid()).await?;
+            let view = progress_view(
+                &show,
+                &records,
+                Some(&p),
+                abandon.as_ref(),
+                now,
+                &self.rules,
+            );
+            if view.status.is_up_next() && view.next_episode.is_some() {
+                out.push(view);
+            }
+        }
+        out.sort_by_key(|v| std::cmp::Reverse(v.last_activity_at));
+        Ok(out)
+    }
+}

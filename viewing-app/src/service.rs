@@ -1,0 +1,94 @@
+//! The service every adapter drives.
+
+use std::sync::Arc;
+
+use viewing_domain::ports::{Clock, IdGenerator, Store};
+use viewing_domain::{DomainEvent, EventEnvelope, EventId, RulesConfig, UserId};
+
+use crate::error::AppError;
+use crate::system::{SystemClock, UuidV7};
+
+/// The use cases over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct ViewingService<S: Store> {
+    pub(crate) store: S,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
+    pub(crate) rules: RulesConfig,
+}
+
+/// How many times a command is retried when the store reports a lost race.
+const CONFLICT_ATTEMPTS: usize = 3;
+
+impl<S: Store> ViewingService<S> {
+    /// A service on the system clock with UUID v7 ids and default rules.
+    pub fn new(store: S) -> Self {
+        Self::with_parts(
+            store,
+            Arc::new(SystemClock),
+            Arc::new(UuidV7),
+            RulesConfig::default(),
+        )
+    }
+
+    pub fn with_parts(
+        store: S,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        rules: RulesConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            rules,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn rules(&self) -> &RulesConfig {
+        &self.rules
+    }
+
+    /// Readiness: the store answers.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub(crate) fn envelopes(&self, user: UserId, events: Vec<DomainEvent>) -> Vec<EventEnvelope> {
+        let now = self.clock.now();
+        events
+            .into_iter()
+            .map(|event| EventEnvelope {
+                event_id: EventId::from(self.ids.new_id()),
+                occurred_at: now,
+                user_id: user,
+                event,
+            })
+            .collect()
+    }
+
+    /// Runs a command again when the store reports a conflict it could not resolve itself
+    /// (each attempt is a fresh unit of work, so a retry sees the winner's writes).
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, AppError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Err(AppError::Conflict(_)) if tries < CONFLICT_ATTEMPTS => continue,
+                other => return other,
+            }
+        }
+    }
+}

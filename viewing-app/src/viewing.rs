@@ -1,0 +1,279 @@
+//! The commands that record viewing: a movie, an episode, an abandon; and the binge rebuild.
+
+use viewing_domain::ports::{
+    AbandonRepository, BingeSessionRepository, CatalogRepository, Outbox, ShowProgressRepository,
+    Store, UnitOfWork, UserRepository, ViewingRecordRepository,
+};
+use viewing_domain::rules::abandon::{Abandon, decide_abandon, inactivity_event, is_inactive};
+use viewing_domain::rules::binge::plan_sessions;
+use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_watch_episode};
+use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
+use viewing_domain::rules::progress::tally;
+use viewing_domain::values::Percent;
+use viewing_domain::{
+    AbandonId, AbandonRecord, EpisodeId, ItemType, MovieId, RecordId, ShowId, UserId, ViewingRecord,
+};
+
+use crate::error::{AppError, AppResult};
+use crate::service::ViewingService;
+
+/// What recording an episode produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpisodeWatched {
+    pub record: ViewingRecord,
+    /// A season was completed for the first time by this watch.
+    pub season_completed: bool,
+    /// The show was completed by this watch.
+    pub show_completed: bool,
+}
+
+impl<S: Store> ViewingService<S> {
+    /// `POST /api/viewing/movies/{movieId}/watched`.
+    pub async fn watch_movie(
+        &self,
+        user: UserId,
+        movie_id: MovieId,
+        cmd: WatchMovie,
+    ) -> AppResult<ViewingRecord> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let movie = uow
+                .movie(movie_id)
+                .await?
+                .ok_or(AppError::ContentNotFound)?;
+            uow.lock_user_item(user, movie_id.as_uuid()).await?;
+            let earlier = uow.count_records_of(user, movie_id.as_uuid()).await?;
+            let decision = decide_watch_movie(
+                user,
+                &movie,
+                cmd.clone(),
+                earlier,
+                RecordId::from(self.ids.new_id()),
+                now,
+            )?;
+            uow.ensure_user(user, now).await?;
+            uow.insert_record(&decision.record).await?;
+            uow.append_events(&self.envelopes(user, vec![decision.event]))
+                .await?;
+            uow.commit().await?;
+            Ok(decision.record)
+        })
+        .await
+    }
+
+    /// `POST /api/viewing/episodes/{episodeId}/watched`: the record(s), binge session, progress
+    /// and events of one watch, written together or not at all.
+    pub async fn watch_episode(
+        &self,
+        user: UserId,
+        episode_id: EpisodeId,
+        cmd: WatchEpisode,
+    ) -> AppResult<EpisodeWatched> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let show = uow
+                .show_of_episode(episode_id)
+                .await?
+                .ok_or(AppError::ContentNotFound)?;
+            uow.lock_user_item(user, show.id.as_uuid()).await?;
+            let records = uow.episode_records(user, show.id).await?;
+            let progress = uow.progress(user, show.id).await?;
+            let sessions = uow.binge_sessions_of_show(user, show.id).await?;
+            let requested_session = match cmd.binge_session_id {
+                Some(id) => uow.binge_session(id).await?,
+                None => None,
+            };
+            let decision = decide_watch_episode(
+                EpisodeState {
+                    user,
+                    show: &show,
+                    records: &records,
+                    progress: progress.as_ref(),
+                    sessions: &sessions,
+                    requested_session: requested_session.as_ref(),
+                },
+                episode_id,
+                &cmd,
+                now,
+                &self.rules,
+                self.ids.as_ref(),
+            )?;
+            let record = decision
+                .record()
+                .cloned()
+                .ok_or_else(|| AppError::Unexpected("decision without a record".into()))?;
+            uow.ensure_user(user, now).await?;
+            for s in &decision.sessions.save {
+                uow.save_binge_session(s).await?;
+            }
+            for r in &decision.new_records {
+                uow.insert_record(r).await?;
+            }
+            for (id, session) in &decision.sessions.moves {
+                uow.set_binge_session(*id, *session).await?;
+            }
+            for id in &decision.sessions.delete {
+                uow.delete_binge_session(*id).await?;
+            }
+            uow.save_progress(&decision.progress).await?;
+            uow.append_events(&self.envelopes(user, decision.events.clone()))
+                .await?;
+            uow.commit().await?;
+            Ok(EpisodeWatched {
+                record,
+                season_completed: decision.season_completed,
+                show_completed: decision.show_completed,
+            })
+        })
+        .await
+    }
+
+    /// `POST /api/viewing/{itemId}/abandon` for a movie or a show.
+    pub async fn abandon(
+        &self,
+        user: UserId,
+        item_id: uuid::Uuid,
+        cmd: Abandon,
+    ) -> AppResult<AbandonRecord> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let (item_type, percent) = if uow.movie(MovieId::from(item_id)).await?.is_some() {
+                (ItemType::Movie, Percent::ZERO)
+            } else if let Some(show) = uow.show(ShowId::from(item_id)).await? {
+                uow.lock_user_item(user, item_id).await?;
+                let records = uow.episode_records(user, show.id).await?;
+                let t = tally(&show, &records, now.date_naive());
+                (ItemType::Show, Percent::of(t.watched, t.total))
+            } else {
+                return Err(AppError::ContentNotFound);
+            };
+            let decision = decide_abandon(
+                user,
+                item_id,
+                item_type,
+                cmd.clone(),
+                percent,
+                AbandonId::from(self.ids.new_id()),
+                now,
+            )?;
+            uow.ensure_user(user, now).await?;
+            uow.insert_abandon(&decision.record).await?;
+            uow.append_events(&self.envelopes(user, vec![decision.event]))
+                .await?;
+            uow.commit().await?;
+            Ok(decision.record)
+        })
+        .await
+    }
+
+    /// Recomputes the binge sessions of every show of a user (after imports). Returns how many
+    /// sessions the user has afterwards.
+    pub async fn rebuild_binge_sessions(&self, user: UserId) -> AppResult<usize> {
+        let shows: Vec<ShowId> = {
+            let mut uow = self.store.begin().await?;
+            uow.progress_of_user(user)
+                .await?
+                .into_iter()
+                .map(|p| p.show_id)
+                .collect()
+        };
+        let mut total = 0;
+        for show_id in shows {
+            total += self
+                .retrying(|| async {
+                    let now = self.clock.now();
+                    let mut uow = self.store.begin().await?;
+                    let Some(show) = uow.show(show_id).await? else {
+                        return Ok(0);
+                    };
+                    uow.lock_user_item(user, show_id.as_uuid()).await?;
+                    let records = uow.episode_records(user, show_id).await?;
+                    let existing = uow.binge_sessions_of_show(user, show_id).await?;
+                    let plan = plan_sessions(
+                        user,
+                        &show,
+                        &records,
+                        &existing,
+                        self.rules.binge_max_gap,
+                        now,
+                        self.ids.as_ref(),
+                    );
+                    let changes = plan.changes(&existing, &records);
+                    for s in &changes.save {
+                        uow.save_binge_session(s).await?;
+                    }
+                    for (id, session) in &changes.moves {
+                        uow.set_binge_session(*id, *session).await?;
+                    }
+                    for id in &changes.delete {
+                        uow.delete_binge_session(*id).await?;
+                    }
+                    uow.commit().await?;
+                    Ok(plan.sessions.len())
+                })
+                .await?;
+        }
+        Ok(total)
+    }
+
+    /// The daily inactivity job: every show idle for longer than the limit gets one
+    /// `ViewingAbandoned` ("no activity for 90 days"). Returns how many were reported.
+    pub async fn report_inactive_shows(&self, batch: u32) -> AppResult<usize> {
+        let now = self.clock.now();
+        let idle_since = now - self.rules.inactivity;
+        let candidates = {
+            let mut uow = self.store.begin().await?;
+            uow.idle_progress(idle_since, batch).await?
+        };
+        let mut reported = 0;
+        for candidate in candidates {
+            let (user, show_id) = (candidate.user_id, candidate.show_id);
+            reported += self
+                .retrying(|| async {
+                    let mut uow = self.store.begin().await?;
+                    uow.lock_user_item(user, show_id.as_uuid()).await?;
+                    let Some(mut progress) = uow.progress(user, show_id).await? else {
+                        return Ok(0);
+                    };
+                    if !is_inactive(&progress, now, &self.rules) {
+                        return Ok(0);
+                    }
+                    let percent = match uow.show(show_id).await? {
+                        Some(show) => {
+                            let records = uow.episode_records(user, show_id).await?;
+                            let t = tally(&show, &records, now.date_naive());
+                            Percent::of(t.watched, t.total)
+                        }
+                        None => Percent::ZERO,
+                    };
+                    let event = inactivity_event(&progress, percent, now);
+                    progress.inactivity_reported_at = Some(now);
+                    progress.updated_at = now;
+                    uow.save_progress(&progress).await?;
+                    uow.append_events(&self.envelopes(user, vec![event]))
+                        .await?;
+                    uow.commit().await?;
+                    Ok(1)
+                })
+                .await?;
+        }
+        Ok(reported)
+    }
+
+    /// One of the user's viewing records (another user's answers `NotFound`).
+    pub async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
+        let mut uow = self.store.begin().await?;
+        uow.record(user, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// One of the user's abandon records.
+    pub async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {
+        let mut uow = self.store.begin().await?;
+        uow.abandon_record(user, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+}
