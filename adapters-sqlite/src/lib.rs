@@ -1,1 +1,15 @@
-//! Placeholder: built by a later issue.
+//! The embedded, durable default store: every port of the domain on SQLite, through sqlx.
+//!
+//! One database file (WAL mode, busy timeout, foreign keys on), migrated on connect. Units of
+//! work are `BEGIN IMMEDIATE` transactions that run one at a time, which is what makes the
+//! concurrency rules of the ports hold on SQLite; see `SqliteStore::begin_write`.
+#![forbid(unsafe_code)]
+
+mod codec;
+mod progress;
+mod records;
+mod store;
+mod uow;
+
+pub use store::SqliteStore;
+pub use uow::SqliteUow;

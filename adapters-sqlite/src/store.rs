@@ -1,0 +1,269 @@
+//! The store handle: connecting, migrating, opening units of work, idempotency keys.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use tokio::sync::Mutex;
+use viewing_domain::EventEnvelope;
+use viewing_domain::UserId;
+use viewing_domain::ports::{
+    IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+};
+
+use crate::codec::{RowExt, corrupt, db_err, id, ts};
+use crate::uow::SqliteUow;
+
+/// How long a statement waits for another process's write lock before the store reports
+/// itself unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite store. Clones share one pool and one writer gate.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Serialises this process's units of work (see [`SqliteStore::begin_write`]).
+    gate: Arc<Mutex<()>>,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl SqliteStore {
+    /// Opens (creating the file if missing) the database at `url` (`sqlite://viewing.db`,
+    /// `sqlite::memory:`), in WAL mode with a busy timeout and foreign keys on, and runs the
+    /// migrations.
+    ///
+    /// `synchronous = FULL`: every commit is on disk before it is acknowledged, so an
+    /// acknowledged write survives `kill -9` and power loss alike.
+    pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::unexpected(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // An in-memory database lives as long as its connections: keep exactly one forever.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool_options = if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            // Units of work run one at a time (the gate), so a few connections suffice: one
+            // for the writer, the rest for pings and the migrator.
+            SqlitePoolOptions::new().max_connections(4)
+        };
+        let pool = pool_options
+            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        let store = SqliteStore {
+            pool,
+            gate: Arc::new(Mutex::new(())),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies every migration not applied yet (idempotent; `connect` already does it).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => db_err(e),
+            other => StoreError::unexpected(other),
+        })
+    }
+
+    /// The underlying pool, for the later issues' tables (statistics, handlers) and the relay.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection (tests and shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Every outbox event in append order, whether delivered or not (tests, diagnostics).
+    pub async fn outbox_events(&self) -> StoreResult<Vec<EventEnvelope>> {
+        let rows = sqlx::query("SELECT payload FROM outbox ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let payload = r.text("payload")?;
+                serde_json::from_str(&payload).map_err(|e| corrupt("outbox payload", e))
+            })
+            .collect()
+    }
+
+    /// Starts a write transaction with `BEGIN IMMEDIATE`, behind this process's writer gate.
+    ///
+    /// Why: a deferred SQLite transaction that reads first and writes later cannot upgrade its
+    /// lock if another connection committed in between (WAL: `SQLITE_BUSY_SNAPSHOT`, which the
+    /// busy timeout does not retry), and two such transactions can deadlock. Units of work read
+    /// the catalog and the user's records before they write, so every unit of work takes the
+    /// write lock up front. SQLite allows one writer anyway; the in-process gate makes waiting
+    /// writers queue fairly on a tokio mutex instead of polling in SQLite's busy handler, and
+    /// keeps waiting tasks from holding pool connections. `BEGIN IMMEDIATE` still protects
+    /// against other processes (`viewing-server migrate`, a catalog import) on the same file.
+    /// Because units of work never overlap, [`crate::SqliteUow::lock_user_item`] needs no lock
+    /// of its own.
+    async fn begin_write(
+        &self,
+    ) -> StoreResult<(
+        tokio::sync::OwnedMutexGuard<()>,
+        Transaction<'static, Sqlite>,
+    )> {
+        let gate = self.gate.clone().lock_owned().await;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
+        Ok((gate, tx))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    type Uow = SqliteUow;
+
+    async fn begin(&self) -> StoreResult<SqliteUow> {
+        let (gate, tx) = self.begin_write().await?;
+        Ok(SqliteUow::new(tx, gate))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+/// What an existing idempotency row says.
+struct KeyRow {
+    claimed_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    response: Option<StoredResponse>,
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn claim_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        stale_after: chrono::Duration,
+    ) -> StoreResult<IdempotencyClaim> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let existing = sqlx::query(
+            "SELECT claimed_at, completed_at, response_status, response_location, response_body \
+             FROM idempotency_keys WHERE user_id = ? AND idempotency_key = ?",
+        )
+        .bind(id(user))
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .map(|r| -> StoreResult<KeyRow> {
+            let status = r.int_opt("response_status")?;
+            let response = match status {
+                Some(status) => Some(StoredResponse {
+                    status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
+                    location: r.text_opt("response_location")?,
+                    body: r
+                        .try_get::<Option<Vec<u8>>, _>("response_body")
+                        .map_err(|e| corrupt("response_body", e))?
+                        .unwrap_or_default(),
+                }),
+                None => None,
+            };
+            Ok(KeyRow {
+                claimed_at: r.instant("claimed_at")?,
+                completed_at: r.instant_opt("completed_at")?,
+                response,
+            })
+        })
+        .transpose()?;
+        if let Some(row) = existing {
+            match (row.completed_at, row.response) {
+                (Some(done), Some(response)) if now - done < ttl => {
+                    return Ok(IdempotencyClaim::Completed(response));
+                }
+                (None, _) if now - row.claimed_at < stale_after => {
+                    return Ok(IdempotencyClaim::InProgress);
+                }
+                _ => {}
+            }
+        }
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at) VALUES (?, ?, ?) \
+             ON CONFLICT (user_id, idempotency_key) DO UPDATE SET claimed_at = excluded.claimed_at, \
+             completed_at = NULL, response_status = NULL, response_location = NULL, \
+             response_body = NULL",
+        )
+        .bind(id(user))
+        .bind(key)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(IdempotencyClaim::Claimed)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at, completed_at, \
+             response_status, response_location, response_body) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
+             completed_at = excluded.completed_at, response_status = excluded.response_status, \
+             response_location = excluded.response_location, \
+             response_body = excluded.response_body",
+        )
+        .bind(id(user))
+        .bind(key)
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(i64::from(response.status))
+        .bind(response.location.as_deref())
+        .bind(response.body.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND idempotency_key = ?")
+            .bind(id(user))
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+}

@@ -1,0 +1,339 @@
+//! The unit of work: one `BEGIN IMMEDIATE` transaction; the catalog and user repositories.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use tokio::sync::OwnedMutexGuard;
+use viewing_domain::ports::{
+    CatalogRepository, StoreError, StoreResult, UnitOfWork, UserRepository,
+};
+use viewing_domain::values::{Genre, Minutes, Title};
+use viewing_domain::{
+    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
+};
+
+use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
+
+/// One transaction over every repository. Dropping it without [`UnitOfWork::commit`] rolls
+/// back everything it wrote (sqlx queues the `ROLLBACK` on drop).
+#[derive(Debug)]
+pub struct SqliteUow {
+    // Field order matters: the transaction is dropped (rolled back) before the gate opens.
+    tx: Transaction<'static, Sqlite>,
+    _gate: OwnedMutexGuard<()>,
+}
+
+impl SqliteUow {
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>, gate: OwnedMutexGuard<()>) -> Self {
+        Self { tx, _gate: gate }
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SqliteUow {
+    /// Nothing to do: units of work of one store never overlap (see `SqliteStore::begin`), so
+    /// this one already excludes every other writer of the user's records.
+    async fn lock_user_item(&mut self, _user: UserId, _item: uuid::Uuid) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(db_err)
+    }
+}
+
+const SEASONS_OWNED_ELSEWHERE: &str = "SELECT id FROM seasons WHERE show_id <> ? \
+     AND id IN (SELECT value FROM json_each(?)) LIMIT 1";
+const EPISODES_OWNED_ELSEWHERE: &str = "SELECT id FROM episodes WHERE show_id <> ? \
+     AND id IN (SELECT value FROM json_each(?)) LIMIT 1";
+
+fn genre_list(col: &str, rows: Vec<sqlx::sqlite::SqliteRow>) -> StoreResult<Vec<Genre>> {
+    rows.iter()
+        .map(|r| required(col, r.text("genre")?, Genre::parse))
+        .collect()
+}
+
+fn minutes(col: &str, v: i64) -> StoreResult<Minutes> {
+    Minutes::new("runtimeMinutes", v).map_err(|e| corrupt(col, e))
+}
+
+impl SqliteUow {
+    async fn load_show(&mut self, show_id: &str) -> StoreResult<Option<Show>> {
+        let Some(row) = sqlx::query("SELECT id, title, status FROM shows WHERE id = ?")
+            .bind(show_id)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let genres =
+            sqlx::query("SELECT genre FROM show_genres WHERE show_id = ? ORDER BY position")
+                .bind(show_id)
+                .fetch_all(self.conn())
+                .await
+                .map_err(db_err)?;
+        let seasons = sqlx::query(
+            "SELECT id, season_number FROM seasons WHERE show_id = ? ORDER BY season_number",
+        )
+        .bind(show_id)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let episodes = sqlx::query(
+            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date \
+             FROM episodes WHERE show_id = ? ORDER BY episode_number",
+        )
+        .bind(show_id)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+
+        let mut by_season: HashMap<uuid::Uuid, Vec<Episode>> = HashMap::new();
+        for e in &episodes {
+            by_season
+                .entry(e.uuid("season_id")?)
+                .or_default()
+                .push(Episode {
+                    id: EpisodeId::from(e.uuid("id")?),
+                    number: e.u32("episode_number")?,
+                    title: required("episode title", e.text("title")?, Title::parse)?,
+                    runtime: minutes("episode runtime", e.int("runtime_minutes")?)?,
+                    air_date: e.date_opt("air_date")?,
+                });
+        }
+        let seasons = seasons
+            .iter()
+            .map(|s| {
+                let sid = s.uuid("id")?;
+                Ok(Season {
+                    id: SeasonId::from(sid),
+                    number: s.u32("season_number")?,
+                    episodes: by_season.remove(&sid).unwrap_or_default(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let status = row.text("status")?;
+        let show = Show::new(
+            ShowId::from(row.uuid("id")?),
+            required("show title", row.text("title")?, Title::parse)?,
+            ShowStatus::parse(&status).ok_or_else(|| corrupt("show status", &status))?,
+            genre_list("show genre", genres)?,
+            seasons,
+        )
+        .map_err(|e| corrupt("show", e))?;
+        Ok(Some(show))
+    }
+
+    /// The first of `ids` (a JSON array) that `sql` finds owned by another show.
+    async fn owned_elsewhere(
+        &mut self,
+        sql: &'static str,
+        show: ShowId,
+        ids: String,
+    ) -> StoreResult<Option<String>> {
+        let row = sqlx::query(sql)
+            .bind(id(show))
+            .bind(ids)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.map(|r| r.text("id")).transpose()
+    }
+}
+
+#[async_trait]
+impl CatalogRepository for SqliteUow {
+    async fn movie(&mut self, movie_id: MovieId) -> StoreResult<Option<Movie>> {
+        let Some(row) =
+            sqlx::query("SELECT id, title, runtime_minutes, release_date FROM movies WHERE id = ?")
+                .bind(id(movie_id))
+                .fetch_optional(self.conn())
+                .await
+                .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let genres =
+            sqlx::query("SELECT genre FROM movie_genres WHERE movie_id = ? ORDER BY position")
+                .bind(id(movie_id))
+                .fetch_all(self.conn())
+                .await
+                .map_err(db_err)?;
+        Ok(Some(Movie {
+            id: MovieId::from(row.uuid("id")?),
+            title: required("movie title", row.text("title")?, Title::parse)?,
+            runtime: minutes("movie runtime", row.int("runtime_minutes")?)?,
+            genres: genre_list("movie genre", genres)?,
+            release_date: row.date_opt("release_date")?,
+        }))
+    }
+
+    async fn show(&mut self, show_id: ShowId) -> StoreResult<Option<Show>> {
+        self.load_show(&id(show_id)).await
+    }
+
+    async fn show_of_episode(&mut self, episode: EpisodeId) -> StoreResult<Option<Show>> {
+        let show_id = sqlx::query("SELECT show_id FROM episodes WHERE id = ?")
+            .bind(id(episode))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(|r| r.text("show_id"))
+            .transpose()?;
+        match show_id {
+            Some(s) => self.load_show(&s).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn titles(&mut self, ids: &[uuid::Uuid]) -> StoreResult<HashMap<uuid::Uuid, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = id_list(ids.iter().copied());
+        let rows = sqlx::query(
+            "SELECT id, title FROM movies WHERE id IN (SELECT value FROM json_each(?1)) \
+             UNION ALL SELECT id, title FROM shows WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(list)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            // A movie wins over a show with the same id, as in the memory store.
+            out.entry(r.uuid("id")?).or_insert(r.text("title")?);
+        }
+        Ok(out)
+    }
+
+    async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO movies (id, title, runtime_minutes, release_date) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date",
+        )
+        .bind(id(movie.id))
+        .bind(movie.title.as_str())
+        .bind(i64::from(movie.runtime.get()))
+        .bind(movie.release_date.map(date))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        sqlx::query("DELETE FROM movie_genres WHERE movie_id = ?")
+            .bind(id(movie.id))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        for (position, genre) in movie.genres.iter().enumerate() {
+            sqlx::query("INSERT INTO movie_genres (movie_id, position, genre) VALUES (?, ?, ?)")
+                .bind(id(movie.id))
+                .bind(position as i64)
+                .bind(genre.as_str())
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn upsert_show(&mut self, show: &Show) -> StoreResult<()> {
+        // Refuse before writing anything, so the conflict leaves the unit of work usable.
+        let season_ids = id_list(show.seasons().iter().map(|s| s.id));
+        if let Some(taken) = self
+            .owned_elsewhere(SEASONS_OWNED_ELSEWHERE, show.id, season_ids)
+            .await?
+        {
+            return Err(StoreError::Conflict(format!(
+                "season {taken} belongs to another show"
+            )));
+        }
+        let episode_ids = id_list(show.episodes().map(|e| e.episode.id));
+        if let Some(taken) = self
+            .owned_elsewhere(EPISODES_OWNED_ELSEWHERE, show.id, episode_ids)
+            .await?
+        {
+            return Err(StoreError::Conflict(format!(
+                "episode {taken} belongs to another show"
+            )));
+        }
+        let show_id = id(show.id);
+        sqlx::query(
+            "INSERT INTO shows (id, title, status) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
+        )
+        .bind(&show_id)
+        .bind(show.title.as_str())
+        .bind(show.status.as_str())
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        for sql in [
+            "DELETE FROM show_genres WHERE show_id = ?",
+            "DELETE FROM episodes WHERE show_id = ?",
+            "DELETE FROM seasons WHERE show_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(&show_id)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        for (position, genre) in show.genres.iter().enumerate() {
+            sqlx::query("INSERT INTO show_genres (show_id, position, genre) VALUES (?, ?, ?)")
+                .bind(&show_id)
+                .bind(position as i64)
+                .bind(genre.as_str())
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        for season in show.seasons() {
+            let season_id = id(season.id);
+            sqlx::query("INSERT INTO seasons (id, show_id, season_number) VALUES (?, ?, ?)")
+                .bind(&season_id)
+                .bind(&show_id)
+                .bind(i64::from(season.number))
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+            for e in &season.episodes {
+                sqlx::query(
+                    "INSERT INTO episodes (id, season_id, show_id, episode_number, title, \
+                     runtime_minutes, air_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id(e.id))
+                .bind(&season_id)
+                .bind(&show_id)
+                .bind(i64::from(e.number))
+                .bind(e.title.as_str())
+                .bind(i64::from(e.runtime.get()))
+                .bind(e.air_date.map(date))
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqliteUow {
+    async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(id(user))
+            .bind(ts(now))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

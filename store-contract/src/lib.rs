@@ -1,0 +1,2 @@
+//! The store contract suite (being written).
+#![forbid(unsafe_code)]
