@@ -6,11 +6,15 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod engagement;
+pub mod event_ports;
 pub mod events;
+pub mod handler_ports;
 pub mod ids;
 pub mod ports;
 pub mod records;
 pub mod rules;
+pub mod stats;
 pub mod values;
 
 pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};

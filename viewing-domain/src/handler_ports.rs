@@ -1,0 +1,130 @@
+//! Ports of the event handlers' state (SPEC §7). Every repository here is part of a unit of
+//! work, written in the same transaction as the handler's processed mark.
+//!
+//! Error contract as in [`crate::ports`]: `Unavailable` when the store cannot be reached,
+//! `Conflict` for a race the store could not resolve, `Unexpected` otherwise; "not found" is
+//! `None` or `false`, never an error.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
+use crate::event_ports::{OutboxRelay, ProcessedEvents};
+use crate::ids::{BingeSessionId, ShowId, UserId};
+use crate::ports::{Store, StoreResult, UnitOfWork};
+use crate::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
+
+/// The statistics buckets of [`crate::stats`].
+#[async_trait]
+pub trait StatisticsRepository: Send {
+    /// Adds `delta` to each of the user's buckets `keys` (missing buckets start at zero):
+    /// counters and dimension tallies are summed, `longest_binge` takes the maximum.
+    async fn add_to_buckets(
+        &mut self,
+        user: UserId,
+        keys: &[BucketKey],
+        delta: &StatsDelta,
+    ) -> StoreResult<()>;
+
+    /// The combination of every bucket of the user inside `spans` (the spans never overlap).
+    async fn read_buckets(&mut self, user: UserId, spans: &[BucketSpan])
+    -> StoreResult<StatsDelta>;
+
+    async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>>;
+
+    /// Inserts or replaces by session id.
+    async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AchievementRepository: Send {
+    /// Adds `by` to the user's milestone counter `counter` (starting at zero) and returns the
+    /// new value.
+    async fn bump_counter(&mut self, user: UserId, counter: &str, by: i64) -> StoreResult<i64>;
+
+    /// Stores the achievement unless the user has one with the same code; `true` when stored.
+    async fn unlock_achievement(&mut self, achievement: &Achievement) -> StoreResult<bool>;
+
+    /// The user's achievements, in unlock order (`unlocked_at`, then code).
+    async fn achievements(&mut self, user: UserId) -> StoreResult<Vec<Achievement>>;
+}
+
+#[async_trait]
+pub trait WatchlistRepository: Send {
+    /// Adds the item unless the user already has that content, and returns what is stored
+    /// (the existing item keeps its `added_at`) and whether it was added now.
+    async fn add_to_watchlist(
+        &mut self,
+        item: &WatchlistItem,
+    ) -> StoreResult<(WatchlistItem, bool)>;
+
+    /// `true` when the item was there.
+    async fn remove_from_watchlist(
+        &mut self,
+        user: UserId,
+        content: uuid::Uuid,
+    ) -> StoreResult<bool>;
+
+    /// Newest first (`added_at`, then content id, descending).
+    async fn watchlist(&mut self, user: UserId) -> StoreResult<Vec<WatchlistItem>>;
+}
+
+#[async_trait]
+pub trait ReminderRepository: Send {
+    async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>>;
+
+    /// Inserts or replaces the reminder of `(user_id, show_id)`.
+    async fn save_reminder(&mut self, reminder: &Reminder) -> StoreResult<()>;
+
+    /// Every reminder of the user, whatever its status, by `due_at` then show id.
+    async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>>;
+
+    /// Scheduled reminders of any user with `due_at <= now`, earliest first, at most `limit`.
+    /// On PostgreSQL rows another unit of work has locked are skipped (`SKIP LOCKED`) and the
+    /// returned ones stay locked until this unit of work ends.
+    async fn due_reminders(&mut self, now: DateTime<Utc>, limit: u32)
+    -> StoreResult<Vec<Reminder>>;
+}
+
+#[async_trait]
+pub trait PreferenceRepository: Send {
+    /// Adds `points` (negative lowers) to the user's score of `genre`, starting at zero.
+    async fn add_genre_points(&mut self, user: UserId, genre: &str, points: i64)
+    -> StoreResult<()>;
+
+    /// Every genre the user has a score in, any order.
+    async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>>;
+}
+
+/// A unit of work the event handlers can run in: every repository plus processed marks.
+pub trait HandlerUnitOfWork:
+    UnitOfWork
+    + ProcessedEvents
+    + StatisticsRepository
+    + AchievementRepository
+    + WatchlistRepository
+    + ReminderRepository
+    + PreferenceRepository
+{
+}
+
+impl<T> HandlerUnitOfWork for T where
+    T: UnitOfWork
+        + ProcessedEvents
+        + StatisticsRepository
+        + AchievementRepository
+        + WatchlistRepository
+        + ReminderRepository
+        + PreferenceRepository
+{
+}
+
+/// A store that also keeps the handlers' state and serves the outbox relay.
+pub trait EventStore: Store<Uow: HandlerUnitOfWork> + OutboxRelay {}
+
+impl<T> EventStore for T
+where
+    T: Store + OutboxRelay,
+    T::Uow: HandlerUnitOfWork,
+{
+}

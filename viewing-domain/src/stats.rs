@@ -1,0 +1,334 @@
+//! Pre-aggregated statistics buckets (SPEC §6, §7).
+//!
+//! Every viewing adds its numbers to the five UTC buckets that contain it: its quarter hour,
+//! day, month and year, and the user's all-time bucket. A calendar period in any time zone is
+//! then covered exactly by a bounded number of whole buckets: quarter hours for the partial
+//! days at its edges (every time zone in use today is offset by a multiple of 15 minutes),
+//! days up to the month boundaries, months up to the year boundaries, whole years in between.
+//! A read therefore touches at most a few hundred buckets whatever the number of records.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, TimeZone, Timelike, Utc};
+
+use crate::ids::{BingeSessionId, UserId};
+
+/// The size of a bucket. Buckets of every granularity start at UTC boundaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Granularity {
+    Quarter,
+    Day,
+    Month,
+    Year,
+    /// One bucket per user holding everything.
+    All,
+}
+
+impl Granularity {
+    /// Every granularity, finest first.
+    pub const EVERY: [Granularity; 5] = [
+        Granularity::Quarter,
+        Granularity::Day,
+        Granularity::Month,
+        Granularity::Year,
+        Granularity::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Quarter => "quarter",
+            Granularity::Day => "day",
+            Granularity::Month => "month",
+            Granularity::Year => "year",
+            Granularity::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::EVERY.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// Start of the bucket of this size containing `at`.
+    pub fn bucket_start(self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let day = at.date_naive();
+        let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN));
+        match self {
+            Granularity::Quarter => {
+                let minute = at.minute() - at.minute() % 15;
+                midnight(day)
+                    + Duration::hours(i64::from(at.hour()))
+                    + Duration::minutes(i64::from(minute))
+            }
+            Granularity::Day => midnight(day),
+            Granularity::Month => midnight(day.with_day(1).unwrap_or(day)),
+            Granularity::Year => midnight(NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)),
+            Granularity::All => all_time_start(),
+        }
+    }
+
+    /// Start of the bucket after the one starting at `start` (`None` past chrono's range; the
+    /// all-time bucket has no successor).
+    pub fn next_start(self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Granularity::Quarter => start.checked_add_signed(Duration::minutes(15)),
+            Granularity::Day => start.checked_add_signed(Duration::days(1)),
+            Granularity::Month => start.checked_add_months(Months::new(1)),
+            Granularity::Year => start.checked_add_months(Months::new(12)),
+            Granularity::All => None,
+        }
+    }
+}
+
+/// The start stored for the all-time bucket.
+pub fn all_time_start() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// One bucket of one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketKey {
+    pub granularity: Granularity,
+    pub start: DateTime<Utc>,
+}
+
+/// The five buckets an instant adds to.
+pub fn buckets_containing(at: DateTime<Utc>) -> [BucketKey; 5] {
+    Granularity::EVERY.map(|granularity| BucketKey {
+        granularity,
+        start: granularity.bucket_start(at),
+    })
+}
+
+/// The buckets of one granularity whose start is in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketSpan {
+    pub granularity: Granularity,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl BucketSpan {
+    pub fn contains(&self, key: &BucketKey) -> bool {
+        key.granularity == self.granularity && key.start >= self.from && key.start < self.to
+    }
+}
+
+/// The span of the all-time bucket.
+pub fn cover_everything() -> Vec<BucketSpan> {
+    vec![BucketSpan {
+        granularity: Granularity::All,
+        from: all_time_start(),
+        to: all_time_start() + Duration::seconds(1),
+    }]
+}
+
+/// Whole buckets covering `[from, to)` exactly, as at most seven spans (quarters, days, months,
+/// years, months, days, quarters). Both ends are first floored to a quarter hour, which changes
+/// nothing for today's time zones.
+pub fn cover(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<BucketSpan> {
+    let mut cursor = Granularity::Quarter.bucket_start(from);
+    let end = Granularity::Quarter.bucket_start(to);
+    let mut spans: Vec<BucketSpan> = Vec::new();
+    const COARSEST_FIRST: [Granularity; 4] = [
+        Granularity::Year,
+        Granularity::Month,
+        Granularity::Day,
+        Granularity::Quarter,
+    ];
+    while cursor < end {
+        let step = COARSEST_FIRST.into_iter().find_map(|g| {
+            let next = g.next_start(cursor)?;
+            (g.bucket_start(cursor) == cursor && next <= end).then_some((g, next))
+        });
+        let Some((granularity, next)) = step else {
+            break;
+        };
+        match spans.last_mut() {
+            Some(last) if last.granularity == granularity && last.to == cursor => last.to = next,
+            _ => spans.push(BucketSpan {
+                granularity,
+                from: cursor,
+                to: next,
+            }),
+        }
+        cursor = next;
+    }
+    spans
+}
+
+/// A statistics breakdown axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    ContentType,
+    Genre,
+    Platform,
+}
+
+impl Dimension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::ContentType => "type",
+            Dimension::Genre => "genre",
+            Dimension::Platform => "platform",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Dimension::ContentType,
+            Dimension::Genre,
+            Dimension::Platform,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// The plain numbers of a bucket. Every field is summed when buckets combine except
+/// `longest_binge`, which takes the maximum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsCounters {
+    pub watched: i64,
+    pub movies: i64,
+    pub episodes: i64,
+    pub rewatches: i64,
+    pub minutes: i64,
+    pub shows_completed: i64,
+    pub seasons_completed: i64,
+    pub abandoned: i64,
+    /// Binge sessions that started in the bucket.
+    pub binge_sessions: i64,
+    /// Most episodes of one session started in the bucket.
+    pub longest_binge: i64,
+}
+
+impl StatsCounters {
+    pub fn combine(&mut self, o: &StatsCounters) {
+        self.watched += o.watched;
+        self.movies += o.movies;
+        self.episodes += o.episodes;
+        self.rewatches += o.rewatches;
+        self.minutes += o.minutes;
+        self.shows_completed += o.shows_completed;
+        self.seasons_completed += o.seasons_completed;
+        self.abandoned += o.abandoned;
+        self.binge_sessions += o.binge_sessions;
+        self.longest_binge = self.longest_binge.max(o.longest_binge);
+    }
+}
+
+/// Count and minutes of one key (a type, genre or platform) of a dimension.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: i64,
+    pub minutes: i64,
+}
+
+/// What one event adds to its buckets, and also what a read returns (the sum of buckets).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsDelta {
+    pub counters: StatsCounters,
+    pub dimensions: BTreeMap<(Dimension, String), Tally>,
+}
+
+impl StatsDelta {
+    pub fn tally(&mut self, dimension: Dimension, key: &str, count: i64, minutes: i64) {
+        let t = self
+            .dimensions
+            .entry((dimension, key.to_owned()))
+            .or_default();
+        t.count += count;
+        t.minutes += minutes;
+    }
+
+    pub fn combine(&mut self, o: &StatsDelta) {
+        self.counters.combine(&o.counters);
+        for ((d, k), t) in &o.dimensions {
+            self.tally(*d, k, t.count, t.minutes);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == StatsDelta::default()
+    }
+}
+
+/// The statistics handler's memory of one binge session: where it was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BingeStat {
+    pub session_id: BingeSessionId,
+    pub user_id: UserId,
+    /// The session start the count was added at.
+    pub start: DateTime<Utc>,
+    pub episodes: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_instant_falls_in_five_buckets() {
+        let keys = buckets_containing(at(2026, 3, 14, 22, 59));
+        let starts: Vec<_> = keys.iter().map(|k| k.start).collect();
+        assert_eq!(
+            starts,
+            vec![
+                at(2026, 3, 14, 22, 45),
+                at(2026, 3, 14, 0, 0),
+                at(2026, 3, 1, 0, 0),
+                at(2026, 1, 1, 0, 0),
+                all_time_start()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_utc_year_is_one_bucket_and_a_shifted_week_has_quarter_edges() {
+        assert_eq!(
+            cover(at(2026, 1, 1, 0, 0), at(2027, 1, 1, 0, 0)),
+            vec![BucketSpan {
+                granularity: Granularity::Year,
+                from: at(2026, 1, 1, 0, 0),
+                to: at(2027, 1, 1, 0, 0)
+            }]
+        );
+        // A week in UTC-05:00 (Mon 05:00 UTC to next Mon 05:00 UTC).
+        let spans = cover(at(2026, 3, 2, 5, 0), at(2026, 3, 9, 5, 0));
+        let kinds: Vec<_> = spans.iter().map(|s| s.granularity).collect();
+        assert_eq!(
+            kinds,
+            vec![Granularity::Quarter, Granularity::Day, Granularity::Quarter]
+        );
+        assert_eq!(spans[1].from, at(2026, 3, 3, 0, 0));
+        assert_eq!(spans[1].to, at(2026, 3, 9, 0, 0));
+    }
+
+    proptest! {
+        /// Every quarter hour inside the range is in exactly one span's bucket, none outside.
+        #[test]
+        fn cover_is_exact(start in 0i64..2_000_000, len in 0i64..600_000, probe in 0i64..700_000) {
+            let base = at(2020, 1, 1, 0, 0);
+            let from = base + Duration::minutes(start * 15);
+            let to = from + Duration::minutes(len / 15 * 15);
+            let spans = cover(from, to);
+            prop_assert!(spans.len() <= 7);
+            let p = from - Duration::minutes(50_000) + Duration::minutes(probe);
+            let hits = spans
+                .iter()
+                .filter(|s| {
+                    let key = BucketKey { granularity: s.granularity, start: s.granularity.bucket_start(p) };
+                    s.contains(&key)
+                })
+                .count();
+            let inside = p >= from && p < to;
+            prop_assert_eq!(hits, usize::from(inside));
+        }
+    }
+}
