@@ -1,0 +1,222 @@
+//! Catalog and user repositories.
+
+use viewing_domain::ports::{CatalogRepository, Store, StoreError, UnitOfWork, UserRepository};
+use viewing_domain::{Episode, EpisodeId, MovieId, Season, SeasonId, Show, ShowId, ShowStatus};
+
+use crate::Probe;
+use crate::fixtures::*;
+
+pub async fn catalog_movie_round_trip<S: Store + Probe>(store: S) {
+    let mut m = movie("Fight Club", 139);
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(m.id).await.expect("read"), None);
+    uow.upsert_movie(&m).await.expect("insert movie");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(m.id).await.expect("read"), Some(m.clone()));
+    // An upsert replaces every field, genres included (order kept).
+    m.title = title("Fight Club (Director's Cut)");
+    m.runtime = minutes(151);
+    m.genres = vec![genre("Thriller"), genre("Drama"), genre("Cult")];
+    m.release_date = None;
+    uow.upsert_movie(&m).await.expect("replace movie");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(m.id).await.expect("read"), Some(m.clone()));
+    assert_eq!(
+        uow.movie(MovieId::from(new_id())).await.expect("read"),
+        None
+    );
+}
+
+pub async fn catalog_show_tree_round_trip<S: Store + Probe>(store: S) {
+    let mut s = show("Firefly", ShowStatus::Canceled, &[3, 2], 2);
+    // Air dates, including one in the future, survive.
+    let tree: Vec<Season> = s
+        .seasons()
+        .iter()
+        .cloned()
+        .map(|mut season| {
+            for (i, e) in season.episodes.iter_mut().enumerate() {
+                e.air_date = (i % 2 == 0).then(|| date(2002 + i as i32 * 20, 9, 20));
+            }
+            season
+        })
+        .collect();
+    s = Show::new(s.id, s.title, s.status, s.genres, tree).expect("valid show");
+
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&s).await.expect("insert show");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.show(s.id).await.expect("read"), Some(s.clone()));
+    for e in s.episodes() {
+        assert_eq!(
+            uow.show_of_episode(e.episode.id).await.expect("read"),
+            Some(s.clone()),
+            "show of episode S{}E{}",
+            e.season.number,
+            e.episode.number
+        );
+    }
+    assert_eq!(
+        uow.show_of_episode(EpisodeId::from(new_id()))
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(uow.show(ShowId::from(new_id())).await.expect("read"), None);
+}
+
+pub async fn catalog_show_replace_tree<S: Store + Probe>(store: S) {
+    let s = show("Lost", ShowStatus::Returning, &[3, 3], 0);
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&s).await.expect("insert show");
+    uow.commit().await.expect("commit");
+
+    // Season 2 goes, season 1 loses its last episode and keeps the others, a season 3 appears.
+    let dropped_season = s.season(2).expect("season 2").clone();
+    let mut season1 = s.season(1).expect("season 1").clone();
+    let dropped_episode = season1.episodes.pop().expect("an episode");
+    let season3 = Season {
+        id: SeasonId::from(new_id()),
+        number: 3,
+        episodes: vec![Episode {
+            id: EpisodeId::from(new_id()),
+            number: 1,
+            title: title("New"),
+            runtime: minutes(60),
+            air_date: Some(date(2030, 1, 1)),
+        }],
+    };
+    let replaced = Show::new(
+        s.id,
+        title("LOST"),
+        ShowStatus::Ended,
+        vec![genre("Mystery"), genre("Drama")],
+        vec![season3.clone(), season1.clone()],
+    )
+    .expect("valid show");
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&replaced).await.expect("replace show");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.show(s.id).await.expect("read"), Some(replaced.clone()));
+    assert_eq!(
+        uow.show_of_episode(dropped_episode.id).await.expect("read"),
+        None
+    );
+    for e in &dropped_season.episodes {
+        assert_eq!(uow.show_of_episode(e.id).await.expect("read"), None);
+    }
+    assert_eq!(
+        uow.show_of_episode(season3.episodes[0].id)
+            .await
+            .expect("read"),
+        Some(replaced.clone())
+    );
+
+    // A removed season's and episode's ids may be used again, by this or another show.
+    let other = Show::new(
+        ShowId::from(new_id()),
+        title("Other"),
+        ShowStatus::Ended,
+        vec![],
+        vec![dropped_season.clone()],
+    )
+    .expect("valid show");
+    uow.upsert_show(&other).await.expect("reuse freed ids");
+    uow.commit().await.expect("commit");
+}
+
+pub async fn catalog_show_ids_of_another_show_conflict<S: Store + Probe>(store: S) {
+    let a = show("A", ShowStatus::Ended, &[2], 0);
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&a).await.expect("insert show A");
+    uow.commit().await.expect("commit");
+
+    // B reuses one of A's episode ids.
+    let stolen_episode = episode(&a, 1, 2).clone();
+    let b = Show::new(
+        ShowId::from(new_id()),
+        title("B"),
+        ShowStatus::Ended,
+        vec![],
+        vec![Season {
+            id: SeasonId::from(new_id()),
+            number: 1,
+            episodes: vec![stolen_episode],
+        }],
+    )
+    .expect("valid show");
+    let mut uow = store.begin().await.expect("begin");
+    let err = uow.upsert_show(&b).await.expect_err("episode id of show A");
+    assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
+    drop(uow);
+
+    // C reuses A's season id.
+    let c = Show::new(
+        ShowId::from(new_id()),
+        title("C"),
+        ShowStatus::Ended,
+        vec![],
+        vec![Season {
+            id: a.season(1).expect("season").id,
+            number: 1,
+            episodes: vec![],
+        }],
+    )
+    .expect("valid show");
+    let mut uow = store.begin().await.expect("begin");
+    let err = uow.upsert_show(&c).await.expect_err("season id of show A");
+    assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
+    drop(uow);
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.show(a.id).await.expect("read"), Some(a.clone()));
+    assert_eq!(uow.show(b.id).await.expect("read"), None);
+    assert_eq!(uow.show(c.id).await.expect("read"), None);
+}
+
+pub async fn catalog_titles<S: Store + Probe>(store: S) {
+    let m = movie("Heat", 170);
+    let s = show("The Wire", ShowStatus::Ended, &[1], 0);
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_movie(&m).await.expect("movie");
+    uow.upsert_show(&s).await.expect("show");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let unknown = new_id();
+    let titles = uow
+        .titles(&[m.id.as_uuid(), s.id.as_uuid(), unknown])
+        .await
+        .expect("titles");
+    assert_eq!(titles.len(), 2);
+    assert_eq!(
+        titles.get(&m.id.as_uuid()).map(String::as_str),
+        Some("Heat")
+    );
+    assert_eq!(
+        titles.get(&s.id.as_uuid()).map(String::as_str),
+        Some("The Wire")
+    );
+    assert!(uow.titles(&[]).await.expect("no ids").is_empty());
+}
+
+pub async fn user_ensure_is_idempotent<S: Store + Probe>(store: S) {
+    let u = user();
+    let mut uow = store.begin().await.expect("begin");
+    uow.ensure_user(u, minute(0)).await.expect("create user");
+    uow.ensure_user(u, minute(1))
+        .await
+        .expect("again, same uow");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    uow.ensure_user(u, minute(2)).await.expect("again, later");
+    uow.commit().await.expect("commit");
+}

@@ -1,0 +1,2 @@
+//! The contract suite on the in-memory store.
+store_contract::contract_tests!(store_contract::backends::Memory);
