@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+mod events;
 mod store;
 
 pub use clock::{ManualClock, SequentialIds};

@@ -31,10 +31,28 @@ struct State {
     idempotency: HashMap<(UserId, String), Idem>,
 }
 
+/// Everything behind the store's lock: the record state (copied per unit of work) and the
+/// event side (changed in place, undone through a journal; see `crate::events`).
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    state: State,
+    pub(crate) events: crate::events::EventState,
+}
+
+impl Shared {
+    pub(crate) fn outbox(&self) -> &[EventEnvelope] {
+        &self.state.outbox
+    }
+
+    pub(crate) fn split(&mut self) -> (&[EventEnvelope], &mut crate::events::EventState) {
+        (&self.state.outbox, &mut self.events)
+    }
+}
+
 /// The in-memory store. Clones share the same data.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    state: Arc<Mutex<State>>,
+    pub(crate) state: Arc<Mutex<Shared>>,
 }
 
 impl MemoryStore {
@@ -44,15 +62,23 @@ impl MemoryStore {
 
     /// Every event appended so far, in order (what a relay would deliver).
     pub async fn outbox_events(&self) -> Vec<EventEnvelope> {
-        self.state.lock().await.outbox.clone()
+        self.state.lock().await.state.outbox.clone()
     }
 }
 
 /// One unit of work: the store's lock and a working copy of its state.
 #[derive(Debug)]
 pub struct MemoryUow {
-    guard: OwnedMutexGuard<State>,
+    pub(crate) guard: OwnedMutexGuard<Shared>,
     work: State,
+    pub(crate) journal: crate::events::Journal,
+}
+
+impl Drop for MemoryUow {
+    /// A unit of work dropped without commit undoes its event-side writes.
+    fn drop(&mut self) {
+        self.journal.roll_back(&mut self.guard.events);
+    }
 }
 
 #[async_trait]
@@ -61,8 +87,12 @@ impl Store for MemoryStore {
 
     async fn begin(&self) -> StoreResult<MemoryUow> {
         let guard = self.state.clone().lock_owned().await;
-        let work = guard.clone();
-        Ok(MemoryUow { guard, work })
+        let work = guard.state.clone();
+        Ok(MemoryUow {
+            guard,
+            work,
+            journal: crate::events::Journal::default(),
+        })
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -78,7 +108,8 @@ impl UnitOfWork for MemoryUow {
     }
 
     async fn commit(mut self) -> StoreResult<()> {
-        *self.guard = std::mem::take(&mut self.work);
+        self.guard.state = std::mem::take(&mut self.work);
+        self.journal.forget();
         Ok(())
     }
 }
@@ -421,7 +452,8 @@ impl IdempotencyStore for MemoryStore {
         ttl: chrono::Duration,
         stale_after: chrono::Duration,
     ) -> StoreResult<IdempotencyClaim> {
-        let mut state = self.state.lock().await;
+        let mut shared = self.state.lock().await;
+        let state = &mut shared.state;
         let slot = (user, key.to_owned());
         if let Some(existing) = state.idempotency.get(&slot) {
             match &existing.response {
@@ -451,8 +483,8 @@ impl IdempotencyStore for MemoryStore {
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut state = self.state.lock().await;
-        state.idempotency.insert(
+        let mut shared = self.state.lock().await;
+        shared.state.idempotency.insert(
             (user, key.to_owned()),
             Idem {
                 claimed_at: now,
@@ -466,6 +498,7 @@ impl IdempotencyStore for MemoryStore {
         self.state
             .lock()
             .await
+            .state
             .idempotency
             .remove(&(user, key.to_owned()));
         Ok(())
