@@ -1,1 +1,222 @@
-//! Placeholder: built by a later issue.
+//! The HTTP adapter: the axum router of the JSON API (SPEC §2–§6) with bearer-token auth, a
+//! per-user rate limit, problem+json errors, idempotency keys, OpenAPI, health and metrics.
+//!
+//! [`router`] is generic over the store; the server picks the store once at start-up.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod sanitize;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use viewing_app::ViewingService;
+use viewing_app::domain::ports::Store;
+
+pub use auth::{Authenticator, JwtSecret, UserRateLimiter};
+pub use error::{ApiError, Problem};
+pub use extract::Caller;
+pub use metrics::Metrics;
+
+/// Request bodies over this many bytes are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Settings of the HTTP adapter.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub jwt_secret: JwtSecret,
+    /// Requests per minute and user (sustained).
+    pub rate_limit_per_min: NonZeroU32,
+    /// Requests a user may make at once before the rate applies.
+    pub rate_limit_burst: NonZeroU32,
+}
+
+/// Everything the handlers share. Cheap to clone.
+pub struct AppState<S: Store> {
+    service: ViewingService<S>,
+    guard: auth::Guard,
+    metrics: Arc<Metrics>,
+}
+
+impl<S: Store> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+            guard: self.guard.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+impl<S: Store> AppState<S> {
+    pub fn new(service: ViewingService<S>, config: &HttpConfig) -> Self {
+        Self {
+            service,
+            guard: auth::Guard {
+                auth: Arc::new(Authenticator::new(&config.jwt_secret)),
+                limiter: Arc::new(UserRateLimiter::new(
+                    config.rate_limit_per_min,
+                    config.rate_limit_burst,
+                )),
+            },
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    pub fn service(&self) -> &ViewingService<S> {
+        &self.service
+    }
+
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.guard.auth
+    }
+
+    pub fn rate_limiter(&self) -> &Arc<UserRateLimiter> {
+        &self.guard.limiter
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+/// The whole service: `/api/**` (authenticated, rate-limited), `/health/*`, `/metrics`,
+/// `/api/openapi.json`; request ids, tracing, body limit, panic catching, and a last guard
+/// that turns any bare error status into problem+json.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    use handlers::{catalog, ops, reading, viewing};
+
+    let api = Router::new()
+        .route(
+            "/api/catalog/movies/{movieId}",
+            put(catalog::put_movie::<S>).get(catalog::get_movie::<S>),
+        )
+        .route(
+            "/api/catalog/shows/{showId}",
+            put(catalog::put_show::<S>).get(catalog::get_show::<S>),
+        )
+        .route(
+            "/api/viewing/movies/{movieId}/watched",
+            post(viewing::watch_movie::<S>),
+        )
+        .route(
+            "/api/viewing/episodes/{episodeId}/watched",
+            post(viewing::watch_episode::<S>),
+        )
+        .route("/api/viewing/{itemId}/abandon", post(viewing::abandon::<S>))
+        .route(
+            "/api/viewing/records/{recordId}",
+            get(viewing::get_record::<S>),
+        )
+        .route(
+            "/api/viewing/abandoned/{abandonId}",
+            get(viewing::get_abandoned::<S>),
+        )
+        .route("/api/viewing/history", get(reading::history::<S>))
+        .route("/api/viewing/progress", get(reading::up_next::<S>))
+        .route(
+            "/api/viewing/progress/{showId}",
+            get(reading::progress::<S>),
+        )
+        .route("/api/viewing/statistics", get(reading::statistics::<S>))
+        // Layers run outside-in: authenticate (401, 429), then the idempotency key.
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent::<S>,
+        ))
+        .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
+
+    let open = Router::new()
+        .route("/health/live", get(ops::live))
+        .route("/health/ready", get(ops::ready::<S>))
+        .route("/metrics", get(ops::metrics::<S>))
+        .route("/api/openapi.json", get(ops::openapi));
+
+    let metrics = state.metrics.clone();
+    api.merge(open)
+        .fallback(ops::not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(metrics, metrics::track))
+        .layer(from_fn(problem_guard))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal("a handler panicked".into()).into_response()
+            },
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        user = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Any error response that is not problem+json yet (axum's own 405, a framework rejection)
+/// becomes one, so clients only ever see one error format.
+async fn problem_guard(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let mut replaced = ApiError::for_status(status).into_response();
+    *replaced.status_mut() = status;
+    if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+        replaced
+            .headers_mut()
+            .insert(header::RETRY_AFTER, v.clone());
+    }
+    replaced
+}
+
+/// Forgets idle users of the rate limiter every `every` (bounded memory), until the runtime
+/// stops.
+pub fn spawn_rate_limiter_sweeper(limiter: Arc<UserRateLimiter>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            limiter.forget_idle();
+        }
+    });
+}

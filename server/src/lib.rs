@@ -1,1 +1,311 @@
-//! Placeholder: built by a later issue.
+//! The `viewing-server` binary: reads its settings, picks the store from the database URL once
+//! at start-up and runs the command over it, generically (`serve::<S>`, `import::<S>`).
+#![forbid(unsafe_code)]
+
+pub mod config;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_http::dto::CatalogFile;
+use adapters_http::{ApiError, AppState, Authenticator, HttpConfig, JwtSecret};
+use adapters_memory::MemoryStore;
+use adapters_sqlite::SqliteStore;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use viewing_app::domain::ports::Store;
+use viewing_app::domain::{RulesConfig, UserId};
+use viewing_app::{SystemClock, UuidV7, ViewingService};
+
+pub use config::{CatalogCommand, Cli, Command, LogFormat, Settings};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub type Fallible<T> = Result<T, BoxError>;
+
+/// How long the tokens printed in dev-auth mode live.
+const DEV_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(12);
+
+/// The whole program: parse the command line, run, report.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "viewing-server failed");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+}
+
+/// A line on stdout (addresses, tokens) that never panics on a closed pipe.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Which store a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUrl<'a> {
+    Memory,
+    Sqlite(&'a str),
+    Postgres(&'a str),
+}
+
+impl<'a> StoreUrl<'a> {
+    pub fn classify(url: &'a str) -> Result<Self, String> {
+        let lower = url.to_ascii_lowercase();
+        if lower == "memory:" || lower == "memory://" {
+            Ok(StoreUrl::Memory)
+        } else if lower.starts_with("sqlite:") {
+            Ok(StoreUrl::Sqlite(url))
+        } else if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Ok(StoreUrl::Postgres(url))
+        } else {
+            Err(format!(
+                "unsupported database URL {:?}: use sqlite://FILE, postgres://… or memory:",
+                config::redact_url(url)
+            ))
+        }
+    }
+}
+
+/// Runs one command of the command line.
+pub async fn execute(cli: Cli) -> Fallible<()> {
+    let settings = cli.settings;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Token { sub, admin, ttl } = command {
+        return print_token(&settings, UserId::from(sub), admin, ttl);
+    }
+    match StoreUrl::classify(&settings.database_url)? {
+        StoreUrl::Memory => with_store(MemoryStore::new(), &settings, command).await,
+        StoreUrl::Sqlite(url) => {
+            let store = SqliteStore::connect(url).await?;
+            with_store(store, &settings, command).await
+        }
+        // TODO(issue: PostgreSQL store): wire `adapters_postgres::PgStore::connect(url)` here
+        // once that crate exposes it.
+        StoreUrl::Postgres(_) => Err("PostgreSQL is not available in this build yet; \
+             use a sqlite:// URL (the default) or memory:"
+            .into()),
+    }
+}
+
+/// The command, over the store chosen at start-up.
+pub async fn with_store<S: Store>(store: S, settings: &Settings, command: Command) -> Fallible<()> {
+    match command {
+        Command::Serve => serve(store, settings).await,
+        Command::Migrate => {
+            // Connecting ran the migrations.
+            say(&format!(
+                "migrations applied: {}",
+                config::redact_url(&settings.database_url)
+            ));
+            Ok(())
+        }
+        Command::Catalog {
+            action: CatalogCommand::Import { file },
+        } => import(service(store, settings), &file).await,
+        Command::Token { .. } => Err("token needs no store".into()),
+    }
+}
+
+fn rules(settings: &Settings) -> RulesConfig {
+    RulesConfig {
+        binge_max_gap: chrono::Duration::minutes(i64::from(settings.binge_max_gap_minutes)),
+        inactivity: chrono::Duration::days(i64::from(settings.inactivity_days)),
+    }
+}
+
+fn service<S: Store>(store: S, settings: &Settings) -> ViewingService<S> {
+    ViewingService::with_parts(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(UuidV7),
+        rules(settings),
+    )
+}
+
+fn print_token(
+    settings: &Settings,
+    user: UserId,
+    admin: bool,
+    ttl: chrono::Duration,
+) -> Fallible<()> {
+    let secret = settings
+        .jwt_secret
+        .as_ref()
+        .filter(|s| !s.is_empty())
+        .ok_or("VIEWING_JWT_SECRET is not set: a token signed with nothing would not verify")?;
+    let now = chrono::Utc::now();
+    let token = Authenticator::new(secret).mint(user, admin, now, now + ttl)?;
+    say(&token);
+    Ok(())
+}
+
+/// A fresh random secret for dev-auth mode (256 bits from the OS).
+fn random_secret() -> JwtSecret {
+    let mut bytes = Vec::with_capacity(32);
+    bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    JwtSecret::new(bytes)
+}
+
+/// Serves the HTTP API until SIGTERM or ctrl-c, then finishes the requests in flight.
+pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
+    let (secret, dev_auth) = match settings.jwt_secret.clone().filter(|s| !s.is_empty()) {
+        Some(s) => (s, false),
+        None => (random_secret(), true),
+    };
+    let config = HttpConfig {
+        jwt_secret: secret,
+        rate_limit_per_min: settings.rate_limit_per_min,
+        rate_limit_burst: settings.rate_limit_burst,
+    };
+    let state = AppState::new(service(store, settings), &config);
+    if dev_auth {
+        print_dev_tokens(state.authenticator())?;
+    }
+    adapters_http::spawn_rate_limiter_sweeper(
+        state.rate_limiter().clone(),
+        Duration::from_secs(60),
+    );
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = %config::redact_url(&settings.database_url), "listening");
+    say(&format!("listening on {addr}"));
+
+    axum::serve(listener, adapters_http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_dev_tokens(auth: &Authenticator) -> Fallible<()> {
+    let now = chrono::Utc::now();
+    let user = UserId::from(uuid::Uuid::new_v4());
+    let admin = UserId::from(uuid::Uuid::new_v4());
+    let user_token = auth.mint(user, false, now, now + DEV_TOKEN_TTL)?;
+    let admin_token = auth.mint(admin, true, now, now + DEV_TOKEN_TTL)?;
+    tracing::warn!(
+        "VIEWING_JWT_SECRET is not set: DEV AUTH MODE. A random secret was made for this run \
+         only; tokens stop working at restart. Never run like this in production."
+    );
+    say("!!! DEV AUTH MODE: VIEWING_JWT_SECRET is not set; using a random secret for this run.");
+    say(&format!("dev user token (sub {user}, 12h):\n{user_token}"));
+    say(&format!(
+        "dev admin token (sub {admin}, 12h):\n{admin_token}"
+    ));
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Loads a catalog file: every entry is validated first (all problems reported at once), then
+/// each is upserted.
+pub async fn import<S: Store>(service: ViewingService<S>, file: &Path) -> Fallible<()> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let catalog: CatalogFile =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut problems = Vec::new();
+    let mut movies = Vec::new();
+    let mut shows = Vec::new();
+    for (i, m) in catalog.movies.into_iter().enumerate() {
+        match m.body.try_into_domain(m.id) {
+            Ok(movie) => movies.push(movie),
+            Err(e) => problems.extend(describe(&format!("movies[{i}]"), &e)),
+        }
+    }
+    for (i, s) in catalog.shows.into_iter().enumerate() {
+        match s.body.try_into_domain(s.id) {
+            Ok(show) => shows.push(show),
+            Err(e) => problems.extend(describe(&format!("shows[{i}]"), &e)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "{}: nothing imported:\n  {}",
+            file.display(),
+            problems.join("\n  ")
+        )
+        .into());
+    }
+    let (n_movies, n_shows) = (movies.len(), shows.len());
+    for movie in movies {
+        service.upsert_movie(movie).await?;
+    }
+    for show in shows {
+        service.upsert_show(show).await?;
+    }
+    say(&format!("imported {n_movies} movies and {n_shows} shows"));
+    Ok(())
+}
+
+fn describe(prefix: &str, e: &ApiError) -> Vec<String> {
+    let problem = e.problem();
+    match problem.errors {
+        Some(errors) if !errors.is_empty() => errors
+            .iter()
+            .map(|f| format!("{prefix}.{}: {}", f.field, f.message))
+            .collect(),
+        _ => vec![format!("{prefix}: {}", problem.detail)],
+    }
+}

@@ -1,0 +1,292 @@
+//! The one place where failures become `application/problem+json` (RFC 9457).
+//!
+//! Every handler, extractor and middleware returns [`ApiError`]; the translation from the use
+//! cases' [`AppError`] lives in its `From` impl, and the rendering in its `IntoResponse` impl.
+//! Unexpected errors are logged here, once, inside the request's span (so with its request id).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::{IntoResponses, ToSchema};
+use viewing_app::AppError;
+use viewing_app::domain::ports::BoxError;
+use viewing_app::domain::rules::order::MissingEpisode;
+use viewing_app::domain::values::ValidationError;
+
+use crate::dto::MissingEpisodeDto;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One refused field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The request field, in camelCase (nested fields as `seasons[0].episodes[2].title`).
+    pub field: String,
+    pub message: String,
+}
+
+impl From<ValidationError> for FieldError {
+    fn from(e: ValidationError) -> Self {
+        Self {
+            field: e.field.to_owned(),
+            message: e.message,
+        }
+    }
+}
+
+/// An RFC 9457 problem document. `code` is stable and machine-readable.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A URI reference naming the problem type (`/problems/{code}`).
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation-failed")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// One of `malformed-request`, `unauthorized`, `forbidden`, `content-not-found`,
+    /// `not-found`, `episode-out-of-order`, `conflict`, `payload-too-large`,
+    /// `validation-failed`, `rate-limited`, `unavailable`, `method-not-allowed`,
+    /// `internal-error`.
+    #[schema(example = "validation-failed")]
+    pub code: String,
+    /// The refused fields (422 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// The first episode still to watch (409 `episode-out-of-order` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_episode: Option<MissingEpisodeDto>,
+}
+
+/// Everything a request can end in besides success.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Bad JSON, wrong types, non-UUID ids, unparsable query values, bad headers.
+    Malformed(String),
+    Unauthorized(&'static str),
+    Forbidden(&'static str),
+    ContentNotFound,
+    NotFound,
+    OutOfOrder(MissingEpisode),
+    Conflict(String),
+    PayloadTooLarge,
+    Validation(Vec<FieldError>),
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    MethodNotAllowed,
+    Unavailable(BoxError),
+    Internal(BoxError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::ContentNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::OutOfOrder(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Malformed(_) => "malformed-request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::ContentNotFound => "content-not-found",
+            ApiError::NotFound => "not-found",
+            ApiError::OutOfOrder(_) => "episode-out-of-order",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::Validation(_) => "validation-failed",
+            ApiError::RateLimited { .. } => "rate-limited",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal-error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Malformed(_) => "Malformed request",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::ContentNotFound => "Content not found",
+            ApiError::NotFound => "Not found",
+            ApiError::OutOfOrder(_) => "Episode out of order",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::Validation(_) => "Validation failed",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Malformed(d) | ApiError::Conflict(d) => d.clone(),
+            ApiError::Unauthorized(d) | ApiError::Forbidden(d) => (*d).to_owned(),
+            ApiError::ContentNotFound => "the content is not in the catalog".to_owned(),
+            ApiError::NotFound => "no such resource for this user".to_owned(),
+            ApiError::OutOfOrder(m) => format!(
+                "season {} episode {} is not watched yet (or send markPreviousWatched: true)",
+                m.season_number, m.episode_number
+            ),
+            ApiError::PayloadTooLarge => {
+                format!("request bodies are limited to {} bytes", crate::BODY_LIMIT)
+            }
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("rate limit exceeded; retry in {retry_after_secs} s")
+            }
+            ApiError::MethodNotAllowed => "this method is not allowed on this path".to_owned(),
+            ApiError::Unavailable(_) => "the store is unavailable; retry later".to_owned(),
+            ApiError::Internal(_) => "an unexpected error occurred".to_owned(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        Problem {
+            problem_type: format!("/problems/{code}"),
+            title: self.title().to_owned(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors: match self {
+                ApiError::Validation(e) => Some(e.clone()),
+                _ => None,
+            },
+            missing_episode: match self {
+                ApiError::OutOfOrder(m) => Some(MissingEpisodeDto::from(*m)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The problem document for a bare status produced outside the handlers (axum's own 404,
+    /// 405, 413…), so that no plain-text response ever leaves the service.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => ApiError::Unauthorized("missing or invalid bearer token"),
+            403 => ApiError::Forbidden("forbidden"),
+            404 => ApiError::NotFound,
+            405 => ApiError::MethodNotAllowed,
+            409 => ApiError::Conflict("conflict".to_owned()),
+            413 => ApiError::PayloadTooLarge,
+            422 => ApiError::Validation(Vec::new()),
+            429 => ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
+            503 => ApiError::Unavailable("unavailable".into()),
+            s if (400..500).contains(&s) => ApiError::Malformed(
+                status
+                    .canonical_reason()
+                    .unwrap_or("malformed request")
+                    .to_owned(),
+            ),
+            _ => ApiError::Internal(format!("status {status}").into()),
+        }
+    }
+
+    pub fn validation(e: ValidationError) -> Self {
+        ApiError::Validation(vec![e.into()])
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::ContentNotFound => ApiError::ContentNotFound,
+            AppError::NotFound => ApiError::NotFound,
+            AppError::EpisodeOutOfOrder(m) => ApiError::OutOfOrder(m),
+            AppError::Invalid(v) => ApiError::validation(v),
+            AppError::Malformed(m) => ApiError::Malformed(m),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Unavailable(s) => ApiError::Unavailable(s),
+            AppError::Unexpected(s) => ApiError::Internal(s),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Unavailable(source) => {
+                tracing::error!(error = %source, code = "unavailable", "store unavailable");
+            }
+            ApiError::Internal(source) => {
+                tracing::error!(error = %source, code = "internal-error", "unexpected error");
+            }
+            _ => {}
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Error responses every authenticated read can give (for the OpenAPI document).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    /// `malformed-request`: a path id that is not a UUID, or an unparsable query.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(#[to_schema] Problem),
+    /// `unauthorized`: missing, malformed, expired or wrongly signed bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// `rate-limited`, with a `Retry-After` header.
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(#[to_schema] Problem),
+    /// `unavailable`: the store cannot be reached.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(#[to_schema] Problem),
+}
+
+/// Error responses every write can give, besides [`ReadErrors`].
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum WriteErrors {
+    /// `malformed-request`: bad JSON, wrong types, a path id that is not a UUID.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(#[to_schema] Problem),
+    /// `unauthorized`: missing, malformed, expired or wrongly signed bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// `payload-too-large`: the body is over 64 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(#[to_schema] Problem),
+    /// `validation-failed`, with `errors: [{ field, message }]`.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Validation(#[to_schema] Problem),
+    /// `rate-limited`, with a `Retry-After` header.
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(#[to_schema] Problem),
+    /// `unavailable`: the store cannot be reached.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(#[to_schema] Problem),
+}

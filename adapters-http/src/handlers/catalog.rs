@@ -1,0 +1,113 @@
+//! Catalog endpoints (SPEC §4): admin-only writes, reads for every authenticated user.
+
+use axum::Json;
+use axum::extract::State;
+use uuid::Uuid;
+use viewing_app::domain::ports::Store;
+use viewing_app::domain::{MovieId, ShowId};
+
+use crate::AppState;
+use crate::dto::{MovieBody, MovieDocument, ShowBody, ShowDocument};
+use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
+use crate::extract::{ApiJson, ApiPath, Caller};
+
+fn require_admin(caller: &Caller) -> ApiResult<()> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("catalog writes need the admin role"))
+    }
+}
+
+/// Creates or replaces a movie.
+#[utoipa::path(
+    put, path = "/api/catalog/movies/{movieId}", tag = "catalog",
+    params(("movieId" = Uuid, Path, description = "The movie's id")),
+    request_body = MovieBody,
+    responses(
+        (status = 200, description = "The stored movie", body = MovieDocument),
+        (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_movie<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<MovieBody>,
+) -> ApiResult<Json<MovieDocument>> {
+    require_admin(&caller)?;
+    let movie = state
+        .service()
+        .upsert_movie(body.try_into_domain(id)?)
+        .await?;
+    Ok(Json(MovieDocument::from(&movie)))
+}
+
+/// Creates or replaces a show with its whole tree of seasons and episodes.
+#[utoipa::path(
+    put, path = "/api/catalog/shows/{showId}", tag = "catalog",
+    params(("showId" = Uuid, Path, description = "The show's id")),
+    request_body = ShowBody,
+    responses(
+        (status = 200, description = "The stored show", body = ShowDocument),
+        (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a season or episode id belongs to another show", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_show<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ShowBody>,
+) -> ApiResult<Json<ShowDocument>> {
+    require_admin(&caller)?;
+    let show = state
+        .service()
+        .upsert_show(body.try_into_domain(id)?)
+        .await?;
+    Ok(Json(ShowDocument::from(&show)))
+}
+
+/// A movie of the catalog.
+#[utoipa::path(
+    get, path = "/api/catalog/movies/{movieId}", tag = "catalog",
+    params(("movieId" = Uuid, Path, description = "The movie's id")),
+    responses(
+        (status = 200, description = "The movie", body = MovieDocument),
+        (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_movie<S: Store>(
+    State(state): State<AppState<S>>,
+    _caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<MovieDocument>> {
+    let movie = state.service().movie(MovieId::from(id)).await?;
+    Ok(Json(MovieDocument::from(&movie)))
+}
+
+/// A show of the catalog with its whole tree.
+#[utoipa::path(
+    get, path = "/api/catalog/shows/{showId}", tag = "catalog",
+    params(("showId" = Uuid, Path, description = "The show's id")),
+    responses(
+        (status = 200, description = "The show", body = ShowDocument),
+        (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_show<S: Store>(
+    State(state): State<AppState<S>>,
+    _caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ShowDocument>> {
+    let show = state.service().show(ShowId::from(id)).await?;
+    Ok(Json(ShowDocument::from(&show)))
+}

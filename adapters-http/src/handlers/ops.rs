@@ -1,0 +1,65 @@
+//! Health, readiness, metrics, the OpenAPI document and the fallback.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use viewing_app::domain::ports::Store;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    /// `ok` (alive) or `ready` (the store answers).
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthDto)))]
+pub async fn live() -> Json<HealthDto> {
+    Json(HealthDto { status: "ok" })
+}
+
+/// The store answers.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = HealthDto),
+        (status = 503, description = "`unavailable`: the store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json<HealthDto>> {
+    state.service().ping().await?;
+    Ok(Json(HealthDto { status: "ready" }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
+pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let mut response = state.metrics().render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// This document (OpenAPI 3.1, generated from the code).
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi() -> Response {
+    let mut response = crate::openapi::document_json().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Unknown routes.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}

@@ -1,0 +1,97 @@
+//! History, progress, up next and statistics (SPEC §6), always of the caller.
+
+use axum::Json;
+use axum::extract::State;
+use uuid::Uuid;
+use viewing_app::domain::ShowId;
+use viewing_app::domain::ports::Store;
+
+use crate::AppState;
+use crate::dto::{
+    HistoryPageDto, HistoryQuery, ProgressDto, StatisticsDto, StatisticsQuery, UpNextDto,
+};
+use crate::error::{ApiResult, Problem, ReadErrors};
+use crate::extract::{ApiPath, ApiQuery, Caller};
+
+/// The caller's viewing history, newest first.
+#[utoipa::path(
+    get, path = "/api/viewing/history", tag = "reading",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "One page of history", body = HistoryPageDto),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn history<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<HistoryPageDto>> {
+    let page = state.service().history(caller.user, &query.into()).await?;
+    Ok(Json(HistoryPageDto::from(&page)))
+}
+
+/// The caller's progress in one show.
+#[utoipa::path(
+    get, path = "/api/viewing/progress/{showId}", tag = "reading",
+    params(("showId" = Uuid, Path, description = "The show's id")),
+    responses(
+        (status = 200, description = "Progress in the show", body = ProgressDto),
+        (status = 404, description = "`content-not-found`: the show is not in the catalog", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn progress<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(show_id): ApiPath<Uuid>,
+) -> ApiResult<Json<ProgressDto>> {
+    let view = state
+        .service()
+        .progress(caller.user, ShowId::from(show_id))
+        .await?;
+    Ok(Json(ProgressDto::from(&view)))
+}
+
+/// "Up next": the caller's shows in progress, most recent activity first.
+#[utoipa::path(
+    get, path = "/api/viewing/progress", tag = "reading",
+    responses(
+        (status = 200, description = "Shows in progress with their next episode", body = UpNextDto),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn up_next<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+) -> ApiResult<Json<UpNextDto>> {
+    let views = state.service().up_next(caller.user).await?;
+    Ok(Json(UpNextDto {
+        items: views.iter().map(ProgressDto::from).collect(),
+    }))
+}
+
+/// The caller's statistics for a calendar period.
+#[utoipa::path(
+    get, path = "/api/viewing/statistics", tag = "reading",
+    params(StatisticsQuery),
+    responses(
+        (status = 200, description = "Statistics of the period", body = StatisticsDto),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn statistics<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<StatisticsQuery>,
+) -> ApiResult<Json<StatisticsDto>> {
+    let stats = state
+        .service()
+        .statistics(caller.user, &query.into())
+        .await?;
+    Ok(Json(StatisticsDto::from(&stats)))
+}

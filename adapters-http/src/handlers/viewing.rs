@@ -1,0 +1,170 @@
+//! Recording viewing (SPEC §5) and reading single records back.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use uuid::Uuid;
+use viewing_app::domain::ports::Store;
+use viewing_app::domain::{AbandonId, EpisodeId, MovieId, RecordId};
+
+use crate::AppState;
+use crate::dto::{
+    AbandonRecordDto, AbandonRequest, EpisodeWatchedDto, ViewingRecordDto, WatchEpisodeRequest,
+    WatchMovieRequest,
+};
+use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
+use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::handlers::created;
+
+pub fn record_location(id: RecordId) -> String {
+    format!("/api/viewing/records/{id}")
+}
+
+pub fn abandon_location(id: AbandonId) -> String {
+    format!("/api/viewing/abandoned/{id}")
+}
+
+/// Records that the caller watched a movie.
+#[utoipa::path(
+    post, path = "/api/viewing/movies/{movieId}/watched", tag = "viewing",
+    params(
+        ("movieId" = Uuid, Path, description = "The movie's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+    ),
+    request_body = WatchMovieRequest,
+    responses(
+        (status = 201, description = "The new record", body = ViewingRecordDto,
+            headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
+        (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the same Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn watch_movie<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(movie_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<WatchMovieRequest>,
+) -> ApiResult<Response> {
+    let cmd = body.try_into_domain()?;
+    let record = state
+        .service()
+        .watch_movie(caller.user, MovieId::from(movie_id), cmd)
+        .await?;
+    Ok(created(
+        record_location(record.id),
+        ViewingRecordDto::from(&record),
+    ))
+}
+
+/// Records that the caller watched an episode (order, backfill, binge, completion).
+#[utoipa::path(
+    post, path = "/api/viewing/episodes/{episodeId}/watched", tag = "viewing",
+    params(
+        ("episodeId" = Uuid, Path, description = "The episode's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+    ),
+    request_body = WatchEpisodeRequest,
+    responses(
+        (status = 201, description = "The new record and what it completed", body = EpisodeWatchedDto,
+            headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
+        (status = 404, description = "`content-not-found` (episode), or `not-found` (another user's binge session)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`episode-out-of-order` with `missingEpisode`, or `conflict`", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn watch_episode<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(episode_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<WatchEpisodeRequest>,
+) -> ApiResult<Response> {
+    let cmd = body.try_into_domain()?;
+    let watched = state
+        .service()
+        .watch_episode(caller.user, EpisodeId::from(episode_id), cmd)
+        .await?;
+    Ok(created(
+        record_location(watched.record.id),
+        EpisodeWatchedDto::from(&watched),
+    ))
+}
+
+/// Records that the caller stopped watching a movie or a show.
+#[utoipa::path(
+    post, path = "/api/viewing/{itemId}/abandon", tag = "viewing",
+    params(
+        ("itemId" = Uuid, Path, description = "A movie's or a show's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+    ),
+    request_body = AbandonRequest,
+    responses(
+        (status = 201, description = "The abandon record", body = AbandonRecordDto,
+            headers(("Location" = String, description = "`/api/viewing/abandoned/{id}`"))),
+        (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn abandon<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<AbandonRequest>,
+) -> ApiResult<Response> {
+    let cmd = body.try_into_domain()?;
+    let record = state.service().abandon(caller.user, item_id, cmd).await?;
+    Ok(created(
+        abandon_location(record.id),
+        AbandonRecordDto::from(&record),
+    ))
+}
+
+/// One of the caller's viewing records (another user's is 404, like a missing one).
+#[utoipa::path(
+    get, path = "/api/viewing/records/{recordId}", tag = "viewing",
+    params(("recordId" = Uuid, Path, description = "The record's id")),
+    responses(
+        (status = 200, description = "The record", body = ViewingRecordDto),
+        (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_record<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ViewingRecordDto>> {
+    let record = state
+        .service()
+        .viewing_record(caller.user, RecordId::from(id))
+        .await?;
+    Ok(Json(ViewingRecordDto::from(&record)))
+}
+
+/// One of the caller's abandon records.
+#[utoipa::path(
+    get, path = "/api/viewing/abandoned/{abandonId}", tag = "viewing",
+    params(("abandonId" = Uuid, Path, description = "The abandon record's id")),
+    responses(
+        (status = 200, description = "The abandon record", body = AbandonRecordDto),
+        (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_abandoned<S: Store>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AbandonRecordDto>> {
+    let record = state
+        .service()
+        .abandon_record(caller.user, AbandonId::from(id))
+        .await?;
+    Ok(Json(AbandonRecordDto::from(&record)))
+}
