@@ -1,0 +1,298 @@
+//! Viewing records: the seed's `ViewingRecords`, `EpisodeViewingRecords` and
+//! `ViewingCompanions`, and the history query.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
+use viewing_domain::ports::{
+    HistoryFilter, HistoryPaging, HistorySlice, StoreResult, ViewingRecordRepository,
+};
+use viewing_domain::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
+use viewing_domain::{
+    BingeSessionId, ContentType, EpisodeId, MovieId, RecordId, ShowId, UserId, ViewingRecord,
+    Watched,
+};
+
+use crate::codec::{corrupt, db_err, get, get_u32_opt, int, parsed, ts};
+use crate::uow::PgUow;
+
+/// Every column a [`ViewingRecord`] is rebuilt from, companions (in order) included, as a
+/// literal so `concat!` can extend it.
+macro_rules! select_records {
+    () => {
+        "SELECT r.id, r.user_id, r.content_id, r.content_type, r.watch_date, \
+         r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
+         r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
+         r.created_at, e.show_id, e.season_number, e.episode_number, \
+         ARRAY(SELECT c.companion_name FROM viewing_companions c \
+               WHERE c.viewing_record_id = r.id ORDER BY c.position) AS companions \
+         FROM viewing_records r LEFT JOIN episode_viewing_records e ON e.id = r.id"
+    };
+}
+
+const RECORD_BY_ID: &str = concat!(select_records!(), " WHERE r.id = $1 AND r.user_id = $2");
+
+/// Through the `(user_id, show_id)` index of the episode details.
+const EPISODE_RECORDS: &str = concat!(
+    select_records!(),
+    " WHERE e.user_id = $1 AND e.show_id = $2 ORDER BY r.watch_date, r.id"
+);
+
+fn decode(row: &PgRow) -> StoreResult<ViewingRecord> {
+    let content_id: Uuid = get(row, "content_id")?;
+    let content_type: String = get(row, "content_type")?;
+    let watched = match ContentType::parse(&content_type) {
+        Some(ContentType::Movie) => Watched::Movie(MovieId::from(content_id)),
+        Some(ContentType::Episode) => Watched::Episode {
+            episode_id: EpisodeId::from(content_id),
+            show_id: ShowId::from(
+                get::<Option<Uuid>>(row, "show_id")?
+                    .ok_or_else(|| corrupt("episode record", "missing episode details"))?,
+            ),
+            season_number: get_u32_opt(row, "season_number")?
+                .ok_or_else(|| corrupt("episode record", "missing season number"))?,
+            episode_number: get_u32_opt(row, "episode_number")?
+                .ok_or_else(|| corrupt("episode record", "missing episode number"))?,
+        },
+        None => return Err(corrupt("content_type", content_type)),
+    };
+    let companions: Vec<String> = get(row, "companions")?;
+    Ok(ViewingRecord {
+        id: RecordId::from(get::<Uuid>(row, "id")?),
+        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
+        watched,
+        watch_date: get(row, "watch_date")?,
+        platform: parsed(
+            "viewing_platform",
+            get(row, "viewing_platform")?,
+            Platform::parse,
+        )?,
+        viewing_location: parsed(
+            "viewing_location",
+            get(row, "viewing_location")?,
+            ViewingLocation::parse,
+        )?,
+        viewing_context: parsed(
+            "viewing_context",
+            get(row, "viewing_context")?,
+            ViewingContext::parse,
+        )?,
+        watched_with: Companions::parse(&companions).map_err(|e| corrupt("companions", e))?,
+        is_rewatch: get(row, "is_rewatch")?,
+        viewing_duration: get::<Option<i32>>(row, "viewing_duration")?
+            .map(|m| Minutes::new("viewingDuration", i64::from(m)))
+            .transpose()
+            .map_err(|e| corrupt("viewing_duration", e))?,
+        binge_session_id: get::<Option<Uuid>>(row, "binge_session_id")?.map(BingeSessionId::from),
+        binge_session_pinned: get(row, "binge_session_pinned")?,
+        backfilled: get(row, "backfilled")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// Appends the history filter's conditions (everything but paging).
+fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFilter) {
+    q.push(" WHERE r.user_id = ").push_bind(user.as_uuid());
+    if let Some(from) = filter.from {
+        q.push(" AND r.watch_date >= ").push_bind(ts(from));
+    }
+    if let Some(to) = filter.to {
+        q.push(" AND r.watch_date <= ").push_bind(ts(to));
+    }
+    if let Some(t) = filter.content_type {
+        q.push(" AND r.content_type = ").push_bind(t.as_str());
+    }
+    if let Some(p) = &filter.platform {
+        // lower() would fold non-ASCII letters by locale; the port compares ASCII only.
+        q.push(
+            " AND translate(r.viewing_platform, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', \
+             'abcdefghijklmnopqrstuvwxyz') = ",
+        )
+        .push_bind(p.to_ascii_lowercase());
+    }
+}
+
+#[async_trait]
+impl ViewingRecordRepository for PgUow {
+    async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()> {
+        let duration = record.viewing_duration.map(|m| int(m.get())).transpose()?;
+        let session = record.binge_session_id.map(|s| s.as_uuid());
+        sqlx::query(
+            "INSERT INTO viewing_records (id, user_id, content_id, content_type, watch_date, \
+             viewing_platform, viewing_location, viewing_context, is_rewatch, viewing_duration, \
+             binge_session_id, binge_session_pinned, backfilled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(record.id.as_uuid())
+        .bind(record.user_id.as_uuid())
+        .bind(record.watched.content_id())
+        .bind(record.watched.content_type().as_str())
+        .bind(ts(record.watch_date))
+        .bind(record.platform.as_ref().map(Platform::as_str))
+        .bind(
+            record
+                .viewing_location
+                .as_ref()
+                .map(ViewingLocation::as_str),
+        )
+        .bind(record.viewing_context.as_ref().map(ViewingContext::as_str))
+        .bind(record.is_rewatch)
+        .bind(duration)
+        .bind(session)
+        .bind(record.binge_session_pinned)
+        .bind(record.backfilled)
+        .bind(ts(record.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        if let Watched::Episode {
+            episode_id,
+            show_id,
+            season_number,
+            episode_number,
+        } = record.watched
+        {
+            sqlx::query(
+                "INSERT INTO episode_viewing_records (id, user_id, episode_id, show_id, \
+                 season_number, episode_number, watch_date, platform, binge_session_id, \
+                 viewing_duration, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(record.id.as_uuid())
+            .bind(record.user_id.as_uuid())
+            .bind(episode_id.as_uuid())
+            .bind(show_id.as_uuid())
+            .bind(int(season_number)?)
+            .bind(int(episode_number)?)
+            .bind(ts(record.watch_date))
+            .bind(record.platform.as_ref().map(Platform::as_str))
+            .bind(session)
+            .bind(duration)
+            .bind(ts(record.created_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        let names = record.watched_with.names();
+        if !names.is_empty() {
+            let ids: Vec<Uuid> = names.iter().map(|_| Uuid::now_v7()).collect();
+            let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO viewing_companions (id, viewing_record_id, position, \
+                 companion_name, created_at) \
+                 SELECT c.id, $1, c.ord - 1, c.name, $2 \
+                 FROM UNNEST($3::uuid[], $4::text[]) WITH ORDINALITY AS c(id, name, ord)",
+            )
+            .bind(record.id.as_uuid())
+            .bind(ts(record.created_at))
+            .bind(ids)
+            .bind(names)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn set_binge_session(
+        &mut self,
+        record: RecordId,
+        session: Option<BingeSessionId>,
+    ) -> StoreResult<()> {
+        for sql in [
+            "UPDATE viewing_records SET binge_session_id = $1 WHERE id = $2",
+            "UPDATE episode_viewing_records SET binge_session_id = $1 WHERE id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(session.map(|s| s.as_uuid()))
+                .bind(record.as_uuid())
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn record(&mut self, user: UserId, rid: RecordId) -> StoreResult<Option<ViewingRecord>> {
+        sqlx::query(RECORD_BY_ID)
+            .bind(rid.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn count_records_of(&mut self, user: UserId, content: Uuid) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM viewing_records WHERE content_id = $1 AND user_id = $2",
+        )
+        .bind(content)
+        .bind(user.as_uuid())
+        .fetch_one(self.conn())
+        .await
+        .map_err(db_err)?;
+        u64::try_from(n).map_err(|e| corrupt("record count", e))
+    }
+
+    async fn episode_records(
+        &mut self,
+        user: UserId,
+        show: ShowId,
+    ) -> StoreResult<Vec<ViewingRecord>> {
+        let rows = sqlx::query(EPISODE_RECORDS)
+            .bind(user.as_uuid())
+            .bind(show.as_uuid())
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn history(
+        &mut self,
+        user: UserId,
+        filter: &HistoryFilter,
+        paging: HistoryPaging,
+    ) -> StoreResult<HistorySlice> {
+        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM viewing_records r");
+        push_filter(&mut count, user, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+
+        let mut q = QueryBuilder::<Postgres>::new(select_records!());
+        push_filter(&mut q, user, filter);
+        let (limit, offset) = match paging {
+            HistoryPaging::Page { page, limit } => {
+                (limit, i64::from(page.saturating_sub(1)) * i64::from(limit))
+            }
+            HistoryPaging::First { limit } => (limit, 0),
+            HistoryPaging::After { cursor, limit } => {
+                // A row comparison: an index range scan on (user_id, watch_date, id).
+                let at: DateTime<Utc> = ts(cursor.watch_date);
+                q.push(" AND (r.watch_date, r.id) < (")
+                    .push_bind(at)
+                    .push(", ")
+                    .push_bind(cursor.id.as_uuid())
+                    .push(")");
+                (limit, 0)
+            }
+        };
+        q.push(" ORDER BY r.watch_date DESC, r.id DESC LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows = q.build().fetch_all(self.conn()).await.map_err(db_err)?;
+        Ok(HistorySlice {
+            items: rows.iter().map(decode).collect::<StoreResult<_>>()?,
+            total_items: u64::try_from(total).map_err(|e| corrupt("history count", e))?,
+        })
+    }
+}

@@ -1,0 +1,372 @@
+//! The unit of work: one READ COMMITTED transaction; the catalog and user repositories.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+use viewing_domain::ports::{
+    CatalogRepository, StoreError, StoreResult, UnitOfWork, UserRepository,
+};
+use viewing_domain::values::{Genre, Minutes, Title};
+use viewing_domain::{
+    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
+};
+
+use crate::codec::{corrupt, db_err, get, get_u32, int, required, ts};
+
+/// One transaction over every repository. Dropping it without [`UnitOfWork::commit`] rolls
+/// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
+/// returned to the pool).
+#[derive(Debug)]
+pub struct PgUow {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PgUow {
+    pub(crate) fn new(tx: Transaction<'static, Postgres>) -> Self {
+        Self { tx }
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for PgUow {
+    /// A transaction-scoped advisory lock on the pair, held until commit or rollback.
+    ///
+    /// Why an advisory lock rather than row locks or SERIALIZABLE: the rows to protect may not
+    /// exist yet (the first watch of a show creates its progress row; a movie has none), so
+    /// `SELECT … FOR UPDATE` has nothing to lock; SERIALIZABLE would turn every race into a
+    /// retried transaction and still needs the application to retry correctly. The advisory
+    /// lock makes concurrent writers of one (user, item) queue, and each one, at READ COMMITTED,
+    /// then reads everything the previous one committed. Different users or items never wait
+    /// for each other. The key is PostgreSQL's own `hashtextextended` of the two ids, so every
+    /// replica, whatever its build, computes the same key; a collision only makes two unrelated
+    /// pairs queue.
+    async fn lock_user_item(&mut self, user: UserId, item: Uuid) -> StoreResult<()> {
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))",
+        )
+        .bind(user.as_uuid())
+        .bind(item)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(db_err)
+    }
+}
+
+fn minutes(col: &str, v: i32) -> StoreResult<Minutes> {
+    Minutes::new("runtimeMinutes", i64::from(v)).map_err(|e| corrupt(col, e))
+}
+
+fn genres(col: &str, raw: Vec<String>) -> StoreResult<Vec<Genre>> {
+    raw.into_iter()
+        .map(|g| required(col, g, Genre::parse))
+        .collect()
+}
+
+impl PgUow {
+    async fn load_show(&mut self, show_id: Uuid) -> StoreResult<Option<Show>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, title, status, ARRAY(SELECT genre FROM show_genres g \
+             WHERE g.show_id = s.id ORDER BY position) AS genres FROM shows s WHERE id = $1",
+        )
+        .bind(show_id)
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let seasons = sqlx::query(
+            "SELECT id, season_number FROM seasons WHERE show_id = $1 ORDER BY season_number",
+        )
+        .bind(show_id)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let episodes = sqlx::query(
+            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date \
+             FROM episodes WHERE show_id = $1 ORDER BY episode_number",
+        )
+        .bind(show_id)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+
+        let mut by_season: HashMap<Uuid, Vec<Episode>> = HashMap::new();
+        for e in &episodes {
+            by_season
+                .entry(get(e, "season_id")?)
+                .or_default()
+                .push(Episode {
+                    id: EpisodeId::from(get::<Uuid>(e, "id")?),
+                    number: get_u32(e, "episode_number")?,
+                    title: required("episode title", get(e, "title")?, Title::parse)?,
+                    runtime: minutes("episode runtime", get(e, "runtime_minutes")?)?,
+                    air_date: get(e, "air_date")?,
+                });
+        }
+        let seasons = seasons
+            .iter()
+            .map(|s: &PgRow| {
+                let sid: Uuid = get(s, "id")?;
+                Ok(Season {
+                    id: SeasonId::from(sid),
+                    number: get_u32(s, "season_number")?,
+                    episodes: by_season.remove(&sid).unwrap_or_default(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let status: String = get(&row, "status")?;
+        let show = Show::new(
+            ShowId::from(get::<Uuid>(&row, "id")?),
+            required("show title", get(&row, "title")?, Title::parse)?,
+            ShowStatus::parse(&status).ok_or_else(|| corrupt("show status", &status))?,
+            genres("show genre", get(&row, "genres")?)?,
+            seasons,
+        )
+        .map_err(|e| corrupt("show", e))?;
+        Ok(Some(show))
+    }
+
+    /// The first of `ids` that `sql` finds owned by another show.
+    async fn owned_elsewhere(
+        &mut self,
+        sql: &'static str,
+        show: ShowId,
+        ids: Vec<Uuid>,
+    ) -> StoreResult<Option<Uuid>> {
+        let row = sqlx::query(sql)
+            .bind(show.as_uuid())
+            .bind(ids)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.map(|r| get(&r, "id")).transpose()
+    }
+}
+
+const SEASONS_OWNED_ELSEWHERE: &str =
+    "SELECT id FROM seasons WHERE show_id <> $1 AND id = ANY($2) LIMIT 1";
+const EPISODES_OWNED_ELSEWHERE: &str =
+    "SELECT id FROM episodes WHERE show_id <> $1 AND id = ANY($2) LIMIT 1";
+
+#[async_trait]
+impl CatalogRepository for PgUow {
+    async fn movie(&mut self, movie_id: MovieId) -> StoreResult<Option<Movie>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, title, runtime_minutes, release_date, ARRAY(SELECT genre FROM \
+             movie_genres g WHERE g.movie_id = m.id ORDER BY position) AS genres \
+             FROM movies m WHERE id = $1",
+        )
+        .bind(movie_id.as_uuid())
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Movie {
+            id: MovieId::from(get::<Uuid>(&row, "id")?),
+            title: required("movie title", get(&row, "title")?, Title::parse)?,
+            runtime: minutes("movie runtime", get(&row, "runtime_minutes")?)?,
+            genres: genres("movie genre", get(&row, "genres")?)?,
+            release_date: get(&row, "release_date")?,
+        }))
+    }
+
+    async fn show(&mut self, show_id: ShowId) -> StoreResult<Option<Show>> {
+        self.load_show(show_id.as_uuid()).await
+    }
+
+    async fn show_of_episode(&mut self, episode: EpisodeId) -> StoreResult<Option<Show>> {
+        let show_id: Option<Uuid> = sqlx::query("SELECT show_id FROM episodes WHERE id = $1")
+            .bind(episode.as_uuid())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(|r| get(&r, "show_id"))
+            .transpose()?;
+        match show_id {
+            Some(s) => self.load_show(s).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn titles(&mut self, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query(
+            "SELECT id, title, 0 AS rank FROM movies WHERE id = ANY($1) \
+             UNION ALL SELECT id, title, 1 FROM shows WHERE id = ANY($1) ORDER BY rank",
+        )
+        .bind(ids)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            // A movie wins over a show with the same id, as in the memory store.
+            out.entry(get(r, "id")?).or_insert(get(r, "title")?);
+        }
+        Ok(out)
+    }
+
+    async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO movies (id, title, runtime_minutes, release_date) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date",
+        )
+        .bind(movie.id.as_uuid())
+        .bind(movie.title.as_str())
+        .bind(int(movie.runtime.get())?)
+        .bind(movie.release_date)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        sqlx::query("DELETE FROM movie_genres WHERE movie_id = $1")
+            .bind(movie.id.as_uuid())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        let names: Vec<&str> = movie.genres.iter().map(Genre::as_str).collect();
+        sqlx::query(
+            "INSERT INTO movie_genres (movie_id, position, genre) \
+             SELECT $1, g.ord - 1, g.genre FROM UNNEST($2::text[]) WITH ORDINALITY AS g(genre, ord)",
+        )
+        .bind(movie.id.as_uuid())
+        .bind(names)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn upsert_show(&mut self, show: &Show) -> StoreResult<()> {
+        // Refuse before writing anything: a failed statement would abort the transaction.
+        let season_ids: Vec<Uuid> = show.seasons().iter().map(|s| s.id.as_uuid()).collect();
+        if let Some(taken) = self
+            .owned_elsewhere(SEASONS_OWNED_ELSEWHERE, show.id, season_ids.clone())
+            .await?
+        {
+            return Err(StoreError::Conflict(format!(
+                "season {taken} belongs to another show"
+            )));
+        }
+        let episode_ids: Vec<Uuid> = show.episodes().map(|e| e.episode.id.as_uuid()).collect();
+        if let Some(taken) = self
+            .owned_elsewhere(EPISODES_OWNED_ELSEWHERE, show.id, episode_ids.clone())
+            .await?
+        {
+            return Err(StoreError::Conflict(format!(
+                "episode {taken} belongs to another show"
+            )));
+        }
+        let show_id = show.id.as_uuid();
+        sqlx::query(
+            "INSERT INTO shows (id, title, status) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
+        )
+        .bind(show_id)
+        .bind(show.title.as_str())
+        .bind(show.status.as_str())
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        for sql in [
+            "DELETE FROM show_genres WHERE show_id = $1",
+            "DELETE FROM episodes WHERE show_id = $1",
+            "DELETE FROM seasons WHERE show_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(show_id)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+        }
+        let names: Vec<&str> = show.genres.iter().map(Genre::as_str).collect();
+        sqlx::query(
+            "INSERT INTO show_genres (show_id, position, genre) \
+             SELECT $1, g.ord - 1, g.genre FROM UNNEST($2::text[]) WITH ORDINALITY AS g(genre, ord)",
+        )
+        .bind(show_id)
+        .bind(names)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        let season_numbers = show
+            .seasons()
+            .iter()
+            .map(|s| int(s.number))
+            .collect::<StoreResult<Vec<i32>>>()?;
+        sqlx::query(
+            "INSERT INTO seasons (id, show_id, season_number) \
+             SELECT s.id, $1, s.number FROM UNNEST($2::uuid[], $3::int4[]) AS s(id, number)",
+        )
+        .bind(show_id)
+        .bind(season_ids)
+        .bind(season_numbers)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+
+        let mut season_of = Vec::new();
+        let mut numbers = Vec::new();
+        let mut titles = Vec::new();
+        let mut runtimes = Vec::new();
+        let mut air_dates: Vec<Option<NaiveDate>> = Vec::new();
+        for e in show.episodes() {
+            season_of.push(e.season.id.as_uuid());
+            numbers.push(int(e.episode.number)?);
+            titles.push(e.episode.title.as_str());
+            runtimes.push(int(e.episode.runtime.get())?);
+            air_dates.push(e.episode.air_date);
+        }
+        sqlx::query(
+            "INSERT INTO episodes (id, season_id, show_id, episode_number, title, \
+             runtime_minutes, air_date) \
+             SELECT e.id, e.season_id, $1, e.number, e.title, e.runtime, e.air_date \
+             FROM UNNEST($2::uuid[], $3::uuid[], $4::int4[], $5::text[], $6::int4[], \
+             $7::date[]) AS e(id, season_id, number, title, runtime, air_date)",
+        )
+        .bind(show_id)
+        .bind(episode_ids)
+        .bind(season_of)
+        .bind(numbers)
+        .bind(titles)
+        .bind(runtimes)
+        .bind(air_dates)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRepository for PgUow {
+    async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(user.as_uuid())
+        .bind(ts(now))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
