@@ -3,9 +3,14 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod engagement;
 pub mod error;
+pub mod handlers;
 pub mod history;
+pub mod metrics;
 pub mod progress;
+pub mod relay;
+pub mod runner;
 pub mod service;
 pub mod statistics;
 pub mod system;

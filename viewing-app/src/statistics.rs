@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Serialize;
+use viewing_domain::handler_ports::{EventStore, StatisticsRepository};
 use viewing_domain::ports::{
     AbandonRepository, CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging,
     ShowProgressRepository, Store, ViewingRecordRepository,
 };
+use viewing_domain::stats::{Dimension, StatsDelta, cover, cover_everything};
 use viewing_domain::{BingeSessionId, Movie, MovieId, Show, ShowId, UserId, Watched};
 
 use crate::error::{AppError, AppResult};
@@ -310,6 +312,68 @@ impl<S: Store> ViewingService<S> {
             binge_sessions: sessions.len() as u64,
             longest_binge_episodes: sessions.values().copied().max().unwrap_or(0),
         })
+    }
+}
+
+/// The breakdown of one dimension, most watched first (ties: most minutes, then key).
+fn breakdown(totals: &StatsDelta, dimension: Dimension) -> Vec<Breakdown> {
+    let mut v: Vec<Breakdown> = totals
+        .dimensions
+        .iter()
+        .filter(|((d, _), t)| *d == dimension && t.count > 0)
+        .map(|((_, key), t)| Breakdown {
+            key: key.clone(),
+            count: t.count.max(0) as u64,
+            minutes: t.minutes.max(0) as u64,
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(b.minutes.cmp(&a.minutes)));
+    v
+}
+
+/// The response for `range` from the sum of its buckets.
+fn from_buckets(range: &StatisticsRange, totals: &StatsDelta) -> Statistics {
+    let c = &totals.counters;
+    let n = |v: i64| v.max(0) as u64;
+    Statistics {
+        period: range.period,
+        from: range.days.map(|d| d.0),
+        to: range.days.map(|d| d.1),
+        total_watched: n(c.watched),
+        movies: n(c.movies),
+        episodes: n(c.episodes),
+        rewatches: n(c.rewatches),
+        total_minutes: n(c.minutes),
+        total_hours: (n(c.minutes) as f64 / 60.0 * 100.0).round() / 100.0,
+        by_type: breakdown(totals, Dimension::ContentType),
+        by_genre: breakdown(totals, Dimension::Genre),
+        by_platform: breakdown(totals, Dimension::Platform),
+        shows_completed: n(c.shows_completed),
+        seasons_completed: n(c.seasons_completed),
+        abandoned: n(c.abandoned),
+        binge_sessions: n(c.binge_sessions),
+        longest_binge_episodes: n(c.longest_binge),
+    }
+}
+
+impl<S: EventStore> ViewingService<S> {
+    /// `GET /api/viewing/statistics` from the pre-aggregated buckets the StatisticsCalculator
+    /// keeps (SPEC §6): the period is covered by at most seven spans of whole UTC buckets, so
+    /// the cost does not depend on how many records the user has. Binge sessions count in the
+    /// period their first episode is in.
+    pub async fn bucket_statistics(
+        &self,
+        user: UserId,
+        params: &StatisticsParams,
+    ) -> AppResult<Statistics> {
+        let range = params.resolve(self.clock.now())?;
+        let spans = match (range.from, range.to) {
+            (Some(from), Some(to)) => cover(from, to + Duration::microseconds(1)),
+            _ => cover_everything(),
+        };
+        let mut uow = self.store.begin().await?;
+        let totals = uow.read_buckets(user, &spans).await?;
+        Ok(from_buckets(&range, &totals))
     }
 }
 

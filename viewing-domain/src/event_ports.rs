@@ -147,3 +147,10 @@ pub trait EventPublisher: Send + Sync {
     /// event again must be harmless (the broker deduplicates by event id).
     async fn publish(&self, event: &EventEnvelope) -> Result<(), PublishError>;
 }
+
+/// Where due continuation reminders go (SPEC §7): a webhook, a push service, a log.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Delivers one reminder; an error makes the scheduler try again later.
+    async fn notify(&self, reminder: &crate::engagement::Reminder) -> Result<(), BoxError>;
+}

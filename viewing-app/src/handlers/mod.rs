@@ -1,0 +1,114 @@
+//! The five event handlers of SPEC §7 and how one event is applied to one handler.
+//!
+//! A handler reacts to an event inside a unit of work that also records the processed mark
+//! `(handler, event id)`: the effects and the mark commit together, so an event delivered
+//! twice changes nothing the second time ([`apply_once`]).
+
+pub mod achievements;
+pub mod preferences;
+pub mod reminders;
+pub mod statistics;
+pub mod watchlist;
+
+use async_trait::async_trait;
+use chrono::Duration;
+use viewing_domain::EventEnvelope;
+use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::handler_ports::{EventStore, HandlerUnitOfWork};
+use viewing_domain::ports::{CatalogRepository, Clock, IdGenerator, UnitOfWork};
+use viewing_domain::{ItemType, MovieId, ShowId};
+
+use crate::error::AppResult;
+
+pub use achievements::AchievementTracker;
+pub use preferences::RecommendationEngine;
+pub use reminders::ContinuationReminder;
+pub use statistics::StatisticsCalculator;
+pub use watchlist::WatchlistManager;
+
+/// Tunables of the handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlersConfig {
+    /// How long after an episode watch its continuation reminder is due.
+    pub reminder_delay: Duration,
+}
+
+impl Default for HandlersConfig {
+    fn default() -> Self {
+        Self {
+            reminder_delay: Duration::days(7),
+        }
+    }
+}
+
+/// What a handler may use besides its unit of work.
+#[derive(Clone, Copy)]
+pub struct HandlerContext<'a> {
+    pub clock: &'a dyn Clock,
+    pub ids: &'a dyn IdGenerator,
+    pub config: &'a HandlersConfig,
+}
+
+#[async_trait]
+pub trait EventHandler<U: HandlerUnitOfWork>: Send + Sync {
+    /// Stable name: the key of its processed marks and metrics. Never rename one in use.
+    fn name(&self) -> &'static str;
+
+    /// Applies the event's effects in `uow`. The caller has marked the event processed there
+    /// and commits; an error discards both.
+    async fn handle(
+        &self,
+        uow: &mut U,
+        event: &EventEnvelope,
+        ctx: &HandlerContext<'_>,
+    ) -> AppResult<()>;
+}
+
+pub type Handlers<U> = Vec<Box<dyn EventHandler<U>>>;
+
+/// The five handlers of SPEC §7.
+pub fn default_handlers<U: HandlerUnitOfWork + 'static>() -> Handlers<U> {
+    vec![
+        Box::new(StatisticsCalculator),
+        Box::new(AchievementTracker),
+        Box::new(WatchlistManager),
+        Box::new(ContinuationReminder),
+        Box::new(RecommendationEngine),
+    ]
+}
+
+/// Applies `event` to `handler` unless it already was. `Ok(true)` when applied now.
+pub async fn apply_once<S: EventStore>(
+    store: &S,
+    handler: &dyn EventHandler<S::Uow>,
+    event: &EventEnvelope,
+    ctx: &HandlerContext<'_>,
+) -> AppResult<bool> {
+    let mut uow = store.begin().await?;
+    if !uow
+        .mark_processed(handler.name(), event.event_id, ctx.clock.now())
+        .await?
+    {
+        return Ok(false);
+    }
+    handler.handle(&mut uow, event, ctx).await?;
+    uow.commit().await?;
+    Ok(true)
+}
+
+/// The catalog genres of a movie or show (empty when it left the catalog).
+pub(crate) async fn genres_of<U: CatalogRepository>(
+    uow: &mut U,
+    item: uuid::Uuid,
+    item_type: ItemType,
+) -> AppResult<Vec<String>> {
+    let genres = match item_type {
+        ItemType::Movie => uow.movie(MovieId::from(item)).await?.map(|m| m.genres),
+        ItemType::Show => uow.show(ShowId::from(item)).await?.map(|s| s.genres),
+    };
+    Ok(genres
+        .unwrap_or_default()
+        .iter()
+        .map(|g| g.as_str().to_owned())
+        .collect())
+}

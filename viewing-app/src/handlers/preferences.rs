@@ -1,0 +1,80 @@
+//! RecommendationEngine: per-user genre affinity. Watching, completing and rewatching raise
+//! the score of the item's genres; abandoning with a low quality rating lowers it.
+//!
+//! Scores are kept in integer points (tenths of the score shown) so that every store sums
+//! them exactly.
+
+use async_trait::async_trait;
+use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::{DomainEvent, EventEnvelope, ItemType};
+
+use super::{EventHandler, HandlerContext, genres_of};
+use crate::error::AppResult;
+
+pub struct RecommendationEngine;
+
+/// Points per genre of the item, by what happened.
+pub mod weights {
+    pub const MOVIE_WATCHED: i64 = 10;
+    pub const MOVIE_REWATCHED: i64 = 15;
+    pub const EPISODE_WATCHED: i64 = 1;
+    pub const EPISODE_REWATCHED: i64 = 2;
+    pub const SEASON_COMPLETED: i64 = 5;
+    pub const SHOW_COMPLETED: i64 = 20;
+    pub const ABANDONED_LOW_QUALITY: i64 = -20;
+    /// A quality rating below this (in tenths: 5.0) makes an abandon count against the genres.
+    pub const LOW_QUALITY_BELOW_TENTHS: u8 = 50;
+}
+
+#[async_trait]
+impl<U: HandlerUnitOfWork> EventHandler<U> for RecommendationEngine {
+    fn name(&self) -> &'static str {
+        "preferences"
+    }
+
+    async fn handle(
+        &self,
+        uow: &mut U,
+        event: &EventEnvelope,
+        _ctx: &HandlerContext<'_>,
+    ) -> AppResult<()> {
+        use weights::*;
+        let (item, item_type, points) = match &event.event {
+            DomainEvent::MovieWatched(m) => (
+                m.movie_id.as_uuid(),
+                ItemType::Movie,
+                if m.is_rewatch {
+                    MOVIE_REWATCHED
+                } else {
+                    MOVIE_WATCHED
+                },
+            ),
+            DomainEvent::TvEpisodeWatched(e) => (
+                e.show_id.as_uuid(),
+                ItemType::Show,
+                if e.is_rewatch {
+                    EPISODE_REWATCHED
+                } else {
+                    EPISODE_WATCHED
+                },
+            ),
+            DomainEvent::TvSeasonCompleted(s) => {
+                (s.show_id.as_uuid(), ItemType::Show, SEASON_COMPLETED)
+            }
+            DomainEvent::TvShowCompleted(s) => {
+                (s.show_id.as_uuid(), ItemType::Show, SHOW_COMPLETED)
+            }
+            DomainEvent::ViewingAbandoned(a)
+                if a.quality_rating
+                    .is_some_and(|r| r.tenths() < LOW_QUALITY_BELOW_TENTHS) =>
+            {
+                (a.item_id, a.item_type, ABANDONED_LOW_QUALITY)
+            }
+            _ => return Ok(()),
+        };
+        for genre in genres_of(uow, item, item_type).await? {
+            uow.add_genre_points(event.user_id, &genre, points).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! ContinuationReminder: after an episode of an unfinished show, remind the user of the next
+//! one (by default 7 days after the watch). A newer watch reschedules, a completion or an
+//! abandon cancels. The scheduler that sends due reminders is
+//! [`crate::ViewingService::fire_due_reminders`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use viewing_domain::engagement::{Reminder, ReminderStatus};
+use viewing_domain::events::TvEpisodeWatched;
+use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::rules::progress::next_episode;
+use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
+
+use super::{EventHandler, HandlerContext};
+use crate::error::AppResult;
+
+pub struct ContinuationReminder;
+
+/// Cancels the scheduled reminder of a show unless a watch after `at` made it.
+async fn cancel<U: HandlerUnitOfWork>(
+    uow: &mut U,
+    ctx: &HandlerContext<'_>,
+    user: UserId,
+    show: ShowId,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    if let Some(mut r) = uow.reminder(user, show).await?
+        && r.status == ReminderStatus::Scheduled
+        && r.last_watch_at <= at
+    {
+        r.status = ReminderStatus::Cancelled;
+        r.updated_at = ctx.clock.now();
+        uow.save_reminder(&r).await?;
+    }
+    Ok(())
+}
+
+async fn episode_watched<U: HandlerUnitOfWork>(
+    uow: &mut U,
+    ctx: &HandlerContext<'_>,
+    user: UserId,
+    e: &TvEpisodeWatched,
+) -> AppResult<()> {
+    let existing = uow.reminder(user, e.show_id).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|r| r.last_watch_at > e.watch_date)
+    {
+        // A newer watch already decided the reminder.
+        return Ok(());
+    }
+    let Some(show) = uow.show(e.show_id).await? else {
+        return Ok(());
+    };
+    let completed = uow
+        .progress(user, e.show_id)
+        .await?
+        .is_some_and(|p| p.is_completed);
+    let records = uow.episode_records(user, e.show_id).await?;
+    let now = ctx.clock.now();
+    let next = if completed {
+        None
+    } else {
+        next_episode(&show, &records, now.date_naive())
+    };
+    let Some(next) = next else {
+        return cancel(uow, ctx, user, e.show_id, e.watch_date).await;
+    };
+    let reminder = Reminder {
+        id: ctx.ids.new_id(),
+        user_id: user,
+        show_id: e.show_id,
+        episode_id: next.episode_id,
+        season_number: next.season_number,
+        episode_number: next.episode_number,
+        last_watch_at: e.watch_date,
+        due_at: e.watch_date + ctx.config.reminder_delay,
+        status: ReminderStatus::Scheduled,
+        attempts: 0,
+        sent_at: None,
+        updated_at: now,
+    };
+    uow.save_reminder(&reminder).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl<U: HandlerUnitOfWork> EventHandler<U> for ContinuationReminder {
+    fn name(&self) -> &'static str {
+        "reminders"
+    }
+
+    async fn handle(
+        &self,
+        uow: &mut U,
+        event: &EventEnvelope,
+        ctx: &HandlerContext<'_>,
+    ) -> AppResult<()> {
+        let user = event.user_id;
+        match &event.event {
+            DomainEvent::TvEpisodeWatched(e) => episode_watched(uow, ctx, user, e).await,
+            DomainEvent::TvShowCompleted(s) => {
+                cancel(uow, ctx, user, s.show_id, s.completion_date).await
+            }
+            DomainEvent::ViewingAbandoned(a) if a.item_type == ItemType::Show => {
+                cancel(uow, ctx, user, ShowId::from(a.item_id), a.abandon_date).await
+            }
+            _ => Ok(()),
+        }
+    }
+}

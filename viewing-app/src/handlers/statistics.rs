@@ -1,0 +1,189 @@
+//! StatisticsCalculator: adds every viewing, completion and abandon to the user's statistics
+//! buckets (SPEC §6), so a statistics read sums a bounded number of buckets.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use viewing_domain::events::{MovieWatched, TvEpisodeWatched};
+use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::stats::{BingeStat, Dimension, StatsDelta, buckets_containing};
+use viewing_domain::{ContentType, DomainEvent, EventEnvelope, ItemType, UserId};
+
+use super::{EventHandler, HandlerContext, genres_of};
+use crate::error::AppResult;
+use crate::statistics::UNKNOWN_PLATFORM;
+
+pub struct StatisticsCalculator;
+
+fn minutes_of(seconds: i64) -> i64 {
+    seconds / 60
+}
+
+/// One viewing record's contribution.
+fn viewing(
+    content_type: ContentType,
+    minutes: i64,
+    is_rewatch: bool,
+    genres: &[String],
+    platform: Option<&str>,
+) -> StatsDelta {
+    let mut d = StatsDelta::default();
+    d.counters.watched = 1;
+    match content_type {
+        ContentType::Movie => d.counters.movies = 1,
+        ContentType::Episode => d.counters.episodes = 1,
+    }
+    d.counters.rewatches = i64::from(is_rewatch);
+    d.counters.minutes = minutes;
+    d.tally(Dimension::ContentType, content_type.as_str(), 1, minutes);
+    for g in genres {
+        d.tally(Dimension::Genre, g, 1, minutes);
+    }
+    d.tally(
+        Dimension::Platform,
+        platform.unwrap_or(UNKNOWN_PLATFORM),
+        1,
+        minutes,
+    );
+    d
+}
+
+async fn add<U: HandlerUnitOfWork>(
+    uow: &mut U,
+    user: UserId,
+    at: DateTime<Utc>,
+    delta: StatsDelta,
+) -> AppResult<()> {
+    uow.add_to_buckets(user, &buckets_containing(at), &delta)
+        .await?;
+    Ok(())
+}
+
+async fn movie<U: HandlerUnitOfWork>(uow: &mut U, user: UserId, m: &MovieWatched) -> AppResult<()> {
+    let catalog = uow.movie(m.movie_id).await?;
+    let runtime = catalog.as_ref().map_or(0, |c| i64::from(c.runtime.get()));
+    let minutes = m
+        .viewing_duration
+        .map_or(runtime, |d| minutes_of(d.seconds()));
+    let genres = genres_of(uow, m.movie_id.as_uuid(), ItemType::Movie).await?;
+    let delta = viewing(
+        ContentType::Movie,
+        minutes,
+        m.is_rewatch,
+        &genres,
+        m.viewing_platform.as_deref(),
+    );
+    add(uow, user, m.watch_date, delta).await
+}
+
+async fn episode<U: HandlerUnitOfWork>(
+    uow: &mut U,
+    user: UserId,
+    e: &TvEpisodeWatched,
+) -> AppResult<()> {
+    let genres = genres_of(uow, e.show_id.as_uuid(), ItemType::Show).await?;
+    let delta = viewing(
+        ContentType::Episode,
+        minutes_of(e.viewing_duration.seconds()),
+        e.is_rewatch,
+        &genres,
+        e.platform.as_deref(),
+    );
+    add(uow, user, e.watch_date, delta).await?;
+    if let Some(id) = e.binge_session_id {
+        binge(uow, user, id).await?;
+    }
+    Ok(())
+}
+
+/// Counts a binge session once, at its start, with its current number of episodes. The
+/// session itself is read from the store: its first episode's event was written before the
+/// session existed, so events alone undercount it.
+async fn binge<U: HandlerUnitOfWork>(
+    uow: &mut U,
+    user: UserId,
+    id: viewing_domain::BingeSessionId,
+) -> AppResult<()> {
+    let Some(session) = uow.binge_session(id).await? else {
+        return Ok(());
+    };
+    if session.user_id != user {
+        return Ok(());
+    }
+    let episodes = session.episodes_watched;
+    let longest = |n: u32| {
+        let mut d = StatsDelta::default();
+        d.counters.longest_binge = i64::from(n);
+        d
+    };
+    let previous = uow.binge_stat(id).await?;
+    let counted = match previous {
+        None => {
+            let mut d = longest(episodes);
+            d.counters.binge_sessions = 1;
+            add(uow, user, session.start_time, d).await?;
+            episodes
+        }
+        Some(p) if p.start != session.start_time => {
+            // An earlier episode arrived late and moved the start: move the count with it.
+            let mut gone = StatsDelta::default();
+            gone.counters.binge_sessions = -1;
+            add(uow, user, p.start, gone).await?;
+            let mut d = longest(episodes.max(p.episodes));
+            d.counters.binge_sessions = 1;
+            add(uow, user, session.start_time, d).await?;
+            episodes.max(p.episodes)
+        }
+        Some(p) if episodes > p.episodes => {
+            add(uow, user, session.start_time, longest(episodes)).await?;
+            episodes
+        }
+        Some(_) => return Ok(()),
+    };
+    uow.save_binge_stat(&BingeStat {
+        session_id: id,
+        user_id: user,
+        start: session.start_time,
+        episodes: counted,
+    })
+    .await?;
+    Ok(())
+}
+
+fn counter(set: impl FnOnce(&mut StatsDelta)) -> StatsDelta {
+    let mut d = StatsDelta::default();
+    set(&mut d);
+    d
+}
+
+#[async_trait]
+impl<U: HandlerUnitOfWork> EventHandler<U> for StatisticsCalculator {
+    fn name(&self) -> &'static str {
+        "statistics"
+    }
+
+    async fn handle(
+        &self,
+        uow: &mut U,
+        event: &EventEnvelope,
+        _ctx: &HandlerContext<'_>,
+    ) -> AppResult<()> {
+        let user = event.user_id;
+        match &event.event {
+            DomainEvent::MovieWatched(m) => movie(uow, user, m).await,
+            DomainEvent::TvEpisodeWatched(e) => episode(uow, user, e).await,
+            DomainEvent::TvSeasonCompleted(s) => {
+                let d = counter(|d| d.counters.seasons_completed = 1);
+                add(uow, user, s.completion_date, d).await
+            }
+            DomainEvent::TvShowCompleted(s) => {
+                let d = counter(|d| d.counters.shows_completed = 1);
+                add(uow, user, s.completion_date, d).await
+            }
+            DomainEvent::ViewingAbandoned(a) => {
+                let d = counter(|d| d.counters.abandoned = 1);
+                add(uow, user, a.abandon_date, d).await
+            }
+            DomainEvent::AchievementUnlocked(_) => Ok(()),
+        }
+    }
+}

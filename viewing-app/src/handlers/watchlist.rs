@@ -1,0 +1,32 @@
+//! WatchlistManager: a movie watched or a show completed leaves the watchlist.
+
+use async_trait::async_trait;
+use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::{DomainEvent, EventEnvelope};
+
+use super::{EventHandler, HandlerContext};
+use crate::error::AppResult;
+
+pub struct WatchlistManager;
+
+#[async_trait]
+impl<U: HandlerUnitOfWork> EventHandler<U> for WatchlistManager {
+    fn name(&self) -> &'static str {
+        "watchlist"
+    }
+
+    async fn handle(
+        &self,
+        uow: &mut U,
+        event: &EventEnvelope,
+        _ctx: &HandlerContext<'_>,
+    ) -> AppResult<()> {
+        let item = match &event.event {
+            DomainEvent::MovieWatched(m) => m.movie_id.as_uuid(),
+            DomainEvent::TvShowCompleted(s) => s.show_id.as_uuid(),
+            _ => return Ok(()),
+        };
+        uow.remove_from_watchlist(event.user_id, item).await?;
+        Ok(())
+    }
+}

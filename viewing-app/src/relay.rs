@@ -1,0 +1,286 @@
+//! The outbox relay: claims events, delivers them to the handlers or the broker, acknowledges.
+//!
+//! Delivery is at least once and in order per user on each channel: when an event fails, the
+//! later events of the same user in the batch are given back untouched and wait behind it.
+//! A broker that is unreachable ends the broker pass at once (every other event would fail the
+//! same way); the runner then backs off.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use viewing_domain::EventEnvelope;
+use viewing_domain::event_ports::{
+    ClaimToken, EventPublisher, PendingEvent, PublishError, RelayChannel,
+};
+use viewing_domain::handler_ports::EventStore;
+use viewing_domain::ports::{Clock, IdGenerator};
+
+use crate::error::{AppError, AppResult};
+use crate::handlers::{EventHandler, HandlerContext, Handlers, HandlersConfig, apply_once};
+use crate::metrics::RelayMetrics;
+use crate::service::ViewingService;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// Events claimed at once.
+    pub batch: u32,
+    /// How long a claim keeps other relays away; a dead relay's events return after it.
+    pub lease: Duration,
+    /// First retry delay of a failed event; doubles per attempt up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch: 100,
+            lease: Duration::seconds(60),
+            retry_base: Duration::seconds(1),
+            retry_max: Duration::minutes(5),
+        }
+    }
+}
+
+impl RelayConfig {
+    /// Delay before the next attempt of an event that failed `attempts` times before.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 1i32.checked_shl(attempts.min(20)).unwrap_or(i32::MAX);
+        (self.retry_base * factor).min(self.retry_max)
+    }
+}
+
+/// What one pass over a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassOutcome {
+    pub claimed: usize,
+    pub delivered: usize,
+    pub failed: usize,
+    /// The broker was unreachable: the pass stopped early.
+    pub broker_down: bool,
+}
+
+/// Why one event could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("handler {handler} failed: {source}")]
+    Handler {
+        handler: &'static str,
+        #[source]
+        source: AppError,
+    },
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+pub struct Relay<S: EventStore> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    handlers: Handlers<S::Uow>,
+    handlers_config: HandlersConfig,
+    publisher: Option<Arc<dyn EventPublisher>>,
+    config: RelayConfig,
+    metrics: Arc<RelayMetrics>,
+}
+
+impl<S: EventStore> Relay<S> {
+    /// A relay over the service's store, clock and ids, with the five handlers of SPEC §7 and
+    /// no broker.
+    pub fn new(service: &ViewingService<S>) -> Self
+    where
+        S::Uow: 'static,
+    {
+        Self {
+            store: service.store.clone(),
+            clock: service.clock.clone(),
+            ids: service.ids.clone(),
+            handlers: crate::handlers::default_handlers(),
+            handlers_config: HandlersConfig::default(),
+            publisher: None,
+            config: RelayConfig::default(),
+            metrics: Arc::new(RelayMetrics::default()),
+        }
+    }
+
+    pub fn with_publisher(mut self, publisher: Arc<dyn EventPublisher>) -> Self {
+        self.publisher = Some(publisher);
+        self
+    }
+
+    pub fn with_handlers(mut self, handlers: Handlers<S::Uow>) -> Self {
+        self.handlers = handlers;
+        self
+    }
+
+    pub fn with_handlers_config(mut self, config: HandlersConfig) -> Self {
+        self.handlers_config = config;
+        self
+    }
+
+    pub fn with_config(mut self, config: RelayConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn config(&self) -> &RelayConfig {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> Arc<RelayMetrics> {
+        self.metrics.clone()
+    }
+
+    pub fn has_publisher(&self) -> bool {
+        self.publisher.is_some()
+    }
+
+    /// Channels this relay serves: the handlers, and the broker when there is one.
+    pub fn channels(&self) -> Vec<RelayChannel> {
+        let mut c = vec![RelayChannel::Handlers];
+        if self.publisher.is_some() {
+            c.push(RelayChannel::Broker);
+        }
+        c
+    }
+
+    fn context(&self) -> HandlerContext<'_> {
+        HandlerContext {
+            clock: self.clock.as_ref(),
+            ids: self.ids.as_ref(),
+            config: &self.handlers_config,
+        }
+    }
+
+    /// Applies one event to every handler that has not applied it yet, each in its own unit
+    /// of work with its processed mark. Stops at the first handler that fails.
+    pub async fn deliver_to_handlers(&self, event: &EventEnvelope) -> Result<(), DeliveryError> {
+        let ctx = self.context();
+        for handler in &self.handlers {
+            let handler: &dyn EventHandler<S::Uow> = handler.as_ref();
+            let name = handler.name();
+            match apply_once(&self.store, handler, event, &ctx).await {
+                Ok(applied) => self.metrics.handler(name, |h| {
+                    if applied {
+                        h.applied += 1;
+                        h.last_lag_seconds = lag_seconds(event.occurred_at, self.clock.now());
+                    } else {
+                        h.skipped += 1;
+                    }
+                }),
+                Err(source) => {
+                    self.metrics.handler(name, |h| h.failed += 1);
+                    return Err(DeliveryError::Handler {
+                        handler: name,
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        channel: RelayChannel,
+        event: &PendingEvent,
+    ) -> Result<(), DeliveryError> {
+        match channel {
+            RelayChannel::Handlers => self.deliver_to_handlers(&event.envelope).await,
+            RelayChannel::Broker => match &self.publisher {
+                Some(p) => Ok(p.publish(&event.envelope).await?),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Claims one batch of `channel` and delivers it.
+    pub async fn pass(&self, channel: RelayChannel) -> AppResult<PassOutcome> {
+        let token = ClaimToken(self.ids.new_id());
+        let now = self.clock.now();
+        let batch = self
+            .store
+            .claim_events(channel, token, now, self.config.lease, self.config.batch)
+            .await?;
+        let mut outcome = PassOutcome {
+            claimed: batch.len(),
+            ..PassOutcome::default()
+        };
+        let mut delivered = Vec::new();
+        let mut untouched = Vec::new();
+        let mut held_back = HashSet::new();
+        for event in &batch {
+            if outcome.broker_down || held_back.contains(&event.envelope.user_id) {
+                untouched.push(event.seq);
+                continue;
+            }
+            match self.deliver(channel, event).await {
+                Ok(()) => delivered.push(event.seq),
+                Err(e) => {
+                    outcome.failed += 1;
+                    held_back.insert(event.envelope.user_id);
+                    outcome.broker_down =
+                        matches!(e, DeliveryError::Publish(PublishError::Unavailable(_)));
+                    let retry_at = self.clock.now() + self.config.backoff(event.attempts);
+                    self.store
+                        .schedule_retry(channel, token, event.seq, retry_at, &e.to_string())
+                        .await?;
+                }
+            }
+        }
+        if !delivered.is_empty() {
+            self.store
+                .mark_delivered(channel, &delivered, self.clock.now())
+                .await?;
+        }
+        if !untouched.is_empty() {
+            self.store
+                .release_events(channel, token, &untouched)
+                .await?;
+        }
+        outcome.delivered = delivered.len();
+        self.metrics.channel(channel, |c| {
+            c.delivered += delivered.len() as u64;
+            c.failed += outcome.failed as u64;
+        });
+        Ok(outcome)
+    }
+
+    /// Delivers everything deliverable now on every channel this relay serves, pass after
+    /// pass, and returns how many deliveries succeeded. Stops when a pass delivers nothing
+    /// (empty outbox, or only failures waiting for their retry time). For tests and
+    /// in-process embedding; the runner polls instead.
+    pub async fn drain(&self) -> AppResult<usize> {
+        let mut total = 0;
+        for channel in self.channels() {
+            loop {
+                let o = self.pass(channel).await?;
+                total += o.delivered;
+                if o.delivered == 0 {
+                    break;
+                }
+            }
+        }
+        self.refresh_backlog().await?;
+        Ok(total)
+    }
+
+    /// Reads each channel's backlog into the metrics.
+    pub async fn refresh_backlog(&self) -> AppResult<()> {
+        let now = self.clock.now();
+        for channel in self.channels() {
+            let b = self.store.outbox_backlog(channel).await?;
+            self.metrics.channel(channel, |c| {
+                c.backlog = b.pending;
+                c.oldest_pending_seconds =
+                    b.oldest_occurred_at.map_or(0.0, |o| lag_seconds(o, now));
+            });
+        }
+        Ok(())
+    }
+}
+
+fn lag_seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    ((to - from).num_milliseconds().max(0) as f64) / 1000.0
+}
