@@ -1,2 +1,61 @@
-//! The contract suite on SQLite: a new database file per test.
+//! The contract suite on SQLite: a new database file per test. Plus what only SQLite has: a
+//! database file shared by two stores (two processes), and a file that cannot be opened.
 store_contract::contract_tests!(store_contract::backends::Sqlite);
+
+use std::sync::Arc;
+
+use adapters_sqlite::SqliteStore;
+use viewing_app::{UuidV7, ViewingService};
+use viewing_domain::ports::{CatalogRepository, Store, StoreError, UnitOfWork};
+use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::{RulesConfig, UserId};
+
+/// Two stores on one file share nothing in-process (two gates, two pools): `BEGIN IMMEDIATE`
+/// and the busy timeout alone must keep concurrent writers from losing updates or failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_serialise_writers() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let a = SqliteStore::connect(&url).await.expect("first store");
+    let b = SqliteStore::connect(&url).await.expect("second store");
+    let movie = store_contract::fixtures::movie("Rashomon", 88);
+    let mut uow = a.begin().await.expect("begin");
+    uow.upsert_movie(&movie).await.expect("movie");
+    uow.commit().await.expect("commit");
+
+    let user = UserId::from(uuid::Uuid::now_v7());
+    let service = |store: SqliteStore| {
+        ViewingService::with_parts(
+            store,
+            Arc::new(viewing_app::SystemClock),
+            Arc::new(UuidV7),
+            RulesConfig::default(),
+        )
+    };
+    let (sa, sb) = (service(a), service(b));
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let svc = if i % 2 == 0 { sa.clone() } else { sb.clone() };
+            tokio::spawn(
+                async move { svc.watch_movie(user, movie.id, WatchMovie::default()).await },
+            )
+        })
+        .collect();
+    let mut firsts = 0;
+    for t in tasks {
+        let r = t
+            .await
+            .expect("task ran")
+            .unwrap_or_else(|e| panic!("a watch failed: {e:?}"));
+        firsts += usize::from(!r.is_rewatch);
+    }
+    assert_eq!(firsts, 1);
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_opened_is_unavailable() {
+    let err = SqliteStore::connect("sqlite:///nonexistent-directory/for/sure/viewing.db")
+        .await
+        .expect_err("no such directory");
+    assert!(matches!(err, StoreError::Unavailable(_)), "got {err:?}");
+}
