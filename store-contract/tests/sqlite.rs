@@ -59,3 +59,46 @@ async fn a_file_that_cannot_be_opened_is_unavailable() {
         .expect_err("no such directory");
     assert!(matches!(err, StoreError::Unavailable(_)), "got {err:?}");
 }
+
+/// The file is created when missing, in WAL mode, with foreign keys enforced, fsync on every
+/// commit (an acknowledged write survives `kill -9` and power loss) and a busy timeout.
+#[tokio::test]
+async fn the_database_is_created_in_wal_mode_with_foreign_keys() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("fresh.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("create the file");
+    assert!(path.exists());
+    let pragma = |sql: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            let v: i64 = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            v
+        }
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("journal mode");
+    assert_eq!(mode, "wal");
+    assert_eq!(pragma("PRAGMA foreign_keys").await, 1);
+    assert_eq!(pragma("PRAGMA synchronous").await, 2, "FULL");
+    assert!(pragma("PRAGMA busy_timeout").await >= 1_000);
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+         AND name = 'ix_viewing_records_user_id_watch_date'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("schema");
+    assert_eq!(tables, 1);
+    // Connecting again to a migrated file changes nothing.
+    drop(store);
+    SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("reopen");
+}
