@@ -102,3 +102,18 @@ async fn the_database_is_created_in_wal_mode_with_foreign_keys() {
         .await
         .expect("reopen");
 }
+
+/// `sqlite::memory:` keeps one connection for the store's life, so the data stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_memory_database_keeps_its_data() {
+    let store = SqliteStore::connect("sqlite::memory:")
+        .await
+        .expect("in-memory database");
+    let movie = store_contract::fixtures::movie("Ikiru", 143);
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_movie(&movie).await.expect("movie");
+    uow.commit().await.expect("commit");
+    store.ping().await.expect("ping");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(movie.id).await.expect("read"), Some(movie));
+}
