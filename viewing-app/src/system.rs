@@ -1,15 +1,16 @@
 //! Production implementations of the clock and id ports.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use viewing_domain::ports::{Clock, IdGenerator};
 
-/// The system clock.
+/// The system clock, in whole microseconds: the precision every store keeps (TIMESTAMPTZ), so a
+/// value returned by a POST equals the one a later GET reads back.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
