@@ -1,6 +1,6 @@
 //! Recording viewing (SPEC §5): request bodies and the records they answer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -74,6 +74,12 @@ pub struct AbandonRequest {
     /// 0.0–10.0, one decimal.
     pub quality_rating: Option<f64>,
     pub would_retry: Option<bool>,
+}
+
+/// Instants as the stores keep them (microseconds), so the answer of a POST equals what a
+/// later GET of the same record reads.
+fn stored(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }
 
 fn minutes(c: &mut Checker, field: &'static str, v: Option<i64>) -> Option<Minutes> {
@@ -237,7 +243,7 @@ impl From<&ViewingRecord> for ViewingRecordDto {
                 ContentType::Movie => ContentTypeDto::Movie,
                 ContentType::Episode => ContentTypeDto::Episode,
             },
-            watch_date: r.watch_date,
+            watch_date: stored(r.watch_date),
             platform: text(r.platform.as_ref().map(Platform::as_str)),
             viewing_location: text(r.viewing_location.as_ref().map(ViewingLocation::as_str)),
             viewing_context: text(r.viewing_context.as_ref().map(ViewingContext::as_str)),
@@ -253,7 +259,7 @@ impl From<&ViewingRecord> for ViewingRecordDto {
             show_id,
             season_number,
             episode_number,
-            created_at: r.created_at,
+            created_at: stored(r.created_at),
         }
     }
 }
@@ -304,12 +310,12 @@ impl From<&AbandonRecord> for AbandonRecordDto {
                 ItemType::Movie => ItemTypeDto::Movie,
                 ItemType::Show => ItemTypeDto::Show,
             },
-            abandon_date: a.abandon_date,
+            abandon_date: stored(a.abandon_date),
             progress_percent: a.progress_percent.value(),
             abandon_reason: a.abandon_reason.as_ref().map(|r| r.as_str().to_owned()),
             quality_rating: a.quality_rating.map(Rating::value),
             would_retry: a.would_retry,
-            created_at: a.created_at,
+            created_at: stored(a.created_at),
         }
     }
 }
