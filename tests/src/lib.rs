@@ -458,5 +458,5 @@ pub fn at(base: &str, minutes: i64) -> String {
     let base = chrono::DateTime::parse_from_rfc3339(base)
         .unwrap_or_else(|e| panic!("{base}: {e}"))
         .with_timezone(&chrono::Utc);
-    (base + chrono::Duration::minutes(minutes)).to_rfc3339()
+    (base + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
