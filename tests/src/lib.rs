@@ -37,6 +37,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Extra arguments (before any subcommand).
     pub args: Vec<String>,
+    /// Default: a fresh SQLite file in a temporary folder.
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             secret: Some(SECRET.to_owned()),
             env: Vec::new(),
             args: Vec::new(),
+            database_url: None,
         }
     }
 }
@@ -67,11 +70,10 @@ impl Server {
 
     pub fn start_with(bin: &str, options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let database_url = format!("sqlite://{}", dir.path().join("viewing.db").display());
-        Self::start_in(bin, options, dir, database_url)
-    }
-
-    fn start_in(bin: &str, options: Options, dir: tempfile::TempDir, database_url: String) -> Self {
+        let database_url = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("viewing.db").display()));
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path)
             .unwrap_or_else(|e| panic!("{}: {e}", stderr_path.display()));
