@@ -1,0 +1,186 @@
+//! The router in process, over a store that can be switched off: a store that is down answers
+//! 503 `unavailable` (readiness, reads, writes, idempotency keys), never a 500.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use adapters_http::{AppState, HttpConfig, JwtSecret, router};
+use adapters_memory::{MemoryStore, MemoryUow};
+use async_trait::async_trait;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use tower::ServiceExt;
+use viewing_app::ViewingService;
+use viewing_app::domain::UserId;
+use viewing_app::domain::ports::{
+    IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+};
+
+#[derive(Clone, Default)]
+struct Flaky {
+    inner: MemoryStore,
+    down: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn check(&self) -> StoreResult<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::unavailable("connection refused"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Flaky {
+    type Uow = MemoryUow;
+    async fn begin(&self) -> StoreResult<MemoryUow> {
+        self.check()?;
+        self.inner.begin().await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.check()
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for Flaky {
+    async fn claim_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        stale_after: chrono::Duration,
+    ) -> StoreResult<IdempotencyClaim> {
+        self.check()?;
+        self.inner
+            .claim_idempotency_key(user, key, now, ttl, stale_after)
+            .await
+    }
+    async fn complete_idempotency_key(
+        &self,
+        user: UserId,
+        key: &str,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner
+            .complete_idempotency_key(user, key, response, now)
+            .await
+    }
+    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
+        self.check()?;
+        self.inner.release_idempotency_key(user, key).await
+    }
+}
+
+const SECRET: &str = "router-test-secret";
+
+fn app(store: Flaky) -> (axum::Router, String) {
+    let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+    let state = AppState::new(
+        ViewingService::new(store),
+        &HttpConfig {
+            jwt_secret: JwtSecret::new(SECRET),
+            rate_limit_per_min: n(600),
+            rate_limit_burst: n(100),
+        },
+    );
+    let now = Utc::now();
+    let token = state
+        .authenticator()
+        .mint(
+            UserId::from(uuid::Uuid::new_v4()),
+            true,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .unwrap_or_default();
+    (router(state), token)
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    if status.is_client_error() || status.is_server_error() {
+        assert_eq!(content_type, "application/problem+json");
+    }
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn get(path: &str, token: &str) -> Request<Body> {
+    Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_answers_503() {
+    let store = Flaky::default();
+    let (app, token) = app(store.clone());
+
+    let (status, _) = call(&app, get("/health/ready", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    store.down.store(true, Ordering::SeqCst);
+    let (status, body) = call(&app, get("/health/ready", &token)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["code"], "unavailable");
+    let (status, body) = call(&app, get("/api/viewing/history", &token)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["code"], "unavailable");
+    let movie = uuid::Uuid::new_v4();
+    let post = |key: Option<&str>| {
+        let mut b = Request::post(format!("/api/viewing/movies/{movie}/watched"))
+            .header("authorization", format!("Bearer {token}"));
+        if let Some(k) = key {
+            b = b.header("idempotency-key", k);
+        }
+        b.body(Body::from("{}")).unwrap_or_default()
+    };
+    for key in [None, Some("k")] {
+        let (status, body) = call(&app, post(key)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{key:?}");
+        assert_eq!(body["code"], "unavailable");
+    }
+    // Liveness does not depend on the store.
+    let (status, _) = call(&app, get("/health/live", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Back up: the same key runs, its failure was not kept.
+    store.down.store(false, Ordering::SeqCst);
+    let (status, body) = call(&app, post(Some("k"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "content-not-found");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_valid_json_with_every_route() {
+    let (app, token) = app(Flaky::default());
+    let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(15));
+}
