@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod events;
 mod progress;
 mod records;
 mod store;

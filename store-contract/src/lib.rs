@@ -16,6 +16,7 @@ pub mod fixtures;
 
 mod catalog;
 mod concurrency;
+mod events;
 mod history;
 mod idempotency;
 mod progress;
@@ -29,6 +30,7 @@ use viewing_domain::ports::Store;
 
 pub use catalog::*;
 pub use concurrency::*;
+pub use events::*;
 pub use history::*;
 pub use idempotency::*;
 pub use progress::*;

@@ -1,6 +1,7 @@
 //! The contract suite on SQLite: a new database file per test. Plus what only SQLite has: a
 //! database file shared by two stores (two processes), and a file that cannot be opened.
 store_contract::contract_tests!(store_contract::backends::Sqlite);
+store_contract::event_contract_tests!(store_contract::backends::Sqlite);
 
 use std::sync::Arc;
 

@@ -1,0 +1,340 @@
+//! The event side (issue 5): relay channels, processed marks, the handlers' state, and the
+//! five handlers end to end. Run by [`crate::event_contract_tests!`] for every store that
+//! implements [`EventStore`].
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use viewing_app::relay::Relay;
+use viewing_app::statistics::StatisticsParams;
+use viewing_app::{UuidV7, ViewingService};
+use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
+use viewing_domain::event_ports::{ClaimToken, ProcessedEvents, RelayChannel};
+use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
+use viewing_domain::handler_ports::{
+    AchievementRepository, EventStore, PreferenceRepository, ReminderRepository,
+    StatisticsRepository, WatchlistRepository,
+};
+use viewing_domain::ports::{CatalogRepository, Outbox, Store, UnitOfWork, UserRepository};
+use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::stats::{Dimension, StatsDelta, buckets_containing, cover, cover_everything};
+use viewing_domain::{EventId, ItemType, RulesConfig, ShowId, ShowStatus, UserId};
+
+use crate::Probe;
+use crate::fixtures::*;
+
+fn unlock(user: UserId, n: i64) -> EventEnvelope {
+    EventEnvelope {
+        event_id: EventId::from(new_id()),
+        occurred_at: minute(n),
+        user_id: user,
+        event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
+            achievement: format!("a{n}"),
+            title: "t".into(),
+            unlocked_at: minute(n),
+        }),
+    }
+}
+
+async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
+    let mut uow = store.begin().await.expect("begin");
+    for e in events {
+        uow.ensure_user(e.user_id, e.occurred_at)
+            .await
+            .expect("user");
+    }
+    uow.append_events(events).await.expect("append");
+    uow.commit().await.expect("commit");
+}
+
+pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: EventStore + Probe>(store: S) {
+    let (a, b) = (user(), user());
+    let events = vec![unlock(a, 1), unlock(b, 2), unlock(a, 3), unlock(b, 4)];
+    append(&store, &events).await;
+    let h = RelayChannel::Handlers;
+    let (t1, t2) = (ClaimToken(new_id()), ClaimToken(new_id()));
+    let now = minute(10);
+    let lease = Duration::seconds(60);
+    let claimed = store
+        .claim_events(h, t1, now, lease, 10)
+        .await
+        .expect("claim");
+    let ids: Vec<_> = claimed.iter().map(|c| c.envelope.event_id).collect();
+    assert_eq!(ids, events.iter().map(|e| e.event_id).collect::<Vec<_>>());
+    assert!(
+        store
+            .claim_events(h, t2, now, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a live lease keeps others away"
+    );
+    // a's first event fails; b's are delivered; a's second is given back.
+    store
+        .schedule_retry(h, t1, claimed[0].seq, now + Duration::minutes(5), "boom")
+        .await
+        .expect("retry");
+    store
+        .mark_delivered(h, &[claimed[1].seq, claimed[3].seq], now)
+        .await
+        .expect("ack");
+    store
+        .release_events(h, t1, &[claimed[2].seq])
+        .await
+        .expect("release");
+    let backlog = store.outbox_backlog(h).await.expect("backlog");
+    assert_eq!(backlog.pending, 2);
+    assert_eq!(backlog.oldest_occurred_at, Some(minute(1)));
+    assert!(
+        store
+            .claim_events(h, t2, now, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a's second event waits behind its first"
+    );
+    let later = store
+        .claim_events(h, t2, now + Duration::minutes(6), lease, 10)
+        .await
+        .expect("claim");
+    assert_eq!(later.len(), 2);
+    assert_eq!(later[0].attempts, 1);
+    assert_eq!(later[0].envelope, events[0]);
+    // The broker channel is independent: nothing of it was delivered.
+    let broker = store
+        .outbox_backlog(RelayChannel::Broker)
+        .await
+        .expect("backlog");
+    assert_eq!(broker.pending, 4);
+    // An expired lease is claimable again (a crashed relay).
+    let again = store
+        .claim_events(h, t1, now + Duration::minutes(8), lease, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 2);
+}
+
+pub async fn handler_state_round_trips_and_rolls_back<S: EventStore + Probe>(store: S) {
+    let u = user();
+    let mut delta = StatsDelta::default();
+    delta.counters.watched = 1;
+    delta.counters.minutes = 45;
+    delta.counters.longest_binge = 3;
+    delta.tally(Dimension::Genre, "Drama", 1, 45);
+    let mut uow = store.begin().await.expect("begin");
+    assert!(
+        uow.mark_processed("h", EventId::from(new_id()), minute(0))
+            .await
+            .expect("mark")
+    );
+    let e = EventId::from(new_id());
+    assert!(uow.mark_processed("h", e, minute(0)).await.expect("mark"));
+    assert!(!uow.mark_processed("h", e, minute(0)).await.expect("mark"));
+    assert!(
+        uow.mark_processed("other", e, minute(0))
+            .await
+            .expect("mark")
+    );
+    uow.add_to_buckets(u, &buckets_containing(minute(30)), &delta)
+        .await
+        .expect("add");
+    uow.add_to_buckets(u, &buckets_containing(minute(90)), &delta)
+        .await
+        .expect("add");
+    assert_eq!(uow.bump_counter(u, "movies", 1).await.expect("bump"), 1);
+    assert_eq!(uow.bump_counter(u, "movies", 1).await.expect("bump"), 2);
+    let a = Achievement {
+        user_id: u,
+        code: "first-movie".into(),
+        title: "First".into(),
+        unlocked_at: minute(5),
+    };
+    assert!(uow.unlock_achievement(&a).await.expect("unlock"));
+    assert!(!uow.unlock_achievement(&a).await.expect("unlock"));
+    let item = WatchlistItem {
+        user_id: u,
+        content_id: new_id(),
+        item_type: ItemType::Movie,
+        added_at: minute(1),
+    };
+    assert!(uow.add_to_watchlist(&item).await.expect("add").1);
+    let (kept, added) = uow
+        .add_to_watchlist(&WatchlistItem {
+            added_at: minute(9),
+            ..item.clone()
+        })
+        .await
+        .expect("add");
+    assert_eq!((kept, added), (item.clone(), false));
+    let r = Reminder {
+        id: new_id(),
+        user_id: u,
+        show_id: ShowId::from(new_id()),
+        episode_id: new_id().into(),
+        season_number: 1,
+        episode_number: 2,
+        last_watch_at: minute(0),
+        due_at: minute(100),
+        status: ReminderStatus::Scheduled,
+        attempts: 0,
+        sent_at: None,
+        updated_at: minute(0),
+    };
+    uow.save_reminder(&r).await.expect("save");
+    uow.add_genre_points(u, "Drama", 10).await.expect("points");
+    uow.add_genre_points(u, "Drama", -3).await.expect("points");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let all = uow
+        .read_buckets(u, &cover_everything())
+        .await
+        .expect("read");
+    assert_eq!(
+        (
+            all.counters.watched,
+            all.counters.minutes,
+            all.counters.longest_binge
+        ),
+        (2, 90, 3)
+    );
+    let first_hour = uow
+        .read_buckets(u, &cover(minute(0), minute(60)))
+        .await
+        .expect("read");
+    assert_eq!(first_hour.counters.watched, 1);
+    assert_eq!(
+        first_hour.dimensions[&(Dimension::Genre, "Drama".to_owned())].minutes,
+        45
+    );
+    assert_eq!(uow.achievements(u).await.expect("list"), vec![a]);
+    assert_eq!(uow.watchlist(u).await.expect("list"), vec![item.clone()]);
+    assert_eq!(
+        uow.reminder(u, r.show_id).await.expect("get"),
+        Some(r.clone())
+    );
+    assert!(
+        uow.due_reminders(minute(99), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    assert_eq!(
+        uow.due_reminders(minute(100), 10).await.expect("due"),
+        vec![r.clone()]
+    );
+    let scores = uow.genre_scores(u).await.expect("scores");
+    assert_eq!((scores[0].genre.as_str(), scores[0].points), ("Drama", 7));
+    // Everything of a dropped unit of work is gone.
+    uow.add_to_buckets(u, &buckets_containing(minute(30)), &delta)
+        .await
+        .expect("add");
+    assert!(
+        uow.remove_from_watchlist(u, item.content_id)
+            .await
+            .expect("remove")
+    );
+    assert!(
+        uow.mark_processed("h", EventId::from(new_id()), minute(0))
+            .await
+            .expect("mark")
+    );
+    drop(uow);
+    let mut uow = store.begin().await.expect("begin");
+    let all = uow
+        .read_buckets(u, &cover_everything())
+        .await
+        .expect("read");
+    assert_eq!(all.counters.watched, 2);
+    assert_eq!(uow.watchlist(u).await.expect("list").len(), 1);
+}
+
+pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(store: S) {
+    let service = ViewingService::with_parts(
+        store.clone(),
+        Arc::new(viewing_app::SystemClock),
+        Arc::new(UuidV7),
+        RulesConfig::default(),
+    );
+    let u = user();
+    let movie = movie("Heat", 170);
+    let show = show("Dark", ShowStatus::Ended, &[2], 0);
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_movie(&movie).await.expect("movie");
+    uow.upsert_show(&show).await.expect("show");
+    uow.commit().await.expect("commit");
+    service
+        .watch_movie(u, movie.id, WatchMovie::default())
+        .await
+        .expect("movie");
+    for n in 1..=2 {
+        service
+            .watch_episode(u, episode(&show, 1, n).id, Default::default())
+            .await
+            .expect("episode");
+    }
+    let relay = Relay::new(&service);
+    assert!(relay.drain().await.expect("drain") >= 5);
+    for period in ["week", "month", "year", "all"] {
+        let p = StatisticsParams {
+            period: Some(period.into()),
+            tz: Some("Asia/Kathmandu".into()),
+            date: None,
+        };
+        let mut records = service.statistics(u, &p).await.expect("records");
+        let mut buckets = service.bucket_statistics(u, &p).await.expect("buckets");
+        for s in [&mut records, &mut buckets] {
+            s.binge_sessions = 0;
+            s.longest_binge_episodes = 0;
+        }
+        assert_eq!(buckets, records, "{period}");
+    }
+    let codes: Vec<String> = service
+        .achievements(u)
+        .await
+        .expect("a")
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert!(!service.preferences(u).await.expect("p").is_empty());
+    // Redelivering everything changes nothing.
+    let before = format!(
+        "{:?}",
+        service
+            .bucket_statistics(u, &StatisticsParams::default())
+            .await
+            .expect("s")
+    );
+    for e in store.outbox_events().await {
+        relay.deliver_to_handlers(&e).await.expect("redeliver");
+    }
+    let after = format!(
+        "{:?}",
+        service
+            .bucket_statistics(u, &StatisticsParams::default())
+            .await
+            .expect("s")
+    );
+    assert_eq!(before, after);
+    assert_eq!(
+        store
+            .outbox_backlog(RelayChannel::Handlers)
+            .await
+            .expect("b")
+            .pending,
+        0
+    );
+}
+
+/// The event contract functions for a backend whose store implements [`EventStore`].
+#[macro_export]
+macro_rules! event_contract_tests {
+    ($backend:ty) => {
+        $crate::contract_tests!(@each $backend;
+            relay_claims_in_order_per_user_with_retry_and_lease,
+            handler_state_round_trips_and_rolls_back,
+            handlers_end_to_end_match_record_statistics,
+        );
+    };
+}
