@@ -13,6 +13,7 @@ use std::time::Duration;
 use adapters_http::dto::CatalogFile;
 use adapters_http::{ApiError, AppState, Authenticator, HttpConfig, JwtSecret};
 use adapters_memory::MemoryStore;
+use adapters_postgres::PgStore;
 use adapters_sqlite::SqliteStore;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -114,11 +115,10 @@ pub async fn execute(cli: Cli) -> Fallible<()> {
             let store = SqliteStore::connect(url).await?;
             with_store(store, &settings, command).await
         }
-        // TODO(issue: PostgreSQL store): wire `adapters_postgres::PgStore::connect(url)` here
-        // once that crate exposes it.
-        StoreUrl::Postgres(_) => Err("PostgreSQL is not available in this build yet; \
-             use a sqlite:// URL (the default) or memory:"
-            .into()),
+        StoreUrl::Postgres(url) => {
+            let store = PgStore::connect(url).await?;
+            with_store(store, &settings, command).await
+        }
     }
 }
 

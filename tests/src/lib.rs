@@ -4,6 +4,8 @@
 //! The tests live in `tests/`; each starts its own server, so they run in parallel.
 #![forbid(unsafe_code)]
 
+pub mod postgres;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
