@@ -260,7 +260,8 @@ pub enum ReadErrors {
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(#[to_schema] Problem),
     /// `rate-limited`, with a `Retry-After` header.
-    #[response(status = 429, content_type = "application/problem+json")]
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait")))]
     RateLimited(#[to_schema] Problem),
     /// `unavailable`: the store cannot be reached.
     #[response(status = 503, content_type = "application/problem+json")]
@@ -284,7 +285,8 @@ pub enum WriteErrors {
     #[response(status = 422, content_type = "application/problem+json")]
     Validation(#[to_schema] Problem),
     /// `rate-limited`, with a `Retry-After` header.
-    #[response(status = 429, content_type = "application/problem+json")]
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait")))]
     RateLimited(#[to_schema] Problem),
     /// `unavailable`: the store cannot be reached.
     #[response(status = 503, content_type = "application/problem+json")]
