@@ -440,6 +440,9 @@ async fn up_next_and_statistics_shapes() {
         r.assert_status(200);
     }
     let user = server.client(Uuid::new_v4());
+    user.progress(Uuid::new_v4())
+        .await
+        .assert_problem(404, "content-not-found");
     assert_eq!(
         user.get("/api/viewing/progress").await.body,
         json!({ "items": [] })
