@@ -3,10 +3,14 @@
 //! Native types (UUID, TIMESTAMPTZ, DATE, NUMERIC), migrations run on connect, units of work
 //! at READ COMMITTED. Concurrent writers of one user's show or movie queue on a transaction
 //! advisory lock (`PgUow::lock_user_item` says why), so several replicas can share one
-//! database.
+//! database. The event side (outbox relay channels, processed marks, the handlers' state) is
+//! in `events` and `handler_state`: relays of several replicas claim with
+//! `FOR UPDATE SKIP LOCKED` and keep each user's events in order.
 #![forbid(unsafe_code)]
 
 mod codec;
+mod events;
+mod handler_state;
 mod progress;
 mod records;
 mod store;

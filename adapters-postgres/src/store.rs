@@ -82,7 +82,7 @@ impl PgStore {
             .collect()
     }
 
-    async fn begin_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    pub(crate) async fn begin_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin_with(BEGIN).await.map_err(db_err)
     }
 }

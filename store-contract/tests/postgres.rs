@@ -1,6 +1,7 @@
 //! The contract suite on PostgreSQL: a new uuid-named database per test, created through
 //! `VIEWING_TEST_POSTGRES_URL` and dropped afterwards.
 store_contract::contract_tests!(store_contract::backends::Postgres);
+store_contract::event_contract_tests!(store_contract::backends::Postgres);
 
 use adapters_postgres::PgStore;
 use viewing_domain::ports::StoreError;

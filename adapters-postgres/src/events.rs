@@ -1,0 +1,289 @@
+//! The outbox relay's two channels and the processed marks on PostgreSQL (issue 5). Tables:
+//! `migrations/0002_events.sql`; the handlers' state is in `handler_state.rs`.
+//!
+//! Unlike SQLite, several relays (server replicas) claim from one database at the same time,
+//! so a claim must be safe against a concurrent claimer without holding anything while it
+//! delivers. It is one short transaction (see [`OutboxRelay::claim_events`] below):
+//!
+//! 1. pick the channel's due, unleased events in `seq` order with
+//!    `FOR UPDATE OF o SKIP LOCKED` — rows a concurrent claim is taking are skipped, never
+//!    waited for, so claimers never block each other and never pick the same row;
+//! 2. enforce per-user order: drop every picked event whose user has an earlier undelivered
+//!    event (on this channel) that is not among the picked ones — whether it waits for a retry,
+//!    is leased to another relay, or is locked right now by a concurrent claimer (which this
+//!    transaction sees as an ordinary undelivered row, as it was before that claim);
+//! 3. lease the events kept (`claimed_by`, `claimed_until`) and commit.
+//!
+//! The dropped events never get a lease: their row locks end with the commit, microseconds
+//! later, and the next pass (of any relay) finds them again once the earlier event is done.
+//! Step 2 only ever drops a suffix of each user's picked events, and whoever picked a user's
+//! earliest undelivered event keeps it, so two relays cannot starve each other.
+//!
+//! What "order" means across transactions: `seq` is drawn at insert, not at commit. Writes of
+//! one user to one show or movie are serialised (`lock_user_item`), so their events become
+//! visible in `seq` order. Two concurrent commands of one user on *different* items have no
+//! order between them until both commit; if the later `seq` commits first it may be delivered
+//! first. Nothing is lost either way: every row is delivered by its own flag, not by a cursor.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Postgres;
+use sqlx::postgres::PgArguments;
+use uuid::Uuid;
+use viewing_domain::event_ports::{
+    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+};
+use viewing_domain::ports::StoreResult;
+use viewing_domain::{EventEnvelope, EventId};
+
+use crate::codec::{corrupt, db_err, get, get_u32, ts};
+use crate::store::PgStore;
+use crate::uow::PgUow;
+
+/// A statement whose only dynamic parts are this crate's own column and table names.
+pub(crate) fn dynamic(sql: String) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+/// Column prefix of a channel's delivery state.
+fn p(channel: RelayChannel) -> &'static str {
+    match channel {
+        RelayChannel::Handlers => "",
+        RelayChannel::Broker => "broker_",
+    }
+}
+
+/// "Due and not leased at `$1`" for the outbox row aliased `t`.
+fn ready(p: &str, t: &str) -> String {
+    format!(
+        "{t}.{p}next_attempt_at <= $1 AND ({t}.{p}claimed_until IS NULL \
+         OR {t}.{p}claimed_until <= $1)"
+    )
+}
+
+/// One picked row, before the order check.
+struct Picked {
+    seq: i64,
+    user: Uuid,
+    payload: String,
+    attempts: u32,
+}
+
+#[async_trait]
+impl OutboxRelay for PgStore {
+    async fn claim_events(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingEvent>> {
+        let p = p(channel);
+        let now = ts(now);
+        let mut tx = self.begin_tx().await?;
+
+        // 1. Pick. The NOT EXISTS leaves out at once the events queued behind an earlier one
+        // that is visibly not claimable (waiting for its retry, leased elsewhere), so that a
+        // long blocked queue of one user does not fill every batch and starve the others. It
+        // cannot see rows SKIP LOCKED skipped; step 2 does.
+        let rows = dynamic(format!(
+            "SELECT o.seq, o.user_id, o.payload, o.{p}attempts AS attempts FROM outbox o \
+             WHERE o.{p}delivered_at IS NULL AND {ready_o} \
+             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.user_id = o.user_id \
+                 AND e.seq < o.seq AND e.{p}delivered_at IS NULL AND NOT ({ready_e})) \
+             ORDER BY o.seq LIMIT $2 FOR UPDATE OF o SKIP LOCKED",
+            ready_o = ready(p, "o"),
+            ready_e = ready(p, "e"),
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut picked = Vec::with_capacity(rows.len());
+        for r in &rows {
+            picked.push(Picked {
+                seq: get(r, "seq")?,
+                user: get(r, "user_id")?,
+                payload: get(r, "payload")?,
+                attempts: get_u32(r, "attempts")?,
+            });
+        }
+
+        // 2. Per-user order: the first undelivered event of each picked user that is not
+        // picked. This statement takes a fresh READ COMMITTED snapshot, so it also sees what
+        // concurrent claimers committed since step 1; a row another claimer holds locked but
+        // has not leased yet reads as undelivered and unleased, so it blocks too.
+        let seqs: Vec<i64> = picked.iter().map(|e| e.seq).collect();
+        let mut users: Vec<Uuid> = picked.iter().map(|e| e.user).collect();
+        users.sort_unstable();
+        users.dedup();
+        let blockers = dynamic(format!(
+            "SELECT e.user_id, MIN(e.seq) AS first_elsewhere FROM outbox e \
+             WHERE e.user_id = ANY($1) AND e.{p}delivered_at IS NULL \
+             AND NOT (e.seq = ANY($2)) GROUP BY e.user_id"
+        ))
+        .bind(&users)
+        .bind(&seqs)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut first_elsewhere = std::collections::HashMap::with_capacity(blockers.len());
+        for b in &blockers {
+            first_elsewhere.insert(
+                get::<Uuid>(b, "user_id")?,
+                get::<i64>(b, "first_elsewhere")?,
+            );
+        }
+        picked.retain(|e| first_elsewhere.get(&e.user).is_none_or(|&f| e.seq < f));
+        if picked.is_empty() {
+            // Nothing leased: committing or rolling back only ends the row locks.
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Vec::new());
+        }
+
+        // 3. Lease what is kept, and commit: no lock outlives this call.
+        let kept: Vec<i64> = picked.iter().map(|e| e.seq).collect();
+        dynamic(format!(
+            "UPDATE outbox SET {p}claimed_by = $1, {p}claimed_until = $2 WHERE seq = ANY($3)"
+        ))
+        .bind(token.0)
+        .bind(ts(now + lease))
+        .bind(&kept)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+
+        picked
+            .into_iter()
+            .map(|e| {
+                let envelope: EventEnvelope = serde_json::from_str(&e.payload)
+                    .map_err(|err| corrupt("outbox payload", err))?;
+                Ok(PendingEvent {
+                    seq: e.seq,
+                    envelope,
+                    attempts: e.attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Rows are locked in `seq` order before the update, so two relays acknowledging
+    /// overlapping batches (after a lease expired) queue instead of deadlocking.
+    async fn mark_delivered(
+        &self,
+        channel: RelayChannel,
+        seqs: &[i64],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let p = p(channel);
+        dynamic(format!(
+            "UPDATE outbox SET {p}delivered_at = $1, {p}claimed_by = NULL, \
+             {p}claimed_until = NULL \
+             WHERE seq IN (SELECT seq FROM outbox WHERE seq = ANY($2) \
+                 AND {p}delivered_at IS NULL ORDER BY seq FOR UPDATE) \
+             AND {p}delivered_at IS NULL"
+        ))
+        .bind(ts(now))
+        .bind(seqs)
+        .execute(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn schedule_retry(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let p = p(channel);
+        dynamic(format!(
+            "UPDATE outbox SET {p}attempts = {p}attempts + 1, {p}next_attempt_at = $1, \
+             {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
+             WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
+        ))
+        .bind(ts(next_attempt_at))
+        .bind(error)
+        .bind(seq)
+        .bind(token.0)
+        .execute(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn release_events(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seqs: &[i64],
+    ) -> StoreResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let p = p(channel);
+        dynamic(format!(
+            "UPDATE outbox SET {p}claimed_by = NULL, {p}claimed_until = NULL \
+             WHERE seq = ANY($1) AND {p}claimed_by = $2"
+        ))
+        .bind(seqs)
+        .bind(token.0)
+        .execute(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
+        let p = p(channel);
+        let row = dynamic(format!(
+            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM outbox \
+             WHERE {p}delivered_at IS NULL"
+        ))
+        .fetch_one(self.pool())
+        .await
+        .map_err(db_err)?;
+        let n: i64 = get(&row, "n")?;
+        Ok(OutboxBacklog {
+            pending: u64::try_from(n).map_err(|e| corrupt("outbox count", e))?,
+            oldest_occurred_at: get(&row, "oldest")?,
+        })
+    }
+}
+
+#[async_trait]
+impl ProcessedEvents for PgUow {
+    /// `ON CONFLICT DO NOTHING` on the primary key: a concurrent unit of work inserting the
+    /// same pair makes this one wait for it; if it commits, this insert does nothing (`false`),
+    /// if it rolls back, this one inserts (`true`).
+    async fn mark_processed(
+        &mut self,
+        handler: &str,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO processed_events (handler, event_id, processed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (handler, event_id) DO NOTHING",
+        )
+        .bind(handler)
+        .bind(event.as_uuid())
+        .bind(ts(now))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
