@@ -324,7 +324,7 @@ async fn nothing_is_lost_while_the_broker_is_down() {
             .expect("handlers still run");
     }
     let stats = svc
-        .bucket_statistics(user, &Default::default())
+        .statistics(user, &Default::default())
         .await
         .expect("stats");
     assert_eq!(

@@ -1,21 +1,22 @@
 //! The event side (issue 5): relay channels, processed marks, the handlers' state, and the
-//! five handlers end to end. Run by [`crate::event_contract_tests!`] for every store that
-//! implements [`EventStore`].
+//! five handlers end to end. Run by [`crate::event_contract_tests!`] for every store (each is
+//! also an [`OutboxRelay`]).
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use viewing_app::relay::Relay;
-use viewing_app::statistics::StatisticsParams;
+use viewing_app::statistics::{Breakdown, StatisticsParams};
 use viewing_app::{UuidV7, ViewingService};
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
-use viewing_domain::event_ports::{ClaimToken, ProcessedEvents, RelayChannel};
+use viewing_domain::event_ports::{ClaimToken, OutboxRelay, ProcessedEvents, RelayChannel};
 use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
 use viewing_domain::handler_ports::{
-    AchievementRepository, EventStore, PreferenceRepository, ReminderRepository,
-    StatisticsRepository, WatchlistRepository,
+    AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
+    WatchlistRepository,
 };
 use viewing_domain::ports::{CatalogRepository, Outbox, Store, UnitOfWork, UserRepository};
+use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::stats::{Dimension, StatsDelta, buckets_containing, cover, cover_everything};
 use viewing_domain::{EventId, ItemType, RulesConfig, ShowId, ShowStatus, UserId};
@@ -47,7 +48,9 @@ async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
     uow.commit().await.expect("commit");
 }
 
-pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: EventStore + Probe>(store: S) {
+pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + OutboxRelay + Probe>(
+    store: S,
+) {
     let (a, b) = (user(), user());
     let events = vec![unlock(a, 1), unlock(b, 2), unlock(a, 3), unlock(b, 4)];
     append(&store, &events).await;
@@ -114,7 +117,7 @@ pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: EventStore +
     assert_eq!(again.len(), 2);
 }
 
-pub async fn handler_state_round_trips_and_rolls_back<S: EventStore + Probe>(store: S) {
+pub async fn handler_state_round_trips_and_rolls_back<S: Store + OutboxRelay + Probe>(store: S) {
     let u = user();
     let mut delta = StatsDelta::default();
     delta.counters.watched = 1;
@@ -249,7 +252,12 @@ pub async fn handler_state_round_trips_and_rolls_back<S: EventStore + Probe>(sto
     assert_eq!(uow.watchlist(u).await.expect("list").len(), 1);
 }
 
-pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(store: S) {
+/// A movie and a two-episode binge that completes an ended show, relayed to the five handlers:
+/// statistics of every period read the numbers from the buckets, and delivering every event
+/// again changes nothing.
+pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + OutboxRelay + Probe>(
+    store: S,
+) {
     let service = ViewingService::with_parts(
         store.clone(),
         Arc::new(viewing_app::SystemClock),
@@ -263,32 +271,94 @@ pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(
     uow.upsert_movie(&movie).await.expect("movie");
     uow.upsert_show(&show).await.expect("show");
     uow.commit().await.expect("commit");
+    // Fixed instants, all on 2024-06-14 in Asia/Kathmandu (+05:45), so that every period
+    // read below contains all of them whenever the test runs.
+    let day = chrono::DateTime::from_timestamp(1_718_352_000, 0).expect("2024-06-14T08:00:00Z");
     service
-        .watch_movie(u, movie.id, WatchMovie::default())
+        .watch_movie(
+            u,
+            movie.id,
+            WatchMovie {
+                watch_date: Some(day),
+                ..WatchMovie::default()
+            },
+        )
         .await
         .expect("movie");
     for n in 1..=2 {
+        let cmd = WatchEpisode {
+            watch_date: Some(day + Duration::minutes(60 * i64::from(n))),
+            ..WatchEpisode::default()
+        };
         service
-            .watch_episode(u, episode(&show, 1, n).id, Default::default())
+            .watch_episode(u, episode(&show, 1, n).id, cmd)
             .await
             .expect("episode");
     }
+    let stale = service
+        .statistics(u, &StatisticsParams::default())
+        .await
+        .expect("stats");
+    assert_eq!(
+        stale.total_watched, 0,
+        "nothing counted before the relay runs"
+    );
     let relay = Relay::new(&service);
-    assert!(relay.drain().await.expect("drain") >= 5);
+    // Movie, two episodes, season and show completed, first movie and first show unlocked.
+    assert_eq!(relay.drain().await.expect("drain"), 7);
     for period in ["week", "month", "year", "all"] {
         let p = StatisticsParams {
             period: Some(period.into()),
             tz: Some("Asia/Kathmandu".into()),
-            date: None,
+            date: Some("2024-06-14".into()),
         };
-        let mut records = service.statistics(u, &p).await.expect("records");
-        let mut buckets = service.bucket_statistics(u, &p).await.expect("buckets");
-        for s in [&mut records, &mut buckets] {
-            s.binge_sessions = 0;
-            s.longest_binge_episodes = 0;
-        }
-        assert_eq!(buckets, records, "{period}");
+        let s = service.statistics(u, &p).await.expect("stats");
+        let c = |key: &str, count, minutes| Breakdown {
+            key: key.into(),
+            count,
+            minutes,
+        };
+        assert_eq!(
+            (s.total_watched, s.movies, s.episodes, s.rewatches),
+            (3, 1, 2, 0),
+            "{period}"
+        );
+        assert_eq!((s.total_minutes, s.total_hours), (260, 4.33), "{period}");
+        assert_eq!(
+            s.by_type,
+            vec![c("episode", 2, 90), c("movie", 1, 170)],
+            "{period}"
+        );
+        assert_eq!(
+            s.by_genre,
+            vec![c("Sci-Fi", 2, 90), c("Crime", 1, 170), c("Drama", 1, 170)],
+            "{period}"
+        );
+        assert_eq!(s.by_platform, vec![c("unknown", 3, 260)], "{period}");
+        assert_eq!(
+            (s.shows_completed, s.seasons_completed, s.abandoned),
+            (1, 1, 0),
+            "{period}"
+        );
+        assert_eq!(
+            (s.binge_sessions, s.longest_binge_episodes),
+            (1, 2),
+            "{period}"
+        );
     }
+    let next_week = StatisticsParams {
+        period: Some("week".into()),
+        tz: Some("Asia/Kathmandu".into()),
+        date: Some("2024-06-21".into()),
+    };
+    assert_eq!(
+        service
+            .statistics(u, &next_week)
+            .await
+            .expect("stats")
+            .total_watched,
+        0
+    );
     let codes: Vec<String> = service
         .achievements(u)
         .await
@@ -302,7 +372,7 @@ pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(
     let before = format!(
         "{:?}",
         service
-            .bucket_statistics(u, &StatisticsParams::default())
+            .statistics(u, &StatisticsParams::default())
             .await
             .expect("s")
     );
@@ -312,7 +382,7 @@ pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(
     let after = format!(
         "{:?}",
         service
-            .bucket_statistics(u, &StatisticsParams::default())
+            .statistics(u, &StatisticsParams::default())
             .await
             .expect("s")
     );
@@ -327,14 +397,14 @@ pub async fn handlers_end_to_end_match_record_statistics<S: EventStore + Probe>(
     );
 }
 
-/// The event contract functions for a backend whose store implements [`EventStore`].
+/// The event contract functions, for every backend.
 #[macro_export]
 macro_rules! event_contract_tests {
     ($backend:ty) => {
         $crate::contract_tests!(@each $backend;
             relay_claims_in_order_per_user_with_retry_and_lease,
             handler_state_round_trips_and_rolls_back,
-            handlers_end_to_end_match_record_statistics,
+            handlers_end_to_end_statistics_and_redelivery,
         );
     };
 }

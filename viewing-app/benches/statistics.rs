@@ -104,9 +104,7 @@ fn statistics_read(c: &mut Criterion) {
                 tz: Some(tz.into()),
                 date: Some(date.into()),
             };
-            let check = rt
-                .block_on(svc.bucket_statistics(user, &params))
-                .expect("stats");
+            let check = rt.block_on(svc.statistics(user, &params)).expect("stats");
             assert!(
                 records < 1000 || check.total_watched > 0,
                 "{period}: data present"
@@ -114,7 +112,7 @@ fn statistics_read(c: &mut Criterion) {
             group.bench_with_input(
                 BenchmarkId::new(format!("{period}_{tz}"), records),
                 &params,
-                |b, p| b.iter(|| rt.block_on(svc.bucket_statistics(user, p)).expect("stats")),
+                |b, p| b.iter(|| rt.block_on(svc.statistics(user, p)).expect("stats")),
             );
         }
     }

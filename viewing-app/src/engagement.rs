@@ -6,10 +6,9 @@ use serde::Serialize;
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
 use viewing_domain::event_ports::Notifier;
 use viewing_domain::handler_ports::{
-    AchievementRepository, EventStore, PreferenceRepository, ReminderRepository,
-    WatchlistRepository,
+    AchievementRepository, PreferenceRepository, ReminderRepository, WatchlistRepository,
 };
-use viewing_domain::ports::{CatalogRepository, UnitOfWork, UserRepository};
+use viewing_domain::ports::{CatalogRepository, Store, UnitOfWork, UserRepository};
 use viewing_domain::{ItemType, MovieId, ShowId, UserId};
 
 use crate::error::{AppError, AppResult};
@@ -41,7 +40,7 @@ pub struct FiredReminders {
     pub failed: usize,
 }
 
-impl<S: EventStore> ViewingService<S> {
+impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/achievements`: unlocked ones, oldest first.
     pub async fn achievements(&self, user: UserId) -> AppResult<Vec<Achievement>> {
         let mut uow = self.store.begin().await?;

@@ -11,10 +11,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::{
-    ClaimToken, EventPublisher, PendingEvent, PublishError, RelayChannel,
+    ClaimToken, EventPublisher, OutboxRelay, PendingEvent, PublishError, RelayChannel,
 };
-use viewing_domain::handler_ports::EventStore;
-use viewing_domain::ports::{Clock, IdGenerator};
+use viewing_domain::ports::{Clock, IdGenerator, Store};
 
 use crate::error::{AppError, AppResult};
 use crate::handlers::{EventHandler, HandlerContext, Handlers, HandlersConfig, apply_once};
@@ -74,7 +73,7 @@ pub enum DeliveryError {
     Publish(#[from] PublishError),
 }
 
-pub struct Relay<S: EventStore> {
+pub struct Relay<S: Store + OutboxRelay> {
     store: S,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -85,13 +84,10 @@ pub struct Relay<S: EventStore> {
     metrics: Arc<RelayMetrics>,
 }
 
-impl<S: EventStore> Relay<S> {
+impl<S: Store + OutboxRelay> Relay<S> {
     /// A relay over the service's store, clock and ids, with the five handlers of SPEC §7 and
     /// no broker.
-    pub fn new(service: &ViewingService<S>) -> Self
-    where
-        S::Uow: 'static,
-    {
+    pub fn new(service: &ViewingService<S>) -> Self {
         Self {
             store: service.store.clone(),
             clock: service.clock.clone(),

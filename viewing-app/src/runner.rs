@@ -12,8 +12,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use viewing_domain::event_ports::{Notifier, RelayChannel};
-use viewing_domain::handler_ports::EventStore;
+use viewing_domain::event_ports::{Notifier, OutboxRelay, RelayChannel};
+use viewing_domain::ports::Store;
 
 use crate::error::AppError;
 use crate::metrics::RelayMetrics;
@@ -53,7 +53,7 @@ impl Default for RunnerConfig {
 /// Called with the task name and the error of a failed step (the server logs it).
 pub type ErrorSink = Arc<dyn Fn(&'static str, &AppError) + Send + Sync>;
 
-pub struct Runner<S: EventStore> {
+pub struct Runner<S: Store + OutboxRelay> {
     service: ViewingService<S>,
     relay: Arc<Relay<S>>,
     notifier: Arc<dyn Notifier>,
@@ -63,7 +63,7 @@ pub struct Runner<S: EventStore> {
 
 type Task<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
-impl<S: EventStore> Runner<S> {
+impl<S: Store + OutboxRelay> Runner<S> {
     pub fn new(service: ViewingService<S>, relay: Relay<S>, notifier: Arc<dyn Notifier>) -> Self {
         Self {
             service,

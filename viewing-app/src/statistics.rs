@@ -1,20 +1,13 @@
-//! Viewing statistics for a calendar period in the user's time zone (SPEC §6).
-//!
-//! This version aggregates from the records at read time; the event-fed buckets of SPEC §7
-//! replace the aggregation without changing this query contract.
-
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+//! Viewing statistics for a calendar period in the user's time zone (SPEC §6), read from the
+//! pre-aggregated buckets the StatisticsCalculator keeps from the events (SPEC §7): a read
+//! costs the same for 10 records or 1,000,000, and lags the writes by the relay's delay.
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Serialize;
-use viewing_domain::handler_ports::{EventStore, StatisticsRepository};
-use viewing_domain::ports::{
-    AbandonRepository, CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging,
-    ShowProgressRepository, Store, ViewingRecordRepository,
-};
+use viewing_domain::UserId;
+use viewing_domain::handler_ports::StatisticsRepository;
+use viewing_domain::ports::Store;
 use viewing_domain::stats::{Dimension, StatsDelta, cover, cover_everything};
-use viewing_domain::{BingeSessionId, Movie, MovieId, Show, ShowId, UserId, Watched};
 
 use crate::error::{AppError, AppResult};
 use crate::history::{local_midnight, parse_tz};
@@ -152,169 +145,6 @@ impl StatisticsParams {
     }
 }
 
-fn within(range: &StatisticsRange, at: DateTime<Utc>) -> bool {
-    range.from.is_none_or(|f| at >= f) && range.to.is_none_or(|t| at <= t)
-}
-
-#[derive(Default)]
-struct Tallies {
-    map: BTreeMap<String, (u64, u64)>,
-}
-
-impl Tallies {
-    fn add(&mut self, key: &str, minutes: u64) {
-        let e = self.map.entry(key.to_owned()).or_default();
-        e.0 += 1;
-        e.1 += minutes;
-    }
-    fn into_sorted(self) -> Vec<Breakdown> {
-        let mut v: Vec<Breakdown> = self
-            .map
-            .into_iter()
-            .map(|(key, (count, minutes))| Breakdown {
-                key,
-                count,
-                minutes,
-            })
-            .collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then(b.minutes.cmp(&a.minutes)));
-        v
-    }
-}
-
-const PAGE: u32 = 500;
-
-impl<S: Store> ViewingService<S> {
-    /// `GET /api/viewing/statistics`.
-    pub async fn statistics(
-        &self,
-        user: UserId,
-        params: &StatisticsParams,
-    ) -> AppResult<Statistics> {
-        let range = params.resolve(self.clock.now())?;
-        let mut uow = self.store.begin().await?;
-        let filter = HistoryFilter {
-            from: range.from,
-            to: range.to,
-            ..HistoryFilter::default()
-        };
-        let mut movies: HashMap<MovieId, Option<Movie>> = HashMap::new();
-        let mut shows: HashMap<ShowId, Option<Show>> = HashMap::new();
-        let (mut by_type, mut by_genre, mut by_platform) =
-            (Tallies::default(), Tallies::default(), Tallies::default());
-        let mut sessions: HashMap<BingeSessionId, u64> = HashMap::new();
-        let (mut total, mut n_movies, mut n_episodes, mut rewatches, mut minutes_total) =
-            (0u64, 0u64, 0u64, 0u64, 0u64);
-        let mut paging = HistoryPaging::First { limit: PAGE };
-        loop {
-            let slice = uow.history(user, &filter, paging).await?;
-            let Some(last) = slice.items.last() else {
-                break;
-            };
-            paging = HistoryPaging::After {
-                cursor: HistoryCursor {
-                    watch_date: last.watch_date,
-                    id: last.id,
-                },
-                limit: PAGE,
-            };
-            let full = slice.items.len() as u32 == PAGE;
-            for r in &slice.items {
-                let (runtime, genres): (u32, Vec<String>) = match r.watched {
-                    Watched::Movie(id) => {
-                        if let Entry::Vacant(slot) = movies.entry(id) {
-                            slot.insert(uow.movie(id).await?);
-                        }
-                        let m = movies.get(&id).and_then(Option::as_ref);
-                        (
-                            m.map_or(0, |m| m.runtime.get()),
-                            m.map(|m| m.genres.iter().map(|g| g.as_str().to_owned()).collect())
-                                .unwrap_or_default(),
-                        )
-                    }
-                    Watched::Episode {
-                        episode_id,
-                        show_id,
-                        ..
-                    } => {
-                        if let Entry::Vacant(slot) = shows.entry(show_id) {
-                            slot.insert(uow.show(show_id).await?);
-                        }
-                        let s = shows.get(&show_id).and_then(Option::as_ref);
-                        (
-                            s.and_then(|s| s.episode(episode_id))
-                                .map_or(0, |e| e.episode.runtime.get()),
-                            s.map(|s| s.genres.iter().map(|g| g.as_str().to_owned()).collect())
-                                .unwrap_or_default(),
-                        )
-                    }
-                };
-                let minutes = u64::from(r.viewing_duration.map_or(runtime, |d| d.get()));
-                total += 1;
-                minutes_total += minutes;
-                match r.watched {
-                    Watched::Movie(_) => n_movies += 1,
-                    Watched::Episode { .. } => n_episodes += 1,
-                }
-                if r.is_rewatch {
-                    rewatches += 1;
-                }
-                by_type.add(r.watched.content_type().as_str(), minutes);
-                for g in &genres {
-                    by_genre.add(g, minutes);
-                }
-                by_platform.add(
-                    r.platform.as_ref().map_or(UNKNOWN_PLATFORM, |p| p.as_str()),
-                    minutes,
-                );
-                if let Some(s) = r.binge_session_id {
-                    *sessions.entry(s).or_default() += 1;
-                }
-            }
-            if !full {
-                break;
-            }
-        }
-
-        let mut shows_completed = 0;
-        let mut seasons_completed = 0;
-        for p in uow.progress_of_user(user).await? {
-            if p.completion_date.is_some_and(|d| within(&range, d)) {
-                shows_completed += 1;
-            }
-            seasons_completed += p
-                .completed_seasons
-                .iter()
-                .filter(|c| within(&range, c.completed_at))
-                .count() as u64;
-        }
-        let abandoned = uow
-            .abandons_between(user, range.from, range.to)
-            .await?
-            .len() as u64;
-
-        Ok(Statistics {
-            period: range.period,
-            from: range.days.map(|d| d.0),
-            to: range.days.map(|d| d.1),
-            total_watched: total,
-            movies: n_movies,
-            episodes: n_episodes,
-            rewatches,
-            total_minutes: minutes_total,
-            total_hours: (minutes_total as f64 / 60.0 * 100.0).round() / 100.0,
-            by_type: by_type.into_sorted(),
-            by_genre: by_genre.into_sorted(),
-            by_platform: by_platform.into_sorted(),
-            shows_completed,
-            seasons_completed,
-            abandoned,
-            binge_sessions: sessions.len() as u64,
-            longest_binge_episodes: sessions.values().copied().max().unwrap_or(0),
-        })
-    }
-}
-
 /// The breakdown of one dimension, most watched first (ties: most minutes, then key).
 fn breakdown(totals: &StatsDelta, dimension: Dimension) -> Vec<Breakdown> {
     let mut v: Vec<Breakdown> = totals
@@ -356,12 +186,12 @@ fn from_buckets(range: &StatisticsRange, totals: &StatsDelta) -> Statistics {
     }
 }
 
-impl<S: EventStore> ViewingService<S> {
+impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/statistics` from the pre-aggregated buckets the StatisticsCalculator
     /// keeps (SPEC §6): the period is covered by at most seven spans of whole UTC buckets, so
     /// the cost does not depend on how many records the user has. Binge sessions count in the
-    /// period their first episode is in.
-    pub async fn bucket_statistics(
+    /// period their first episode is in. Events not yet relayed are not counted yet.
+    pub async fn statistics(
         &self,
         user: UserId,
         params: &StatisticsParams,

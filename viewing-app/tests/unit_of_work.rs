@@ -1,6 +1,7 @@
 //! A command is one unit of work: its events go into the same transaction as its records, and
 //! a failure anywhere means no commit, so nothing is published. Mocks show the calls the memory
-//! store cannot: what happens after a write fails.
+//! store cannot: what happens after a write fails. (The mock unit of work has every port of
+//! `UnitOfWork`, the handlers' state included; the commands here touch none of the latter.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,12 +10,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mockall::{Sequence, mock};
 use viewing_app::{AppError, ViewingService};
+use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
+use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::handler_ports::{
+    AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
+    WatchlistRepository,
+};
 use viewing_domain::ports::*;
 use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
 use viewing_domain::values::{Minutes, Title};
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, Movie,
-    MovieId, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, EventId,
+    Movie, MovieId, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
 };
 
 mock! {
@@ -65,6 +73,41 @@ mock! {
     #[async_trait]
     impl Outbox for Uow {
         async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
+    }
+    #[async_trait]
+    impl ProcessedEvents for Uow {
+        async fn mark_processed(&mut self, handler: &str, event: EventId, now: DateTime<Utc>) -> StoreResult<bool>;
+    }
+    #[async_trait]
+    impl StatisticsRepository for Uow {
+        async fn add_to_buckets(&mut self, user: UserId, keys: &[BucketKey], delta: &StatsDelta) -> StoreResult<()>;
+        async fn read_buckets(&mut self, user: UserId, spans: &[BucketSpan]) -> StoreResult<StatsDelta>;
+        async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>>;
+        async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()>;
+    }
+    #[async_trait]
+    impl AchievementRepository for Uow {
+        async fn bump_counter(&mut self, user: UserId, counter: &str, by: i64) -> StoreResult<i64>;
+        async fn unlock_achievement(&mut self, achievement: &Achievement) -> StoreResult<bool>;
+        async fn achievements(&mut self, user: UserId) -> StoreResult<Vec<Achievement>>;
+    }
+    #[async_trait]
+    impl WatchlistRepository for Uow {
+        async fn add_to_watchlist(&mut self, item: &WatchlistItem) -> StoreResult<(WatchlistItem, bool)>;
+        async fn remove_from_watchlist(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<bool>;
+        async fn watchlist(&mut self, user: UserId) -> StoreResult<Vec<WatchlistItem>>;
+    }
+    #[async_trait]
+    impl ReminderRepository for Uow {
+        async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>>;
+        async fn save_reminder(&mut self, reminder: &Reminder) -> StoreResult<()>;
+        async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>>;
+        async fn due_reminders(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Reminder>>;
+    }
+    #[async_trait]
+    impl PreferenceRepository for Uow {
+        async fn add_genre_points(&mut self, user: UserId, genre: &str, points: i64) -> StoreResult<()>;
+        async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>>;
     }
     #[async_trait]
     impl UnitOfWork for Uow {

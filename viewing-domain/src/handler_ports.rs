@@ -1,5 +1,6 @@
-//! Ports of the event handlers' state (SPEC §7). Every repository here is part of a unit of
-//! work, written in the same transaction as the handler's processed mark.
+//! Ports of the event handlers' state (SPEC §7). Every repository here is part of every unit
+//! of work ([`crate::ports::UnitOfWork`] requires them all), written in the same transaction as
+//! the handler's processed mark.
 //!
 //! Error contract as in [`crate::ports`]: `Unavailable` when the store cannot be reached,
 //! `Conflict` for a race the store could not resolve, `Unexpected` otherwise; "not found" is
@@ -9,9 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
-use crate::event_ports::{OutboxRelay, ProcessedEvents};
 use crate::ids::{BingeSessionId, ShowId, UserId};
-use crate::ports::{Store, StoreResult, UnitOfWork};
+use crate::ports::StoreResult;
 use crate::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
 
 /// The statistics buckets of [`crate::stats`].
@@ -94,37 +94,4 @@ pub trait PreferenceRepository: Send {
 
     /// Every genre the user has a score in, any order.
     async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>>;
-}
-
-/// A unit of work the event handlers can run in: every repository plus processed marks.
-pub trait HandlerUnitOfWork:
-    UnitOfWork
-    + ProcessedEvents
-    + StatisticsRepository
-    + AchievementRepository
-    + WatchlistRepository
-    + ReminderRepository
-    + PreferenceRepository
-{
-}
-
-impl<T> HandlerUnitOfWork for T where
-    T: UnitOfWork
-        + ProcessedEvents
-        + StatisticsRepository
-        + AchievementRepository
-        + WatchlistRepository
-        + ReminderRepository
-        + PreferenceRepository
-{
-}
-
-/// A store that also keeps the handlers' state and serves the outbox relay.
-pub trait EventStore: Store<Uow: HandlerUnitOfWork> + OutboxRelay {}
-
-impl<T> EventStore for T
-where
-    T: Store + OutboxRelay,
-    T::Uow: HandlerUnitOfWork,
-{
 }

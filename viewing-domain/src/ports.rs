@@ -5,6 +5,14 @@
 //! binge sessions and outbox events in **one transaction**. Dropping a unit of work without
 //! calling [`UnitOfWork::commit`] discards everything it wrote.
 //!
+//! Every store is also an event store: its unit of work holds the event handlers' state and
+//! their processed marks ([`crate::handler_ports`], [`crate::event_ports::ProcessedEvents`]),
+//! so a handler's effects commit with its mark, and queries such as statistics read the
+//! handlers' state through the same [`Store`]. The relay's side of the outbox is
+//! [`crate::event_ports::OutboxRelay`], which every store adapter implements as well; it is
+//! asked for only where a relay runs, so a wrapper around a store (a test double that fails on
+//! demand, say) needs nothing but [`Store`] to serve the use cases.
+//!
 //! Error contract for every method: a store that cannot be reached (connection refused, pool
 //! timeout, database shutting down) returns [`StoreError::Unavailable`]; a write that lost a race
 //! it cannot resolve (serialization failure after retries, unique violation on a natural key)
@@ -17,7 +25,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{Movie, Show};
+use crate::event_ports::ProcessedEvents;
 use crate::events::EventEnvelope;
+use crate::handler_ports::{
+    AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
+    WatchlistRepository,
+};
 use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 
@@ -57,7 +70,9 @@ pub trait IdGenerator: Send + Sync + 'static {
 /// A store: opens units of work. Implementations are cheap to clone (a pool handle).
 #[async_trait]
 pub trait Store: IdempotencyStore + Clone + Send + Sync + 'static {
-    type Uow: UnitOfWork;
+    /// Owns its connection or transaction (no borrow of the store), so units of work can be
+    /// handed to boxed handlers and spawned tasks.
+    type Uow: UnitOfWork + 'static;
 
     /// Starts one transaction. Writes become visible to others only on commit.
     async fn begin(&self) -> StoreResult<Self::Uow>;
@@ -66,7 +81,8 @@ pub trait Store: IdempotencyStore + Clone + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// One transaction over every repository.
+/// One transaction over every repository: the records and their outbox events, and the event
+/// handlers' state with their processed marks.
 #[async_trait]
 pub trait UnitOfWork:
     CatalogRepository
@@ -76,6 +92,12 @@ pub trait UnitOfWork:
     + BingeSessionRepository
     + AbandonRepository
     + Outbox
+    + ProcessedEvents
+    + StatisticsRepository
+    + AchievementRepository
+    + WatchlistRepository
+    + ReminderRepository
+    + PreferenceRepository
     + Send
     + Sized
 {

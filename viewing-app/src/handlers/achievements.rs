@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::engagement::Achievement;
 use viewing_domain::events::AchievementUnlocked;
-use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::ports::UnitOfWork;
 use viewing_domain::{DomainEvent, EventEnvelope, EventId, UserId};
 
 use super::{EventHandler, HandlerContext};
@@ -40,7 +40,7 @@ fn milestone(counter: &str, value: i64) -> Option<(String, String)> {
     }
 }
 
-async fn unlock<U: HandlerUnitOfWork>(
+async fn unlock<U: UnitOfWork>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -69,7 +69,7 @@ async fn unlock<U: HandlerUnitOfWork>(
     Ok(())
 }
 
-async fn count<U: HandlerUnitOfWork>(
+async fn count<U: UnitOfWork>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -84,7 +84,7 @@ async fn count<U: HandlerUnitOfWork>(
 }
 
 #[async_trait]
-impl<U: HandlerUnitOfWork> EventHandler<U> for AchievementTracker {
+impl<U: UnitOfWork> EventHandler<U> for AchievementTracker {
     fn name(&self) -> &'static str {
         "achievements"
     }

@@ -14,8 +14,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::ProcessedEvents;
-use viewing_domain::handler_ports::{EventStore, HandlerUnitOfWork};
-use viewing_domain::ports::{CatalogRepository, Clock, IdGenerator, UnitOfWork};
+use viewing_domain::ports::{CatalogRepository, Clock, IdGenerator, Store, UnitOfWork};
 use viewing_domain::{ItemType, MovieId, ShowId};
 
 use crate::error::AppResult;
@@ -50,7 +49,7 @@ pub struct HandlerContext<'a> {
 }
 
 #[async_trait]
-pub trait EventHandler<U: HandlerUnitOfWork>: Send + Sync {
+pub trait EventHandler<U: UnitOfWork>: Send + Sync {
     /// Stable name: the key of its processed marks and metrics. Never rename one in use.
     fn name(&self) -> &'static str;
 
@@ -67,7 +66,7 @@ pub trait EventHandler<U: HandlerUnitOfWork>: Send + Sync {
 pub type Handlers<U> = Vec<Box<dyn EventHandler<U>>>;
 
 /// The five handlers of SPEC §7.
-pub fn default_handlers<U: HandlerUnitOfWork + 'static>() -> Handlers<U> {
+pub fn default_handlers<U: UnitOfWork + 'static>() -> Handlers<U> {
     vec![
         Box::new(StatisticsCalculator),
         Box::new(AchievementTracker),
@@ -78,7 +77,7 @@ pub fn default_handlers<U: HandlerUnitOfWork + 'static>() -> Handlers<U> {
 }
 
 /// Applies `event` to `handler` unless it already was. `Ok(true)` when applied now.
-pub async fn apply_once<S: EventStore>(
+pub async fn apply_once<S: Store>(
     store: &S,
     handler: &dyn EventHandler<S::Uow>,
     event: &EventEnvelope,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::engagement::{Reminder, ReminderStatus};
 use viewing_domain::events::TvEpisodeWatched;
-use viewing_domain::handler_ports::HandlerUnitOfWork;
+use viewing_domain::ports::UnitOfWork;
 use viewing_domain::rules::progress::next_episode;
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
 
@@ -17,7 +17,7 @@ use crate::error::AppResult;
 pub struct ContinuationReminder;
 
 /// Cancels the scheduled reminder of a show unless a watch after `at` made it.
-async fn cancel<U: HandlerUnitOfWork>(
+async fn cancel<U: UnitOfWork>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -35,7 +35,7 @@ async fn cancel<U: HandlerUnitOfWork>(
     Ok(())
 }
 
-async fn episode_watched<U: HandlerUnitOfWork>(
+async fn episode_watched<U: UnitOfWork>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -85,7 +85,7 @@ async fn episode_watched<U: HandlerUnitOfWork>(
 }
 
 #[async_trait]
-impl<U: HandlerUnitOfWork> EventHandler<U> for ContinuationReminder {
+impl<U: UnitOfWork> EventHandler<U> for ContinuationReminder {
     fn name(&self) -> &'static str {
         "reminders"
     }

@@ -1,11 +1,14 @@
 //! A small given/when/then world for the use cases, on the in-memory store.
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use std::sync::Arc;
 
 use adapters_memory::{ManualClock, MemoryStore, SequentialIds};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use viewing_app::ViewingService;
+use viewing_app::relay::Relay;
 use viewing_app::viewing::EpisodeWatched;
 use viewing_app::{AppError, AppResult};
 use viewing_domain::ports::{BingeSessionRepository, Store, ViewingRecordRepository};
@@ -163,6 +166,12 @@ impl World {
             .progress(self.user, ShowId::from(uuid(show, 0x5)))
             .await
             .expect("progress")
+    }
+
+    /// Runs the relay until the outbox is empty (the server's background runner does this
+    /// continuously): the handlers' state, statistics included, is then up to date.
+    pub async fn drain(&self) -> usize {
+        Relay::new(&self.svc).drain().await.expect("relay drained")
     }
 
     pub async fn events(&self) -> Vec<EventEnvelope> {
