@@ -2,6 +2,7 @@
 //! at start-up and runs the command over it, generically (`serve::<S>`, `import::<S>`).
 #![forbid(unsafe_code)]
 
+pub mod background;
 pub mod config;
 
 use std::io::{IsTerminal, Write};
@@ -17,6 +18,7 @@ use adapters_postgres::PgStore;
 use adapters_sqlite::SqliteStore;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use viewing_app::domain::event_ports::OutboxRelay;
 use viewing_app::domain::ports::Store;
 use viewing_app::domain::{RulesConfig, UserId};
 use viewing_app::{SystemClock, UuidV7, ViewingService};
@@ -123,7 +125,11 @@ pub async fn execute(cli: Cli) -> Fallible<()> {
 }
 
 /// The command, over the store chosen at start-up.
-pub async fn with_store<S: Store>(store: S, settings: &Settings, command: Command) -> Fallible<()> {
+pub async fn with_store<S: Store + OutboxRelay>(
+    store: S,
+    settings: &Settings,
+    command: Command,
+) -> Fallible<()> {
     match command {
         Command::Serve => serve(store, settings).await,
         Command::Migrate => {
@@ -183,7 +189,7 @@ fn random_secret() -> JwtSecret {
 }
 
 /// Serves the HTTP API until SIGTERM or ctrl-c, then finishes the requests in flight.
-pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
+pub async fn serve<S: Store + OutboxRelay>(store: S, settings: &Settings) -> Fallible<()> {
     let (secret, dev_auth) = match settings.jwt_secret.clone().filter(|s| !s.is_empty()) {
         Some(s) => (s, false),
         None => (random_secret(), true),
@@ -193,7 +199,8 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
         rate_limit_per_min: settings.rate_limit_per_min,
         rate_limit_burst: settings.rate_limit_burst,
     };
-    let state = AppState::new(service(store, settings), &config);
+    let service = service(store, settings);
+    let state = AppState::new(service.clone(), &config);
     if dev_auth {
         print_dev_tokens(state.authenticator())?;
     }
@@ -208,10 +215,12 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %config::redact_url(&settings.database_url), "listening");
     say(&format!("listening on {addr}"));
+    let background = background::Background::start(service);
 
     axum::serve(listener, adapters_http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    background.stop().await;
     tracing::info!("stopped");
     Ok(())
 }
