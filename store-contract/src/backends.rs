@@ -173,6 +173,13 @@ mod postgres {
         }
     }
 
+    impl Postgres {
+        /// The test database's URL, to open more stores (separate pools, like replicas) on it.
+        pub fn url(&self) -> String {
+            with_database(&self.admin_url, &self.database)
+        }
+    }
+
     impl Drop for Postgres {
         fn drop(&mut self) {
             let (admin_url, database) = (self.admin_url.clone(), self.database.clone());

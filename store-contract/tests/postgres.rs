@@ -15,3 +15,169 @@ async fn a_server_that_refuses_connections_is_unavailable() {
         .expect_err("nothing listens on port 1");
     assert!(matches!(err, StoreError::Unavailable(_)), "got {err:?}");
 }
+
+mod claims {
+    //! What only PostgreSQL has: relays of several replicas claiming from one database at once.
+
+    use std::collections::{HashMap, HashSet};
+    use std::sync::{Arc, Mutex};
+
+    use adapters_postgres::PgStore;
+    use chrono::Duration;
+    use store_contract::TestBackend;
+    use store_contract::backends::Postgres;
+    use store_contract::fixtures::{minute, new_id, user};
+    use viewing_domain::event_ports::{ClaimToken, OutboxRelay, RelayChannel};
+    use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
+    use viewing_domain::ports::{Outbox, Store, UnitOfWork, UserRepository};
+    use viewing_domain::{EventId, UserId};
+
+    fn event(user: UserId, n: i64) -> EventEnvelope {
+        EventEnvelope {
+            event_id: EventId::from(new_id()),
+            occurred_at: minute(n),
+            user_id: user,
+            event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
+                achievement: format!("a{n}"),
+                title: "t".into(),
+                unlocked_at: minute(n),
+            }),
+        }
+    }
+
+    async fn append(store: &PgStore, events: &[EventEnvelope]) {
+        let mut uow = store.begin().await.expect("begin");
+        for e in events {
+            uow.ensure_user(e.user_id, e.occurred_at)
+                .await
+                .expect("user");
+        }
+        uow.append_events(events).await.expect("append");
+        uow.commit().await.expect("commit");
+    }
+
+    fn ids(events: &[viewing_domain::event_ports::PendingEvent]) -> Vec<EventId> {
+        events.iter().map(|e| e.envelope.event_id).collect()
+    }
+
+    /// A concurrent claim that has locked a user's first event but not leased it yet: this
+    /// claim skips the row (never waits) and holds back the user's later events, which it
+    /// does not lease either, so they are claimable as soon as that claim is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_a_concurrent_claim_holds_are_skipped_and_block_their_users_later_events() {
+        let Some(backend) = Postgres::open().await else {
+            return;
+        };
+        let store = backend.store();
+        let (a, b) = (user(), user());
+        let events = [event(a, 1), event(a, 2), event(b, 3), event(a, 4)];
+        append(&store, &events).await;
+        let h = RelayChannel::Handlers;
+        let (now, lease) = (minute(10), Duration::seconds(60));
+
+        let mut other = store.pool().begin().await.expect("begin");
+        sqlx::query("SELECT seq FROM outbox WHERE event_id = $1 FOR UPDATE")
+            .bind(events[0].event_id.as_uuid())
+            .fetch_one(&mut *other)
+            .await
+            .expect("lock a's first event");
+        let got = store
+            .claim_events(h, ClaimToken(new_id()), now, lease, 10)
+            .await
+            .expect("claim");
+        assert_eq!(ids(&got), vec![events[2].event_id], "only b's event");
+        other.rollback().await.expect("rollback");
+
+        let got = store
+            .claim_events(h, ClaimToken(new_id()), now, lease, 10)
+            .await
+            .expect("claim");
+        assert_eq!(
+            ids(&got),
+            vec![events[0].event_id, events[1].event_id, events[3].event_id],
+            "a's events, in order, none of them leased by the first claim"
+        );
+    }
+
+    /// Claimers on two pools (two replicas) and three tasks each, small batches: every event
+    /// is delivered exactly once, and each user's events in outbox order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_claimers_deliver_each_event_once_and_each_users_in_order() {
+        let Some(backend) = Postgres::open().await else {
+            return;
+        };
+        let first = backend.store();
+        let second = PgStore::connect(&backend.url()).await.expect("second pool");
+        let users: Vec<UserId> = (0..6).map(|_| user()).collect();
+        let mut events = Vec::new();
+        for n in 0..25 {
+            for u in &users {
+                events.push(event(*u, n));
+            }
+        }
+        for chunk in events.chunks(30) {
+            append(&first, chunk).await;
+        }
+        let log: Arc<Mutex<Vec<(UserId, i64)>>> = Arc::default();
+        let claimers: Vec<_> = (0..6)
+            .map(|i| {
+                let store = if i % 2 == 0 {
+                    first.clone()
+                } else {
+                    second.clone()
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let h = RelayChannel::Handlers;
+                    for _ in 0..100_000 {
+                        let got = store
+                            .claim_events(
+                                h,
+                                ClaimToken(new_id()),
+                                minute(10_000),
+                                Duration::seconds(600),
+                                7,
+                            )
+                            .await
+                            .expect("claim");
+                        if got.is_empty() {
+                            if store.outbox_backlog(h).await.expect("backlog").pending == 0 {
+                                return;
+                            }
+                            tokio::task::yield_now().await;
+                            continue;
+                        }
+                        {
+                            let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                            log.extend(got.iter().map(|e| (e.envelope.user_id, e.seq)));
+                        }
+                        let seqs: Vec<i64> = got.iter().map(|e| e.seq).collect();
+                        store
+                            .mark_delivered(h, &seqs, minute(10_000))
+                            .await
+                            .expect("ack");
+                    }
+                    panic!("the outbox never emptied");
+                })
+            })
+            .collect();
+        for c in claimers {
+            c.await.expect("claimer finished");
+        }
+        let log = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(log.len(), events.len(), "each event delivered once");
+        assert_eq!(
+            log.iter().map(|(_, s)| *s).collect::<HashSet<_>>().len(),
+            events.len()
+        );
+        let mut last: HashMap<UserId, i64> = HashMap::new();
+        for (u, seq) in &log {
+            let previous = last.insert(*u, *seq);
+            assert!(
+                previous.is_none_or(|p| p < *seq),
+                "user {u}: {seq} delivered after {previous:?}"
+            );
+        }
+        second.close().await;
+    }
+}
