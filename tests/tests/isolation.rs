@@ -112,7 +112,9 @@ async fn another_users_records_are_invisible_everywhere() {
         3
     );
     let stats = alice
-        .wait_statistics("?period=all", |s| s["totalWatched"] == 3)
+        .wait_statistics("?period=all", |s| {
+            s["totalWatched"] == 3 && s["abandoned"] == 1
+        })
         .await;
     assert_eq!(stats["abandoned"], 1);
     assert_eq!(alice.progress(s.id).await.body["episodesWatched"], 2);

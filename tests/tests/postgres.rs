@@ -79,7 +79,9 @@ async fn the_api_on_postgresql() {
     next.assert_status(200);
     assert_eq!(next.body["items"].as_array().map(Vec::len), Some(2));
     let stats = alice
-        .wait_statistics("?period=all", |st| st["totalWatched"] == 6)
+        .wait_statistics("?period=all", |st| {
+            st["totalWatched"] == 6 && st["showsCompleted"] == 1 && st["abandoned"] == 1
+        })
         .await;
     assert_eq!(stats["showsCompleted"], 1);
     assert_eq!(stats["abandoned"], 1);

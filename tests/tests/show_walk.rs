@@ -110,7 +110,9 @@ async fn an_ended_show_from_first_binge_to_completion() {
         assert_eq!(p["lastWatched"]["watchDate"], json!(when));
         assert_eq!(p["totalViewingMinutes"], e as u64 * RUNTIME);
         let stats = user
-            .wait_statistics("?period=all", |st| st["episodes"] == e as u64)
+            .wait_statistics("?period=all", |st| {
+                st["episodes"] == e as u64 && st["seasonsCompleted"] == u64::from(e == 7)
+            })
             .await;
         assert_eq!(stats["totalMinutes"], e as u64 * RUNTIME);
         assert_eq!(stats["bingeSessions"], u64::from(e >= 2));
