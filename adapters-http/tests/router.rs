@@ -14,6 +14,9 @@ use chrono::{DateTime, Utc};
 use tower::ServiceExt;
 use viewing_app::ViewingService;
 use viewing_app::domain::UserId;
+use viewing_app::domain::event_ports::{
+    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
+};
 use viewing_app::domain::ports::{
     IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
 };
@@ -76,6 +79,59 @@ impl IdempotencyStore for Flaky {
     async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
         self.check()?;
         self.inner.release_idempotency_key(user, key).await
+    }
+}
+
+/// The relay's side goes down with the rest of the store.
+#[async_trait]
+impl OutboxRelay for Flaky {
+    async fn claim_events(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingEvent>> {
+        self.check()?;
+        self.inner
+            .claim_events(channel, token, now, lease, limit)
+            .await
+    }
+    async fn mark_delivered(
+        &self,
+        channel: RelayChannel,
+        seqs: &[i64],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.mark_delivered(channel, seqs, now).await
+    }
+    async fn schedule_retry(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner
+            .schedule_retry(channel, token, seq, next_attempt_at, error)
+            .await
+    }
+    async fn release_events(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seqs: &[i64],
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.release_events(channel, token, seqs).await
+    }
+    async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
+        self.check()?;
+        self.inner.outbox_backlog(channel).await
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use viewing_app::ViewingService;
 use viewing_app::domain::engagement::Reminder;
-use viewing_app::domain::event_ports::{Notifier, OutboxRelay};
+use viewing_app::domain::event_ports::Notifier;
 use viewing_app::domain::ports::{BoxError, Store};
 use viewing_app::relay::Relay;
 use viewing_app::runner::Runner;
@@ -51,7 +51,7 @@ pub struct Background {
 impl Background {
     /// Spawns the runner over `service`'s store. The NATS publisher connects lazily: a server
     /// started while NATS is down serves at once and its events wait in the outbox.
-    pub fn start<S: Store + OutboxRelay>(service: ViewingService<S>) -> Self {
+    pub fn start<S: Store>(service: ViewingService<S>) -> Self {
         let mut relay = Relay::new(&service);
         if let Some(url) = std::env::var(NATS_URL_ENV)
             .ok()

@@ -18,7 +18,6 @@ use adapters_postgres::PgStore;
 use adapters_sqlite::SqliteStore;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use viewing_app::domain::event_ports::OutboxRelay;
 use viewing_app::domain::ports::Store;
 use viewing_app::domain::{RulesConfig, UserId};
 use viewing_app::{SystemClock, UuidV7, ViewingService};
@@ -125,11 +124,7 @@ pub async fn execute(cli: Cli) -> Fallible<()> {
 }
 
 /// The command, over the store chosen at start-up.
-pub async fn with_store<S: Store + OutboxRelay>(
-    store: S,
-    settings: &Settings,
-    command: Command,
-) -> Fallible<()> {
+pub async fn with_store<S: Store>(store: S, settings: &Settings, command: Command) -> Fallible<()> {
     match command {
         Command::Serve => serve(store, settings).await,
         Command::Migrate => {
@@ -189,7 +184,7 @@ fn random_secret() -> JwtSecret {
 }
 
 /// Serves the HTTP API until SIGTERM or ctrl-c, then finishes the requests in flight.
-pub async fn serve<S: Store + OutboxRelay>(store: S, settings: &Settings) -> Fallible<()> {
+pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
     let (secret, dev_auth) = match settings.jwt_secret.clone().filter(|s| !s.is_empty()) {
         Some(s) => (s, false),
         None => (random_secret(), true),

@@ -1,6 +1,6 @@
 //! The event side (issue 5): relay channels, processed marks, the handlers' state, and the
-//! five handlers end to end. Run by [`crate::event_contract_tests!`] for every store (each is
-//! also an [`OutboxRelay`]).
+//! five handlers end to end. Run by [`crate::event_contract_tests!`] for every store (the relay's
+//! side, [`viewing_domain::event_ports::OutboxRelay`], is part of every `Store`).
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use viewing_app::relay::Relay;
 use viewing_app::statistics::{Breakdown, StatisticsParams};
 use viewing_app::{UuidV7, ViewingService};
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
-use viewing_domain::event_ports::{ClaimToken, OutboxRelay, ProcessedEvents, RelayChannel};
+use viewing_domain::event_ports::{ClaimToken, ProcessedEvents, RelayChannel};
 use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
@@ -48,9 +48,7 @@ async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
     uow.commit().await.expect("commit");
 }
 
-pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + OutboxRelay + Probe>(
-    store: S,
-) {
+pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + Probe>(store: S) {
     let (a, b) = (user(), user());
     let events = vec![unlock(a, 1), unlock(b, 2), unlock(a, 3), unlock(b, 4)];
     append(&store, &events).await;
@@ -117,7 +115,7 @@ pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + Outb
     assert_eq!(again.len(), 2);
 }
 
-pub async fn handler_state_round_trips_and_rolls_back<S: Store + OutboxRelay + Probe>(store: S) {
+pub async fn handler_state_round_trips_and_rolls_back<S: Store + Probe>(store: S) {
     let u = user();
     let mut delta = StatsDelta::default();
     delta.counters.watched = 1;
@@ -255,9 +253,7 @@ pub async fn handler_state_round_trips_and_rolls_back<S: Store + OutboxRelay + P
 /// A movie and a two-episode binge that completes an ended show, relayed to the five handlers:
 /// statistics of every period read the numbers from the buckets, and delivering every event
 /// again changes nothing.
-pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + OutboxRelay + Probe>(
-    store: S,
-) {
+pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(store: S) {
     let service = ViewingService::with_parts(
         store.clone(),
         Arc::new(viewing_app::SystemClock),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::{
-    ClaimToken, EventPublisher, OutboxRelay, PendingEvent, PublishError, RelayChannel,
+    ClaimToken, EventPublisher, PendingEvent, PublishError, RelayChannel,
 };
 use viewing_domain::ports::{Clock, IdGenerator, Store};
 
@@ -73,7 +73,7 @@ pub enum DeliveryError {
     Publish(#[from] PublishError),
 }
 
-pub struct Relay<S: Store + OutboxRelay> {
+pub struct Relay<S: Store> {
     store: S,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -84,7 +84,7 @@ pub struct Relay<S: Store + OutboxRelay> {
     metrics: Arc<RelayMetrics>,
 }
 
-impl<S: Store + OutboxRelay> Relay<S> {
+impl<S: Store> Relay<S> {
     /// A relay over the service's store, clock and ids, with the five handlers of SPEC §7 and
     /// no broker.
     pub fn new(service: &ViewingService<S>) -> Self {

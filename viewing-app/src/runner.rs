@@ -12,7 +12,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use viewing_domain::event_ports::{Notifier, OutboxRelay, RelayChannel};
+use viewing_domain::event_ports::{Notifier, RelayChannel};
 use viewing_domain::ports::Store;
 
 use crate::error::AppError;
@@ -53,7 +53,7 @@ impl Default for RunnerConfig {
 /// Called with the task name and the error of a failed step (the server logs it).
 pub type ErrorSink = Arc<dyn Fn(&'static str, &AppError) + Send + Sync>;
 
-pub struct Runner<S: Store + OutboxRelay> {
+pub struct Runner<S: Store> {
     service: ViewingService<S>,
     relay: Arc<Relay<S>>,
     notifier: Arc<dyn Notifier>,
@@ -63,7 +63,7 @@ pub struct Runner<S: Store + OutboxRelay> {
 
 type Task<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
-impl<S: Store + OutboxRelay> Runner<S> {
+impl<S: Store> Runner<S> {
     pub fn new(service: ViewingService<S>, relay: Relay<S>, notifier: Arc<dyn Notifier>) -> Self {
         Self {
             service,

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use mockall::{Sequence, mock};
 use viewing_app::{AppError, ViewingService};
 use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
-use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::event_ports::{
+    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+};
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
@@ -158,6 +160,45 @@ impl IdempotencyStore for ScriptedStore {
     }
     async fn release_idempotency_key(&self, _: UserId, _: &str) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+/// No relay runs in these tests: the outbox side of the store is empty.
+#[async_trait]
+impl OutboxRelay for ScriptedStore {
+    async fn claim_events(
+        &self,
+        _: RelayChannel,
+        _: ClaimToken,
+        _: DateTime<Utc>,
+        _: chrono::Duration,
+        _: u32,
+    ) -> StoreResult<Vec<PendingEvent>> {
+        Ok(Vec::new())
+    }
+    async fn mark_delivered(
+        &self,
+        _: RelayChannel,
+        _: &[i64],
+        _: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn schedule_retry(
+        &self,
+        _: RelayChannel,
+        _: ClaimToken,
+        _: i64,
+        _: DateTime<Utc>,
+        _: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn release_events(&self, _: RelayChannel, _: ClaimToken, _: &[i64]) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn outbox_backlog(&self, _: RelayChannel) -> StoreResult<OutboxBacklog> {
+        Ok(OutboxBacklog::default())
     }
 }
 

@@ -8,10 +8,9 @@
 //! Every store is also an event store: its unit of work holds the event handlers' state and
 //! their processed marks ([`crate::handler_ports`], [`crate::event_ports::ProcessedEvents`]),
 //! so a handler's effects commit with its mark, and queries such as statistics read the
-//! handlers' state through the same [`Store`]. The relay's side of the outbox is
-//! [`crate::event_ports::OutboxRelay`], which every store adapter implements as well; it is
-//! asked for only where a relay runs, so a wrapper around a store (a test double that fails on
-//! demand, say) needs nothing but [`Store`] to serve the use cases.
+//! handlers' state through the same [`Store`]. The relay's side of the outbox,
+//! [`crate::event_ports::OutboxRelay`], is part of [`Store`] too: a store whose events could
+//! not be relayed would lose them, so every store (and every wrapper around one) provides it.
 //!
 //! Error contract for every method: a store that cannot be reached (connection refused, pool
 //! timeout, database shutting down) returns [`StoreError::Unavailable`]; a write that lost a race
@@ -25,7 +24,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{Movie, Show};
-use crate::event_ports::ProcessedEvents;
+use crate::event_ports::{OutboxRelay, ProcessedEvents};
 use crate::events::EventEnvelope;
 use crate::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
@@ -69,7 +68,7 @@ pub trait IdGenerator: Send + Sync + 'static {
 
 /// A store: opens units of work. Implementations are cheap to clone (a pool handle).
 #[async_trait]
-pub trait Store: IdempotencyStore + Clone + Send + Sync + 'static {
+pub trait Store: IdempotencyStore + OutboxRelay + Clone + Send + Sync + 'static {
     /// Owns its connection or transaction (no borrow of the store), so units of work can be
     /// handed to boxed handlers and spawned tasks.
     type Uow: UnitOfWork + 'static;
