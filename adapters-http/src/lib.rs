@@ -30,6 +30,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use viewing_app::ViewingService;
 use viewing_app::domain::ports::Store;
+use viewing_app::metrics::RelayMetrics;
 
 pub use auth::{Authenticator, JwtSecret, UserRateLimiter};
 pub use error::{ApiError, Problem};
@@ -54,6 +55,9 @@ pub struct AppState<S: Store> {
     service: ViewingService<S>,
     guard: auth::Guard,
     metrics: Arc<Metrics>,
+    /// The background runner's numbers (outbox backlog, deliveries, handler lag), appended to
+    /// `/metrics` when a runner works in this process.
+    relay_metrics: Option<Arc<RelayMetrics>>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -62,6 +66,7 @@ impl<S: Store> Clone for AppState<S> {
             service: self.service.clone(),
             guard: self.guard.clone(),
             metrics: self.metrics.clone(),
+            relay_metrics: self.relay_metrics.clone(),
         }
     }
 }
@@ -78,7 +83,14 @@ impl<S: Store> AppState<S> {
                 )),
             },
             metrics: Arc::new(Metrics::new()),
+            relay_metrics: None,
         }
+    }
+
+    /// Appends the background runner's metrics (`Runner::metrics`) to `/metrics`.
+    pub fn with_relay_metrics(mut self, metrics: Arc<RelayMetrics>) -> Self {
+        self.relay_metrics = Some(metrics);
+        self
     }
 
     pub fn service(&self) -> &ViewingService<S> {
@@ -96,13 +108,17 @@ impl<S: Store> AppState<S> {
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
+
+    pub fn relay_metrics(&self) -> Option<&RelayMetrics> {
+        self.relay_metrics.as_deref()
+    }
 }
 
 /// The whole service: `/api/**` (authenticated, rate-limited), `/health/*`, `/metrics`,
 /// `/api/openapi.json`; request ids, tracing, body limit, panic catching, and a last guard
 /// that turns any bare error status into problem+json.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    use handlers::{catalog, ops, reading, viewing};
+    use handlers::{catalog, engagement, ops, reading, viewing};
 
     let api = Router::new()
         .route(
@@ -137,6 +153,20 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             get(reading::progress::<S>),
         )
         .route("/api/viewing/statistics", get(reading::statistics::<S>))
+        .route(
+            "/api/viewing/achievements",
+            get(engagement::achievements::<S>),
+        )
+        .route("/api/viewing/reminders", get(engagement::reminders::<S>))
+        .route(
+            "/api/viewing/preferences",
+            get(engagement::preferences::<S>),
+        )
+        .route("/api/watchlist", get(engagement::watchlist::<S>))
+        .route(
+            "/api/watchlist/{contentId}",
+            put(engagement::add_to_watchlist::<S>).delete(engagement::remove_from_watchlist::<S>),
+        )
         // Layers run outside-in: authenticate (401, 429), then the idempotency key.
         .route_layer(from_fn_with_state(
             state.clone(),

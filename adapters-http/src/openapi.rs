@@ -7,14 +7,15 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
 use crate::error::{FieldError, Problem};
-use crate::handlers::{catalog, ops, reading, viewing};
+use crate::handlers::{catalog, engagement, ops, reading, viewing};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Viewing activity service",
         description = "Records what people watch (movies, episodes), with binge sessions, \
-            progress, completion and statistics. Every `/api/**` call (but this document) needs \
+            progress, completion and statistics, plus achievements, a watchlist, continuation reminders \
+            and genre preferences. Every `/api/**` call (but this document) needs \
             `Authorization: Bearer <HS256 JWT>`; every error is `application/problem+json`."
     ),
     paths(
@@ -22,6 +23,8 @@ use crate::handlers::{catalog, ops, reading, viewing};
         viewing::watch_movie, viewing::watch_episode, viewing::abandon,
         viewing::get_record, viewing::get_abandoned,
         reading::history, reading::progress, reading::up_next, reading::statistics,
+        engagement::achievements, engagement::watchlist, engagement::add_to_watchlist,
+        engagement::remove_from_watchlist, engagement::reminders, engagement::preferences,
         ops::live, ops::ready, ops::metrics, ops::openapi,
     ),
     components(schemas(Problem, FieldError, MissingEpisodeDto, CatalogFile)),
@@ -30,6 +33,8 @@ use crate::handlers::{catalog, ops, reading, viewing};
         (name = "catalog", description = "Movies and shows viewing refers to (admin writes)"),
         (name = "viewing", description = "Recording viewing"),
         (name = "reading", description = "History, progress, statistics"),
+        (name = "engagement", description = "Achievements, watchlist, continuation reminders and \
+            genre preferences, kept by the event handlers (applied asynchronously)"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -238,5 +238,54 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(15));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(20));
+}
+
+#[tokio::test]
+async fn metrics_append_the_background_runners_numbers() {
+    let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+    let service = ViewingService::new(Flaky::default());
+    let relay = viewing_app::relay::Relay::new(&service);
+    relay
+        .refresh_backlog()
+        .await
+        .unwrap_or_else(|e| panic!("backlog: {e}"));
+    let state = AppState::new(
+        service,
+        &HttpConfig {
+            jwt_secret: JwtSecret::new(SECRET),
+            rate_limit_per_min: n(600),
+            rate_limit_burst: n(100),
+        },
+    )
+    .with_relay_metrics(relay.metrics());
+    let response = router(state)
+        .oneshot(
+            Request::get("/metrics")
+                .body(Body::empty())
+                .unwrap_or_default(),
+        )
+        .await
+        .unwrap_or_else(|e| match e {});
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("# TYPE http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE viewing_outbox_backlog gauge"),
+        "{text}"
+    );
+    assert!(
+        text.contains("viewing_outbox_backlog{channel=\"handlers\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE viewing_handler_lag_seconds gauge"),
+        "{text}"
+    );
 }

@@ -3,6 +3,7 @@
 //! refused field named), responses are built `From` the domain and application types.
 
 pub mod catalog;
+pub mod engagement;
 pub mod reading;
 pub mod viewing;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use viewing_app::domain::rules::order::MissingEpisode;
 
 pub use catalog::*;
+pub use engagement::*;
 pub use reading::*;
 pub use viewing::*;
 

@@ -2,6 +2,7 @@
 //! renders the answer; every failure is an [`crate::error::ApiError`].
 
 pub mod catalog;
+pub mod engagement;
 pub mod ops;
 pub mod reading;
 pub mod viewing;

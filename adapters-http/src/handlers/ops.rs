@@ -35,11 +35,17 @@ pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json
     Ok(Json(HealthDto { status: "ready" }))
 }
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format): HTTP requests and latency, and — from the
+/// background runner — the outbox backlog and oldest pending age per channel, deliveries,
+/// failures, per-handler lag, reminders sent.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let mut response = state.metrics().render().into_response();
+    let mut text = state.metrics().render();
+    if let Some(relay) = state.relay_metrics() {
+        text.push_str(&relay.snapshot().to_prometheus());
+    }
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
