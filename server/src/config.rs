@@ -124,6 +124,37 @@ pub struct Settings {
         global = true
     )]
     pub inactivity_days: u32,
+    /// NATS server the domain events also go to (JetStream stream `VIEWING_EVENTS`, subjects
+    /// `viewing.events.<EventType>`). Unset: events reach the in-process handlers only.
+    #[arg(long, env = "VIEWING_NATS_URL", hide_env_values = true, global = true)]
+    pub nats_url: Option<String>,
+    /// `http://…` address that due continuation reminders are POSTed to as JSON (a failed POST
+    /// is retried with backoff, 5 attempts in all). Unset or blank: due reminders are only
+    /// logged and listed as sent.
+    #[arg(
+        long,
+        env = "VIEWING_NOTIFY_WEBHOOK_URL",
+        value_parser = check_webhook_url,
+        hide_env_values = true,
+        global = true
+    )]
+    pub notify_webhook_url: Option<String>,
+    /// Minutes after an episode watch that its continuation reminder is due (default 7 days).
+    #[arg(
+        long,
+        env = "VIEWING_REMINDER_DELAY_MINUTES",
+        default_value = "10080",
+        global = true
+    )]
+    pub reminder_delay_minutes: NonZeroU32,
+    /// Seconds between two looks for due reminders.
+    #[arg(
+        long,
+        env = "VIEWING_REMINDER_INTERVAL_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub reminder_interval_seconds: NonZeroU32,
     /// Log format (logs go to stderr; filter with RUST_LOG).
     #[arg(
         long,
@@ -148,6 +179,16 @@ impl fmt::Debug for Settings {
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("binge_max_gap_minutes", &self.binge_max_gap_minutes)
             .field("inactivity_days", &self.inactivity_days)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field(
+                "notify_webhook_url",
+                &self
+                    .notify_webhook_url()
+                    .as_ref()
+                    .map(crate::notify::origin),
+            )
+            .field("reminder_delay_minutes", &self.reminder_delay_minutes)
+            .field("reminder_interval_seconds", &self.reminder_interval_seconds)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -164,6 +205,47 @@ pub fn redact_url(url: &str) -> String {
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
         None => url.to_owned(),
+    }
+}
+
+impl Settings {
+    /// The NATS URL, when one is set and not blank.
+    pub fn nats_url(&self) -> Option<&str> {
+        self.nats_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+
+    /// The reminder webhook, when one is set and not blank (checked by the command line).
+    pub fn notify_webhook_url(&self) -> Option<reqwest::Url> {
+        self.notify_webhook_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .and_then(|u| parse_webhook_url(u).ok())
+    }
+}
+
+/// A blank value (unset), or an address [`parse_webhook_url`] accepts.
+fn check_webhook_url(raw: &str) -> Result<String, String> {
+    if raw.trim().is_empty() {
+        return Ok(String::new());
+    }
+    parse_webhook_url(raw).map(|_| raw.trim().to_owned())
+}
+
+/// An `http://` URL (this build has no TLS, so `https://` is refused at start, not at the
+/// first reminder).
+pub fn parse_webhook_url(raw: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" if url.host().is_some() => Ok(url),
+        "http" => Err("the URL names no host".to_owned()),
+        "https" => Err(
+            "https is not supported by this build (no TLS): use http:// (e.g. a local relay)"
+                .to_owned(),
+        ),
+        other => Err(format!("unsupported scheme {other:?}: use http://")),
     }
 }
 
@@ -213,6 +295,34 @@ mod tests {
         let shown = format!("{:?}", cli.settings);
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("pw@"), "{shown}");
+    }
+
+    #[test]
+    fn webhook_urls_are_plain_http() {
+        assert!(parse_webhook_url("http://127.0.0.1:9000/hook").is_ok());
+        assert!(parse_webhook_url("https://example.com/hook").is_err());
+        assert!(parse_webhook_url("ftp://example.com/").is_err());
+        assert!(parse_webhook_url("not a url").is_err());
+        let blank = Cli::parse_from(["viewing-server", "--notify-webhook-url", " "]);
+        assert_eq!(blank.settings.notify_webhook_url(), None);
+        assert!(
+            Cli::try_parse_from(["viewing-server", "--notify-webhook-url", "https://h/"]).is_err()
+        );
+    }
+
+    #[test]
+    fn urls_with_credentials_stay_out_of_debug() {
+        let cli = Cli::parse_from([
+            "viewing-server",
+            "--nats-url",
+            "nats://u:natspw@h:4222",
+            "--notify-webhook-url",
+            "http://u:hookpw@h/hook",
+        ]);
+        let shown = format!("{:?}", cli.settings);
+        assert!(!shown.contains("natspw"), "{shown}");
+        assert!(!shown.contains("hookpw"), "{shown}");
+        assert_eq!(cli.settings.nats_url(), Some("nats://u:natspw@h:4222"));
     }
 
     #[test]

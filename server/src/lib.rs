@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod config;
+pub mod notify;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -210,7 +211,8 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %config::redact_url(&settings.database_url), "listening");
     say(&format!("listening on {addr}"));
-    let background = background::Background::start(service);
+    let background = background::Background::start(service, settings)?;
+    let state = state.with_relay_metrics(background.metrics());
 
     axum::serve(listener, adapters_http::router(state))
         .with_graceful_shutdown(shutdown_signal())
