@@ -4,6 +4,7 @@
 //! The tests live in `tests/`; each starts its own server, so they run in parallel.
 #![forbid(unsafe_code)]
 
+pub mod nats;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};
@@ -312,6 +313,41 @@ impl Api {
     pub async fn put(&self, path: &str, body: &Value) -> Resp {
         self.send(self.request(reqwest::Method::PUT, path).json(body))
             .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// A PUT without a body (`PUT /api/watchlist/{contentId}`).
+    pub async fn put_empty(&self, path: &str) -> Resp {
+        self.send(self.request(reqwest::Method::PUT, path)).await
+    }
+
+    /// Polls `GET path` until it answers 200 with a body `check` accepts, at most 10 s: what
+    /// the event handlers keep (achievements, watchlist, reminders, preferences) follows the
+    /// writes asynchronously.
+    #[track_caller]
+    pub fn wait_get<'a>(
+        &'a self,
+        path: &'a str,
+        check: impl Fn(&Value) -> bool + 'a,
+    ) -> impl Future<Output = Value> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let r = self.get(path).await;
+                r.assert_status(200);
+                if check(&r.body) {
+                    return r.body;
+                }
+                if std::time::Instant::now() > deadline {
+                    panic!("GET {path} never matched (checked at {caller}): {}", r.text);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
 
     /// A POST with a raw body (malformed JSON, huge bodies).
