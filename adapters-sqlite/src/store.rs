@@ -58,9 +58,9 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            // Units of work run one at a time (the gate), so a few connections suffice: one
-            // for the writer, the rest for pings and the migrator.
-            SqlitePoolOptions::new().max_connections(4)
+            // Write units of work run one at a time (the gate): one connection for the writer,
+            // the rest for read-only units of work, which WAL lets run beside it, and pings.
+            SqlitePoolOptions::new().max_connections(8)
         };
         let pool = pool_options
             .acquire_timeout(BUSY_TIMEOUT * 2)
@@ -141,7 +141,14 @@ impl Store for SqliteStore {
 
     async fn begin(&self) -> StoreResult<SqliteUow> {
         let (gate, tx) = self.begin_write().await?;
-        Ok(SqliteUow::new(tx, gate))
+        Ok(SqliteUow::new(tx, Some(gate)))
+    }
+
+    /// A deferred transaction outside the writer gate: in WAL mode it reads the snapshot of its
+    /// first statement while the one writer goes on, so queries never queue behind writes.
+    async fn begin_read(&self) -> StoreResult<SqliteUow> {
+        let tx = self.pool.begin().await.map_err(db_err)?;
+        Ok(SqliteUow::new(tx, None))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -265,5 +272,42 @@ impl IdempotencyStore for SqliteStore {
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use viewing_domain::Movie;
+    use viewing_domain::ports::{CatalogRepository, UnitOfWork};
+    use viewing_domain::values::{Minutes, Title};
+
+    /// Queries do not queue behind an open write: WAL gives them the last committed snapshot.
+    #[tokio::test]
+    async fn a_read_runs_beside_an_open_write_and_sees_only_committed_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("read.db").display());
+        let store = SqliteStore::connect(&url).await.expect("connect");
+        let movie = Movie {
+            id: uuid::Uuid::now_v7().into(),
+            title: Title::parse("Heat").ok().flatten().expect("title"),
+            runtime: Minutes::from_u32_saturating(170),
+            genres: vec![],
+            release_date: None,
+        };
+        let mut writer = store.begin().await.expect("write unit of work");
+        writer.upsert_movie(&movie).await.expect("upsert");
+
+        // Would wait forever behind the writer gate if reads took it.
+        let mut reader = tokio::time::timeout(Duration::from_secs(30), store.begin_read())
+            .await
+            .expect("a read must not wait for the open write")
+            .expect("read unit of work");
+        assert_eq!(reader.movie(movie.id).await.expect("read"), None);
+        drop(reader);
+
+        writer.commit().await.expect("commit");
+        let mut reader = store.begin_read().await.expect("read unit of work");
+        assert_eq!(reader.movie(movie.id).await.expect("read"), Some(movie));
     }
 }

@@ -22,11 +22,12 @@ use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
 pub struct SqliteUow {
     // Field order matters: the transaction is dropped (rolled back) before the gate opens.
     tx: Transaction<'static, Sqlite>,
-    _gate: OwnedMutexGuard<()>,
+    /// The writer gate; `None` for a read-only unit of work (`Store::begin_read`).
+    _gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl SqliteUow {
-    pub(crate) fn new(tx: Transaction<'static, Sqlite>, gate: OwnedMutexGuard<()>) -> Self {
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>, gate: Option<OwnedMutexGuard<()>>) -> Self {
         Self { tx, _gate: gate }
     }
 

@@ -107,7 +107,8 @@ pub async fn uow_commit_makes_writes_visible<S: Store + Probe>(store: S) {
     write_all(&mut uow, u, &w).await;
     uow.commit().await.expect("commit");
 
-    let mut uow = store.begin().await.expect("begin");
+    // A query's read-only unit of work sees every committed write.
+    let mut uow = store.begin_read().await.expect("begin_read");
     assert_eq!(
         uow.movie(w.movie.id).await.expect("movie"),
         Some(w.movie.clone())

@@ -24,12 +24,12 @@ impl<S: Store> ViewingService<S> {
     }
 
     pub async fn movie(&self, id: MovieId) -> AppResult<Movie> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         uow.movie(id).await?.ok_or(AppError::ContentNotFound)
     }
 
     pub async fn show(&self, id: ShowId) -> AppResult<Show> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         uow.show(id).await?.ok_or(AppError::ContentNotFound)
     }
 }

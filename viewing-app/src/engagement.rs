@@ -43,13 +43,13 @@ pub struct FiredReminders {
 impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/achievements`: unlocked ones, oldest first.
     pub async fn achievements(&self, user: UserId) -> AppResult<Vec<Achievement>> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         Ok(uow.achievements(user).await?)
     }
 
     /// `GET /api/watchlist`: newest first.
     pub async fn watchlist(&self, user: UserId) -> AppResult<Vec<WatchlistItem>> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         Ok(uow.watchlist(user).await?)
     }
 
@@ -98,13 +98,13 @@ impl<S: Store> ViewingService<S> {
 
     /// `GET /api/viewing/reminders`: every reminder of the user, by due date.
     pub async fn reminders(&self, user: UserId) -> AppResult<Vec<Reminder>> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         Ok(uow.reminders(user).await?)
     }
 
     /// `GET /api/viewing/preferences`: genres by affinity, highest first (ties by name).
     pub async fn preferences(&self, user: UserId) -> AppResult<Vec<GenrePreference>> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         let mut scores = uow.genre_scores(user).await?;
         scores.sort_by(|a, b| b.points.cmp(&a.points).then_with(|| a.genre.cmp(&b.genre)));
         Ok(scores

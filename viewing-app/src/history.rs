@@ -183,7 +183,7 @@ impl<S: Store> ViewingService<S> {
     pub async fn history(&self, user: UserId, params: &HistoryParams) -> AppResult<HistoryPage> {
         let filter = params.filter()?;
         let (paging, page, limit) = params.paging()?;
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         let slice = uow.history(user, &filter, paging).await?;
 
         let mut shows: HashMap<ShowId, Option<Show>> = HashMap::new();

@@ -13,7 +13,7 @@ impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/progress/{showId}`.
     pub async fn progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
         let now = self.clock.now();
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         let show = uow.show(show_id).await?.ok_or(AppError::ContentNotFound)?;
         let records = uow.episode_records(user, show_id).await?;
         let progress = uow.progress(user, show_id).await?;
@@ -32,7 +32,7 @@ impl<S: Store> ViewingService<S> {
     /// stalled), most recent activity first, each with its next episode.
     pub async fn up_next(&self, user: UserId) -> AppResult<Vec<ProgressView>> {
         let now = self.clock.now();
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         let mut out = Vec::new();
         for p in uow.progress_of_user(user).await? {
             let Some(show) = uow.show(p.show_id).await? else {

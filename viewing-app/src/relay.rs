@@ -11,9 +11,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::{
-    ClaimToken, EventPublisher, PendingEvent, PublishError, RelayChannel,
+    ClaimToken, EventPublisher, PendingEvent, ProcessedEvents, PublishError, RelayChannel,
 };
-use viewing_domain::ports::{Clock, IdGenerator, Store};
+use viewing_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
 
 use crate::error::{AppError, AppResult};
 use crate::handlers::{EventHandler, HandlerContext, Handlers, HandlersConfig, apply_once};
@@ -153,18 +153,21 @@ impl<S: Store> Relay<S> {
     /// of work with its processed mark. Stops at the first handler that fails.
     pub async fn deliver_to_handlers(&self, event: &EventEnvelope) -> Result<(), DeliveryError> {
         let ctx = self.context();
+        // Fast path: every handler in one unit of work, so an event costs one commit (one
+        // fsync on SQLite) instead of one per handler. Any failure rolls it all back, and the
+        // handlers then run one by one below, each in its own unit of work, so one failing
+        // handler neither blocks nor undoes the others.
+        if let Ok(applied) = self.apply_all_at_once(event, &ctx).await {
+            for (handler, applied) in self.handlers.iter().zip(applied) {
+                self.count_applied(handler.name(), applied, event);
+            }
+            return Ok(());
+        }
         for handler in &self.handlers {
             let handler: &dyn EventHandler<S::Uow> = handler.as_ref();
             let name = handler.name();
             match apply_once(&self.store, handler, event, &ctx).await {
-                Ok(applied) => self.metrics.handler(name, |h| {
-                    if applied {
-                        h.applied += 1;
-                        h.last_lag_seconds = lag_seconds(event.occurred_at, self.clock.now());
-                    } else {
-                        h.skipped += 1;
-                    }
-                }),
+                Ok(applied) => self.count_applied(name, applied, event),
                 Err(source) => {
                     self.metrics.handler(name, |h| h.failed += 1);
                     return Err(DeliveryError::Handler {
@@ -175,6 +178,39 @@ impl<S: Store> Relay<S> {
             }
         }
         Ok(())
+    }
+
+    /// Applies `event` to every handler not done with it yet, in one unit of work. Returns,
+    /// per handler, whether it applied the event now.
+    async fn apply_all_at_once(
+        &self,
+        event: &EventEnvelope,
+        ctx: &HandlerContext<'_>,
+    ) -> AppResult<Vec<bool>> {
+        let mut uow = self.store.begin().await?;
+        let mut applied = Vec::with_capacity(self.handlers.len());
+        for handler in &self.handlers {
+            let fresh = uow
+                .mark_processed(handler.name(), event.event_id, ctx.clock.now())
+                .await?;
+            if fresh {
+                handler.handle(&mut uow, event, ctx).await?;
+            }
+            applied.push(fresh);
+        }
+        uow.commit().await?;
+        Ok(applied)
+    }
+
+    fn count_applied(&self, name: &'static str, applied: bool, event: &EventEnvelope) {
+        self.metrics.handler(name, |h| {
+            if applied {
+                h.applied += 1;
+                h.last_lag_seconds = lag_seconds(event.occurred_at, self.clock.now());
+            } else {
+                h.skipped += 1;
+            }
+        });
     }
 
     async fn deliver(

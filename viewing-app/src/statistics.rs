@@ -201,7 +201,7 @@ impl<S: Store> ViewingService<S> {
             (Some(from), Some(to)) => cover(from, to + Duration::microseconds(1)),
             _ => cover_everything(),
         };
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         let totals = uow.read_buckets(user, &spans).await?;
         Ok(from_buckets(&range, &totals))
     }

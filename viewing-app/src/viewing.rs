@@ -173,7 +173,7 @@ impl<S: Store> ViewingService<S> {
     /// sessions the user has afterwards.
     pub async fn rebuild_binge_sessions(&self, user: UserId) -> AppResult<usize> {
         let shows: Vec<ShowId> = {
-            let mut uow = self.store.begin().await?;
+            let mut uow = self.store.begin_read().await?;
             uow.progress_of_user(user)
                 .await?
                 .into_iter()
@@ -225,7 +225,7 @@ impl<S: Store> ViewingService<S> {
         let now = self.clock.now();
         let idle_since = now - self.rules.inactivity;
         let candidates = {
-            let mut uow = self.store.begin().await?;
+            let mut uow = self.store.begin_read().await?;
             uow.idle_progress(idle_since, batch).await?
         };
         let mut reported = 0;
@@ -265,13 +265,13 @@ impl<S: Store> ViewingService<S> {
 
     /// One of the user's viewing records (another user's answers `NotFound`).
     pub async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         uow.record(user, id).await?.ok_or(AppError::NotFound)
     }
 
     /// One of the user's abandon records.
     pub async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {
-        let mut uow = self.store.begin().await?;
+        let mut uow = self.store.begin_read().await?;
         uow.abandon_record(user, id)
             .await?
             .ok_or(AppError::NotFound)

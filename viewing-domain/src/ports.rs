@@ -76,6 +76,14 @@ pub trait Store: IdempotencyStore + OutboxRelay + Clone + Send + Sync + 'static 
     /// Starts one transaction. Writes become visible to others only on commit.
     async fn begin(&self) -> StoreResult<Self::Uow>;
 
+    /// Starts a transaction for a query: it reads one consistent snapshot and never writes, so
+    /// a store may run it alongside writers instead of queueing it behind them (SQLite: a
+    /// deferred read transaction next to the single writer). Writing through it is a caller
+    /// error and may fail. By default, the same as [`Store::begin`].
+    async fn begin_read(&self) -> StoreResult<Self::Uow> {
+        self.begin().await
+    }
+
     /// Cheap round trip proving the store answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
 }
