@@ -2,7 +2,6 @@
 //! reminders (and the scheduler that sends them), genre preferences.
 
 use chrono::Duration;
-use serde::Serialize;
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
 use viewing_domain::event_ports::Notifier;
 use viewing_domain::handler_ports::{
@@ -25,8 +24,7 @@ pub fn reminder_backoff(attempts: u32) -> Duration {
 }
 
 /// One ranked genre of `GET /api/viewing/preferences`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GenrePreference {
     pub rank: u32,
     pub genre: String,

@@ -3,7 +3,6 @@
 //! costs the same for 10 records or 1,000,000, and lags the writes by the relay's delay.
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
-use serde::Serialize;
 use viewing_domain::UserId;
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::Store;
@@ -13,8 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::history::{local_midnight, parse_tz};
 use crate::service::ViewingService;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     Week,
     Month,
@@ -62,8 +60,7 @@ pub struct StatisticsParams {
     pub date: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Breakdown {
     /// The type, genre or platform.
     pub key: String,
@@ -71,8 +68,7 @@ pub struct Breakdown {
     pub minutes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Statistics {
     pub period: Period,
     /// First day of the period in the requested zone (`None` for `all`).

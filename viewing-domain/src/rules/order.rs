@@ -4,15 +4,13 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::catalog::{EpisodeRef, Show};
 use crate::ids::EpisodeId;
 use crate::records::ViewingRecord;
 
 /// The first episode the user still has to watch, as named in a 409 answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MissingEpisode {
     pub episode_id: EpisodeId,
     pub season_number: u32,

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use crate::catalog::Show;
 use crate::ids::{EpisodeId, ShowId};
@@ -11,8 +10,7 @@ use crate::records::{AbandonRecord, ShowProgress, ViewingRecord, Watched};
 use crate::rules::RulesConfig;
 use crate::values::Percent;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProgressStatus {
     NotStarted,
     Watching,
@@ -29,8 +27,7 @@ impl ProgressStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastWatched {
     pub episode_id: EpisodeId,
     pub season_number: u32,
@@ -38,8 +35,7 @@ pub struct LastWatched {
     pub watch_date: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextEpisode {
     pub episode_id: EpisodeId,
     pub season_number: u32,
@@ -48,8 +44,7 @@ pub struct NextEpisode {
     pub air_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeasonProgressView {
     pub season_number: u32,
     pub episodes_watched: u32,
@@ -59,8 +54,7 @@ pub struct SeasonProgressView {
     pub completion_date: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProgressView {
     pub show_id: ShowId,
     pub title: String,
