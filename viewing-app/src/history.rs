@@ -116,17 +116,18 @@ fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
     })
 }
 
+/// A query value as given: an empty one (`?startDate=`, as HTML forms send) counts as absent.
+pub fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
 impl HistoryParams {
     fn filter(&self) -> AppResult<HistoryFilter> {
-        let tz = parse_tz(self.tz.as_deref())?;
-        let from = self
-            .start_date
-            .as_deref()
+        let tz = parse_tz(given(&self.tz))?;
+        let from = given(&self.start_date)
             .map(|s| parse_bound("startDate", s, tz, false))
             .transpose()?;
-        let to = self
-            .end_date
-            .as_deref()
+        let to = given(&self.end_date)
             .map(|s| parse_bound("endDate", s, tz, true))
             .transpose()?;
         if let (Some(f), Some(t)) = (from, to)
@@ -136,9 +137,7 @@ impl HistoryParams {
                 "startDate: must not be after endDate".to_owned(),
             ));
         }
-        let content_type = self
-            .content_type
-            .as_deref()
+        let content_type = given(&self.content_type)
             .map(|c| {
                 ContentType::parse(c).ok_or_else(|| {
                     AppError::Malformed("contentType: expected movie or episode".to_owned())
@@ -164,7 +163,7 @@ impl HistoryParams {
         if page < 1 {
             return Err(AppError::Malformed("page: must be at least 1".to_owned()));
         }
-        Ok(match self.cursor.as_deref() {
+        Ok(match given(&self.cursor) {
             Some(c) => (
                 HistoryPaging::After {
                     cursor: decode_cursor(c)?,
@@ -261,6 +260,28 @@ mod tests {
         );
         assert!(parse_bound("s", "yesterday", tz, false).is_err());
         assert!(parse_tz(Some("Mars/Olympus")).is_err());
+    }
+
+    #[test]
+    fn empty_query_values_count_as_absent() {
+        let p = HistoryParams {
+            start_date: Some(String::new()),
+            end_date: Some(" ".into()),
+            content_type: Some(String::new()),
+            tz: Some(String::new()),
+            cursor: Some(String::new()),
+            ..HistoryParams::default()
+        };
+        assert_eq!(p.filter().ok(), Some(HistoryFilter::default()));
+        assert!(matches!(
+            p.paging(),
+            Ok((HistoryPaging::Page { page: 1, limit: 20 }, 1, 20))
+        ));
+        let bad = HistoryParams {
+            content_type: Some("series".into()),
+            ..HistoryParams::default()
+        };
+        assert!(bad.filter().is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub struct MovieBody {
     #[schema(example = "Heat")]
     pub title: String,
     /// Whole minutes, 0 to 1440.
-    #[schema(example = 170)]
+    #[schema(example = 170, minimum = 0, maximum = 1440)]
     pub runtime_minutes: i64,
     #[serde(default)]
     #[schema(example = json!(["crime", "thriller"]))]
@@ -73,6 +73,7 @@ pub struct EpisodeBody {
     pub episode_number: u32,
     pub title: String,
     /// Whole minutes, 0 to 1440.
+    #[schema(minimum = 0, maximum = 1440)]
     pub runtime_minutes: i64,
     /// Missing: already aired.
     #[serde(default)]

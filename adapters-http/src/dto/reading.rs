@@ -24,8 +24,10 @@ pub struct HistoryQuery {
     /// Compared case-insensitively.
     pub platform: Option<String>,
     /// 1-based page (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// IANA time zone (default UTC).
     pub tz: Option<String>,

@@ -36,6 +36,7 @@ pub struct WatchMovieRequest {
     /// Default: true exactly when the user already has a record of this movie.
     pub is_rewatch: Option<bool>,
     /// Whole minutes watched (default: the catalog runtime counts).
+    #[schema(minimum = 0, maximum = 1440)]
     pub viewing_duration: Option<i64>,
 }
 
@@ -49,13 +50,16 @@ pub struct WatchEpisodeRequest {
     /// Join (or create with this id) a binge session of this show.
     pub binge_session_id: Option<Uuid>,
     /// Whole minutes (default: the episode's runtime).
+    #[schema(minimum = 0, maximum = 1440)]
     pub viewing_duration: Option<i64>,
     /// Record the missing earlier episodes first (same watch date, backfilled).
     pub mark_previous_watched: Option<bool>,
     /// 0.0–10.0, one decimal.
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub season_rating: Option<f64>,
     pub next_season_intent: Option<bool>,
     /// 0.0–10.0, one decimal.
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub overall_rating: Option<f64>,
     pub rewatch_interest: Option<bool>,
     /// At most 500 characters.
@@ -68,10 +72,12 @@ pub struct WatchEpisodeRequest {
 pub struct AbandonRequest {
     pub abandon_date: Option<DateTime<Utc>>,
     /// 0–100 (default: 0 for a movie, the completion percent for a show).
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub progress_percent: Option<f64>,
     /// At most 500 characters.
     pub abandon_reason: Option<String>,
     /// 0.0–10.0, one decimal.
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub quality_rating: Option<f64>,
     pub would_retry: Option<bool>,
 }
