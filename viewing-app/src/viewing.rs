@@ -249,7 +249,7 @@ impl<S: Store> ViewingService<S> {
                         }
                         None => Percent::ZERO,
                     };
-                    let event = inactivity_event(&progress, percent, now);
+                    let event = inactivity_event(&progress, percent, now, &self.rules);
                     progress.inactivity_reported_at = Some(now);
                     progress.updated_at = now;
                     uow.save_progress(&progress).await?;

@@ -342,6 +342,29 @@ async fn ninety_idle_days_stall_a_show_and_the_job_reports_it_once() {
 }
 
 #[tokio::test]
+async fn the_inactivity_limit_is_configurable_and_named_in_the_reason() {
+    let w = World::with_rules(RulesConfig {
+        inactivity: Duration::days(30),
+        ..RulesConfig::default()
+    });
+    w.given_show(show(1, ShowStatus::Ended, &SHAPE)).await;
+    w.watch_at(1, 1, 1, t0()).await.expect("E1");
+    w.clock.set(t0() + Duration::days(31));
+    assert_eq!(w.progress(1).await.status, ProgressStatus::Stalled);
+    assert_eq!(w.svc.report_inactive_shows(100).await.expect("job"), 1);
+    let reasons: Vec<_> = w
+        .events()
+        .await
+        .into_iter()
+        .filter_map(|e| match e.event {
+            DomainEvent::ViewingAbandoned(a) => a.abandon_reason,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, vec!["no activity for 30 days".to_owned()]);
+}
+
+#[tokio::test]
 async fn a_client_binge_session_is_joined_but_never_another_users_or_another_shows() {
     let w = World::new();
     w.given_show(show(1, ShowStatus::Ended, &SHAPE)).await;

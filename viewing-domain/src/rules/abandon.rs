@@ -17,8 +17,10 @@ pub struct Abandon {
     pub would_retry: Option<bool>,
 }
 
-/// The reason the inactivity job gives.
-pub const INACTIVITY_REASON: &str = "no activity for 90 days";
+/// The reason the inactivity job gives: "no activity for 90 days" with the default limit.
+pub fn inactivity_reason(rules: &RulesConfig) -> String {
+    format!("no activity for {} days", rules.inactivity.num_days())
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AbandonDecision {
@@ -86,13 +88,14 @@ pub fn inactivity_event(
     progress: &ShowProgress,
     percent: Percent,
     now: DateTime<Utc>,
+    rules: &RulesConfig,
 ) -> DomainEvent {
     DomainEvent::ViewingAbandoned(ViewingAbandoned {
         item_id: progress.show_id.as_uuid(),
         item_type: ItemType::Show,
         abandon_date: now,
         progress_percent: percent,
-        abandon_reason: Some(INACTIVITY_REASON.to_owned()),
+        abandon_reason: Some(inactivity_reason(rules)),
         quality_rating: None,
         would_retry: true,
     })
