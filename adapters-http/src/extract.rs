@@ -8,10 +8,14 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use viewing_app::domain::UserId;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// A JSON body. An empty body reads as `{}` (every field of the POST bodies is optional), and
 /// the `Content-Type` is not checked: bearer-token auth leaves no CSRF to guard against.
+///
+/// Bad JSON or a wrong type is 400. A field the body type does not know, at any depth, is 422
+/// `validation-failed` with one `errors[]` entry per unknown field (`message: "unknown field"`),
+/// so a misspelt field is never dropped silently (SPEC §9).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -33,9 +37,49 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         } else {
             &bytes
         };
-        serde_json::from_slice(text)
-            .map(ApiJson)
-            .map_err(|e| ApiError::Malformed(format!("invalid JSON body: {e}")))
+        parse_json(text).map(ApiJson)
+    }
+}
+
+/// Parses a JSON document into `T`, refusing unknown fields (see [`ApiJson`]).
+pub fn parse_json<T: DeserializeOwned>(text: &[u8]) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let value: T = serde_ignored::deserialize(&mut de, |path| unknown.push(field_name(&path)))
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON body: {e}")))?;
+    if unknown.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::Validation(
+            unknown
+                .into_iter()
+                .map(|field| FieldError {
+                    field,
+                    message: "unknown field".to_owned(),
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// A field's path as the errors name it: `seasons[0].episodes[1].title`.
+fn field_name(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_name(parent)),
+        Path::Map { parent, key } => {
+            let parent = field_name(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_name(parent),
     }
 }
 

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use viewing_domain::ports::{
     CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging, Store, ViewingRecordRepository,
 };
+use viewing_domain::values;
 use viewing_domain::{ContentType, RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
 
 use crate::error::{AppError, AppResult};
@@ -61,14 +62,18 @@ pub fn parse_tz(tz: Option<&str>) -> AppResult<Tz> {
 
 /// An RFC 3339 instant, or a `YYYY-MM-DD` date taken in `tz` (its start, or its end when `end`).
 pub fn parse_bound(field: &str, raw: &str, tz: Tz, end: bool) -> AppResult<DateTime<Utc>> {
+    let out_of_range = |e: viewing_domain::values::ValidationError| {
+        AppError::Malformed(format!("{field}: {}", e.message))
+    };
     if let Ok(instant) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(instant.with_timezone(&Utc));
+        return values::instant("date", instant.with_timezone(&Utc)).map_err(out_of_range);
     }
     let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
         AppError::Malformed(format!(
             "{field}: expected an RFC 3339 instant or YYYY-MM-DD"
         ))
     })?;
+    values::instant("date", date.and_time(NaiveTime::MIN).and_utc()).map_err(out_of_range)?;
     let day = if end {
         date.succ_opt()
             .ok_or_else(|| AppError::Malformed(format!("{field}: date out of range")))?
@@ -108,7 +113,9 @@ fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
     let bad = || AppError::Malformed("cursor: not a cursor this service issued".to_owned());
     let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
     let micros = i64::from_str_radix(micros, 16).map_err(|_| bad())?;
-    let watch_date = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let watch_date = DateTime::<Utc>::from_timestamp_micros(micros)
+        .and_then(|t| values::instant("cursor", t).ok())
+        .ok_or_else(bad)?;
     let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
     Ok(HistoryCursor {
         watch_date,

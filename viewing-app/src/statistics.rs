@@ -115,7 +115,13 @@ impl StatisticsParams {
         let date = match given(&self.date) {
             None => now.with_timezone(&tz).date_naive(),
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| AppError::Malformed("date: expected YYYY-MM-DD".to_owned()))?,
+                .map_err(|_| AppError::Malformed("date: expected YYYY-MM-DD".to_owned()))
+                .and_then(|d| {
+                    let midnight = d.and_time(chrono::NaiveTime::MIN).and_utc();
+                    viewing_domain::values::instant("date", midnight)
+                        .map(|_| d)
+                        .map_err(|e| AppError::Malformed(format!("date: {}", e.message)))
+                })?,
         };
         let days = period.days(date);
         let bounds =

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{EpisodeId, MovieId, SeasonId, ShowId};
 use crate::values::{Genre, Minutes, Title, ValidationError};
 
+/// See [`Show::MAX_NUMBER`].
+const MAX_NUMBER: u32 = 1_000_000;
+
 /// Season number 0 holds specials.
 pub const SPECIALS_SEASON: u32 = 0;
 
@@ -106,6 +109,10 @@ impl EpisodeRef<'_> {
 }
 
 impl Show {
+    /// The highest season or episode number a show may have (daily shows reach five digits;
+    /// every store keeps numbers as 32-bit integers).
+    pub const MAX_NUMBER: u32 = MAX_NUMBER;
+
     pub fn new(
         id: ShowId,
         title: Title,
@@ -125,6 +132,12 @@ impl Show {
             }
         }
         for season in &mut seasons {
+            if season.number > MAX_NUMBER || season.episodes.iter().any(|e| e.number > MAX_NUMBER) {
+                return Err(ValidationError::new(
+                    "seasons",
+                    format!("season and episode numbers must be at most {MAX_NUMBER}"),
+                ));
+            }
             if !season_ids.insert(season.id) {
                 return Err(ValidationError::new(
                     "seasons",

@@ -1,6 +1,6 @@
 //! Validated value objects. Once a value exists it is valid; nothing downstream re-checks it.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -244,19 +244,72 @@ impl Minutes {
 /// How far in the future a watch date may lie (clock skew between devices).
 pub const MAX_WATCH_DATE_AHEAD: Duration = Duration::minutes(5);
 
-/// When a viewing finished: now by default, never more than five minutes ahead of now.
+/// The earliest instant a client may send: `1900-01-01T00:00:00Z` (SPEC §9).
+pub const EARLIEST_INSTANT: DateTime<Utc> = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d.and_time(NaiveTime::MIN).and_utc(),
+    None => DateTime::<Utc>::MIN_UTC,
+};
+
+/// The latest instant a client may send: `9999-12-31T23:59:59Z` (SPEC §9).
+pub const LATEST_INSTANT: DateTime<Utc> = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => match NaiveTime::from_hms_opt(23, 59, 59) {
+        Some(t) => d.and_time(t).and_utc(),
+        None => DateTime::<Utc>::MAX_UTC,
+    },
+    None => DateTime::<Utc>::MAX_UTC,
+};
+
+/// The earliest calendar date a client may send (`releaseDate`, `airDate`): 1800-01-01, so the
+/// first films (1880s) fit.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1800, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// The latest calendar date a client may send: 9999-12-31.
+pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// An instant a client sent, as every store keeps it: between [`EARLIEST_INSTANT`] and
+/// [`LATEST_INSTANT`], truncated to whole microseconds (the finest precision SQLite text and
+/// PostgreSQL `timestamptz` share), so that what is stored reads back identically everywhere.
+pub fn instant(field: &'static str, t: DateTime<Utc>) -> Result<DateTime<Utc>, ValidationError> {
+    if !(EARLIEST_INSTANT..=LATEST_INSTANT).contains(&t) {
+        return Err(ValidationError::new(
+            field,
+            "must lie between 1900-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
+        ));
+    }
+    Ok(t.trunc_subsecs(6))
+}
+
+/// A calendar date a client sent: between [`EARLIEST_DATE`] and [`LATEST_DATE`].
+pub fn calendar_date(field: &'static str, d: NaiveDate) -> Result<NaiveDate, ValidationError> {
+    if !(EARLIEST_DATE..=LATEST_DATE).contains(&d) {
+        return Err(ValidationError::new(
+            field,
+            "must lie between 1800-01-01 and 9999-12-31",
+        ));
+    }
+    Ok(d)
+}
+
+/// When a viewing finished: now by default; a given date is an [`instant`] no more than five
+/// minutes ahead of now.
 pub fn watch_date(
     field: &'static str,
     requested: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ValidationError> {
     match requested {
-        None => Ok(now),
+        None => Ok(now.trunc_subsecs(6)),
         Some(d) if d > now + MAX_WATCH_DATE_AHEAD => Err(ValidationError::new(
             field,
             "must not be more than 5 minutes in the future",
         )),
-        Some(d) => Ok(d),
+        Some(d) => instant(field, d),
     }
 }
 
@@ -304,5 +357,25 @@ mod tests {
         assert_eq!(watch_date("w", None, now), Ok(now));
         assert!(watch_date("w", Some(now + Duration::minutes(5)), now).is_ok());
         assert!(watch_date("w", Some(now + Duration::minutes(6)), now).is_err());
+    }
+
+    #[test]
+    fn instants_lie_between_1900_and_9999_in_microseconds() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc));
+        let ok = |s: &str| at(s).ok().map(|t| instant("t", t));
+        assert_eq!(ok("1900-01-01T00:00:00Z"), Some(Ok(EARLIEST_INSTANT)));
+        assert_eq!(ok("9999-12-31T23:59:59Z"), Some(Ok(LATEST_INSTANT)));
+        assert!(matches!(ok("1899-12-31T23:59:59.999999Z"), Some(Err(_))));
+        assert!(matches!(ok("9999-12-31T23:59:59.5Z"), Some(Err(_))));
+        let min = DateTime::<Utc>::MIN_UTC;
+        assert!(instant("t", min).is_err());
+        assert_eq!(
+            ok("2026-01-02T03:04:05.123456789Z").and_then(Result::ok),
+            at("2026-01-02T03:04:05.123456Z").ok()
+        );
+        let now = at("2026-01-01T00:00:00Z").unwrap_or_default();
+        assert!(watch_date("w", Some(min), now).is_err());
+        assert!(calendar_date("d", NaiveDate::MIN).is_err());
+        assert!(calendar_date("d", EARLIEST_DATE).is_ok());
     }
 }

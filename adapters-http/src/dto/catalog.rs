@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use viewing_app::domain::values::{Genre, Minutes, Title};
+use viewing_app::domain::values::{Genre, Minutes, Title, calendar_date};
 use viewing_app::domain::{
     Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus,
 };
@@ -25,6 +25,7 @@ pub struct MovieBody {
     #[serde(default)]
     #[schema(example = json!(["crime", "thriller"]))]
     pub genres: Vec<String>,
+    /// 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub release_date: Option<NaiveDate>,
 }
@@ -75,7 +76,7 @@ pub struct EpisodeBody {
     /// Whole minutes, 0 to 1440.
     #[schema(minimum = 0, maximum = 1440)]
     pub runtime_minutes: i64,
-    /// Missing: already aired.
+    /// Missing: already aired. 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub air_date: Option<NaiveDate>,
 }
@@ -134,6 +135,14 @@ fn genres(c: &mut Checker, raw: &[String]) -> Vec<Genre> {
     out
 }
 
+/// An optional calendar date in the range every store keeps.
+fn date(c: &mut Checker, field: &'static str, d: Option<NaiveDate>) -> Option<Option<NaiveDate>> {
+    match d {
+        None => Some(None),
+        Some(d) => c.check(field, calendar_date(field, d)).map(Some),
+    }
+}
+
 fn runtime(c: &mut Checker, field: &str, minutes: i64) -> Option<Minutes> {
     c.check(field, Minutes::new("runtimeMinutes", minutes))
 }
@@ -144,13 +153,14 @@ impl MovieBody {
         let title = c.required_text("title", &self.title, Title::parse);
         let runtime = runtime(&mut c, "runtimeMinutes", self.runtime_minutes);
         let genres = genres(&mut c, &self.genres);
+        let release_date = date(&mut c, "releaseDate", self.release_date);
         c.finish(|| {
             Some(Movie {
                 id: MovieId::from(id),
                 title: title?,
                 runtime: runtime?,
                 genres,
-                release_date: self.release_date,
+                release_date: release_date?,
             })
         })
     }
@@ -160,12 +170,13 @@ impl EpisodeBody {
     fn check(self, c: &mut Checker) -> Option<Episode> {
         let title = c.required_text("title", &self.title, Title::parse);
         let runtime = runtime(c, "runtimeMinutes", self.runtime_minutes);
+        let air_date = date(c, "airDate", self.air_date);
         Some(Episode {
             id: EpisodeId::from(self.episode_id),
             number: self.episode_number,
             title: title?,
             runtime: runtime?,
-            air_date: self.air_date,
+            air_date: air_date?,
         })
     }
 }

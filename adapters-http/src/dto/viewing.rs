@@ -17,18 +17,21 @@ use viewing_app::domain::{
 use viewing_app::viewing::EpisodeWatched;
 
 use crate::error::ApiError;
-use crate::sanitize::{Checker, strip_html};
+use crate::sanitize::{Checker, plain_field};
 
 /// `POST /api/viewing/movies/{movieId}/watched`. Every field is optional; an empty body is `{}`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchMovieRequest {
-    /// When the viewing finished (RFC 3339). Default now; at most 5 minutes ahead.
+    /// When the viewing finished (RFC 3339, 1900-01-01T00:00:00Z or later). Default now; at
+    /// most 5 minutes ahead.
     pub watch_date: Option<DateTime<Utc>>,
     /// At most 200 characters.
     pub viewing_location: Option<String>,
     /// At most 100 characters.
     pub viewing_platform: Option<String>,
+    /// Another name for `viewingPlatform` (as the episode body calls it); not both.
+    pub platform: Option<String>,
     /// At most 20 names of at most 200 characters.
     pub watched_with: Option<Vec<String>>,
     /// At most 50 characters.
@@ -44,9 +47,13 @@ pub struct WatchMovieRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchEpisodeRequest {
+    /// When the viewing finished (RFC 3339, 1900-01-01T00:00:00Z or later). Default now; at
+    /// most 5 minutes ahead.
     pub watch_date: Option<DateTime<Utc>>,
     /// At most 100 characters.
     pub platform: Option<String>,
+    /// Another name for `platform` (as the movie body calls it); not both.
+    pub viewing_platform: Option<String>,
     /// Join (or create with this id) a binge session of this show.
     pub binge_session_id: Option<Uuid>,
     /// Whole minutes (default: the episode's runtime).
@@ -70,6 +77,8 @@ pub struct WatchEpisodeRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AbandonRequest {
+    /// When the user stopped (RFC 3339, 1900-01-01T00:00:00Z or later). Default now; at most 5
+    /// minutes ahead.
     pub abandon_date: Option<DateTime<Utc>>,
     /// 0–100 (default: 0 for a movie, the completion percent for a show).
     #[schema(minimum = 0.0, maximum = 100.0)]
@@ -88,6 +97,37 @@ fn stored(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// The platform under either of its names; both at once is refused.
+fn either_platform(
+    c: &mut Checker,
+    (name, value): (&'static str, Option<String>),
+    (alias, alias_value): (&'static str, Option<String>),
+) -> Option<Platform> {
+    match (value, alias_value) {
+        (Some(_), Some(_)) => {
+            c.push(
+                alias,
+                format!("another name for {name}: give one of them, not both"),
+            );
+            None
+        }
+        (Some(v), None) => c.text(name, Some(&v), Platform::parse),
+        (None, Some(v)) => c.text(alias, Some(&v), Platform::parse),
+        (None, None) => None,
+    }
+}
+
+/// Companion names: each made plain text, then the list parsed by the domain.
+fn companions(c: &mut Checker, names: Option<Vec<String>>) -> Option<Companions> {
+    let mut plain = Vec::new();
+    for (i, n) in names.unwrap_or_default().iter().enumerate() {
+        if let Some(text) = c.check(&format!("watchedWith[{i}]"), plain_field("watchedWith", n)) {
+            plain.push(text);
+        }
+    }
+    c.check("watchedWith", Companions::parse(&plain))
+}
+
 fn minutes(c: &mut Checker, field: &'static str, v: Option<i64>) -> Option<Minutes> {
     v.and_then(|m| c.check(field, Minutes::new(field, m)))
 }
@@ -104,23 +144,17 @@ impl WatchMovieRequest {
             self.viewing_location.as_deref(),
             ViewingLocation::parse,
         );
-        let viewing_platform = c.text(
-            "viewingPlatform",
-            self.viewing_platform.as_deref(),
-            Platform::parse,
+        let viewing_platform = either_platform(
+            &mut c,
+            ("viewingPlatform", self.viewing_platform),
+            ("platform", self.platform),
         );
         let viewing_context = c.text(
             "viewingContext",
             self.viewing_context.as_deref(),
             ViewingContext::parse,
         );
-        let names: Vec<String> = self
-            .watched_with
-            .unwrap_or_default()
-            .iter()
-            .map(|n| strip_html(n))
-            .collect();
-        let watched_with = c.check("watchedWith", Companions::parse(&names));
+        let watched_with = companions(&mut c, self.watched_with);
         let viewing_duration = minutes(&mut c, "viewingDuration", self.viewing_duration);
         c.finish(|| {
             Some(WatchMovie {
@@ -139,7 +173,11 @@ impl WatchMovieRequest {
 impl WatchEpisodeRequest {
     pub fn try_into_domain(self) -> Result<WatchEpisode, ApiError> {
         let mut c = Checker::new();
-        let platform = c.text("platform", self.platform.as_deref(), Platform::parse);
+        let platform = either_platform(
+            &mut c,
+            ("platform", self.platform),
+            ("viewingPlatform", self.viewing_platform),
+        );
         let viewing_duration = minutes(&mut c, "viewingDuration", self.viewing_duration);
         let season_rating = rating(&mut c, "seasonRating", self.season_rating);
         let overall_rating = rating(&mut c, "overallRating", self.overall_rating);
