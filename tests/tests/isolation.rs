@@ -130,10 +130,13 @@ async fn the_user_is_always_the_tokens_subject() {
     let alice_id = Uuid::new_v4();
     let alice = server.client(alice_id);
     let bob = server.client(Uuid::new_v4());
-    // A user field in the body or query is ignored.
+    // A user field in the body is an unknown field (422, SPEC §9): nobody's viewing is
+    // recorded; one in the query is ignored.
     bob.watch_movie(m.id, &json!({ "userId": alice_id, "user": alice_id }))
         .await
-        .assert_status(201);
+        .assert_problem(422, "validation-failed");
+    assert_eq!(bob.get("/api/viewing/history").await.body["totalItems"], 0);
+    bob.watch_movie(m.id, &json!({})).await.assert_status(201);
     assert_eq!(
         alice.get("/api/viewing/history").await.body["totalItems"],
         0
