@@ -2,6 +2,8 @@
 
 use std::sync::LazyLock;
 
+use serde_json::{Value, json};
+
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -28,7 +30,7 @@ use crate::handlers::{catalog, engagement, ops, reading, viewing};
         ops::live, ops::ready, ops::metrics, ops::openapi,
     ),
     components(schemas(Problem, FieldError, MissingEpisodeDto, CatalogFile)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ClosedBodies),
     tags(
         (name = "catalog", description = "Movies and shows viewing refers to (admin writes)"),
         (name = "viewing", description = "Recording viewing"),
@@ -51,14 +53,124 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Request bodies refuse unknown fields (422, SPEC §9): their schemas say
+/// `additionalProperties: false`. (utoipa derives that only from serde's
+/// `deny_unknown_fields`, which would stop at the first unknown field with a 400.)
+struct ClosedBodies;
+
+/// The schemas of request bodies, at every depth.
+const REQUEST_SCHEMAS: &[&str] = &[
+    "WatchMovieRequest",
+    "WatchEpisodeRequest",
+    "AbandonRequest",
+    "MovieBody",
+    "ShowBody",
+    "SeasonBody",
+    "EpisodeBody",
+];
+
+impl Modify for ClosedBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in REQUEST_SCHEMAS {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
+}
+
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The document as JSON, rendered once.
+/// The document as JSON, rendered once, with the constraints utoipa's attributes cannot state
+/// (see [`refine`]).
 pub fn document_json() -> String {
-    static JSON: LazyLock<String> =
-        LazyLock::new(|| document().to_pretty_json().unwrap_or_default());
+    static JSON: LazyLock<String> = LazyLock::new(|| {
+        let mut doc = serde_json::to_value(document()).unwrap_or_default();
+        refine(&mut doc);
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    });
     JSON.clone()
+}
+
+/// Years of the instants a client may send (SPEC §9: 1900-01-01 to 9999-12-31).
+const INSTANT_YEARS: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-";
+/// Years of catalog dates (1800-01-01 to 9999-12-31).
+const DATE_YEARS: &str = "^(1[89][0-9]{2}|[2-9][0-9]{3})-";
+
+/// Makes the document say exactly what the server accepts, where utoipa has no attribute for it:
+/// the year range of instants and dates, `platform` and `viewingPlatform` never both, the time
+/// zones `tz` takes, and `startDate`/`endDate` as an instant or a date.
+pub fn refine(doc: &mut Value) {
+    let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) else {
+        return;
+    };
+    for (schema, field, years) in [
+        ("WatchMovieRequest", "watchDate", INSTANT_YEARS),
+        ("WatchEpisodeRequest", "watchDate", INSTANT_YEARS),
+        ("AbandonRequest", "abandonDate", INSTANT_YEARS),
+        ("EpisodeBody", "airDate", DATE_YEARS),
+        ("MovieBody", "releaseDate", DATE_YEARS),
+    ] {
+        if let Some(p) = schemas
+            .get_mut(schema)
+            .and_then(|s| s.get_mut("properties"))
+            .and_then(|p| p.get_mut(field))
+            .and_then(Value::as_object_mut)
+        {
+            p.insert("pattern".to_owned(), json!(years));
+        }
+    }
+    for schema in ["WatchMovieRequest", "WatchEpisodeRequest"] {
+        if let Some(s) = schemas.get_mut(schema).and_then(Value::as_object_mut) {
+            s.insert(
+                "not".to_owned(),
+                json!({ "required": ["platform", "viewingPlatform"] }),
+            );
+        }
+    }
+    let instant_or_date = json!({ "anyOf": [
+        { "type": "string", "format": "date-time", "pattern": INSTANT_YEARS },
+        { "type": "string", "format": "date", "pattern": INSTANT_YEARS },
+    ] });
+    let zones: Vec<&str> = viewing_app::history::time_zone_names().collect();
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for param in operations
+            .values_mut()
+            .filter_map(|op| op.get_mut("parameters"))
+            .filter_map(Value::as_array_mut)
+            .flatten()
+        {
+            let schema = match param["name"].as_str() {
+                Some("startDate" | "endDate") => instant_or_date.clone(),
+                Some("date") => {
+                    json!({ "type": "string", "format": "date", "pattern": INSTANT_YEARS })
+                }
+                Some("tz") => json!({ "type": "string", "enum": zones }),
+                // What `nextCursor` holds: hex microseconds since 1970 (1961 to 2112 here;
+                // the server also takes any other instant of 1900–9999), `.`, the record id.
+                Some("cursor") => json!({
+                    "type": "string",
+                    "pattern": "^(-?[0-9a-f]{1,12}|[0-9a-f]{13})\\.[0-9a-f]{32}$",
+                }),
+                Some("Idempotency-Key") => json!({ "type": "string", "pattern": "^[!-~]{1,255}$" }),
+                _ => continue,
+            };
+            param["schema"] = schema;
+        }
+    }
 }

@@ -16,6 +16,8 @@ use crate::service::ViewingService;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
+/// The highest page number (a 32-bit signed integer, as the OpenAPI document says).
+pub const MAX_PAGE: u32 = i32::MAX as u32;
 
 /// The query string of `GET /api/viewing/history`, as received.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +50,11 @@ pub struct HistoryPage {
     pub total_pages: u64,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Every IANA time zone name `tz` accepts.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }
 
 /// Parses an IANA time zone name (default UTC).
@@ -123,28 +130,31 @@ fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
     })
 }
 
-/// A query value as given: an empty one (`?startDate=`, as HTML forms send) counts as absent.
+/// A free-text query value as given: an empty one (`?platform=`, as HTML forms send) counts as
+/// absent. Values with a format (dates, zones, enumerations) are taken as they are, so an empty
+/// one is refused like any other value outside the format the OpenAPI document states.
 pub fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.trim().is_empty())
 }
 
 impl HistoryParams {
     fn filter(&self) -> AppResult<HistoryFilter> {
-        let tz = parse_tz(given(&self.tz))?;
-        let from = given(&self.start_date)
+        let tz = parse_tz(self.tz.as_deref())?;
+        let from = self
+            .start_date
+            .as_deref()
             .map(|s| parse_bound("startDate", s, tz, false))
             .transpose()?;
-        let to = given(&self.end_date)
+        let to = self
+            .end_date
+            .as_deref()
             .map(|s| parse_bound("endDate", s, tz, true))
             .transpose()?;
-        if let (Some(f), Some(t)) = (from, to)
-            && f > t
-        {
-            return Err(AppError::Malformed(
-                "startDate: must not be after endDate".to_owned(),
-            ));
-        }
-        let content_type = given(&self.content_type)
+        // A start after the end is a valid, empty range (the OpenAPI document cannot say
+        // otherwise, and nothing is wrong with asking).
+        let content_type = self
+            .content_type
+            .as_deref()
             .map(|c| {
                 ContentType::parse(c).ok_or_else(|| {
                     AppError::Malformed("contentType: expected movie or episode".to_owned())
@@ -167,10 +177,12 @@ impl HistoryParams {
             )));
         }
         let page = self.page.unwrap_or(1);
-        if page < 1 {
-            return Err(AppError::Malformed("page: must be at least 1".to_owned()));
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(AppError::Malformed(format!(
+                "page: must be between 1 and {MAX_PAGE}"
+            )));
         }
-        Ok(match given(&self.cursor) {
+        Ok(match self.cursor.as_deref() {
             Some(c) => (
                 HistoryPaging::After {
                     cursor: decode_cursor(c)?,
@@ -270,16 +282,32 @@ mod tests {
     }
 
     #[test]
-    fn empty_query_values_count_as_absent() {
+    fn empty_free_text_counts_as_absent_and_empty_formats_are_refused() {
         let p = HistoryParams {
-            start_date: Some(String::new()),
-            end_date: Some(" ".into()),
-            content_type: Some(String::new()),
-            tz: Some(String::new()),
-            cursor: Some(String::new()),
+            platform: Some(String::new()),
             ..HistoryParams::default()
         };
         assert_eq!(p.filter().ok(), Some(HistoryFilter::default()));
+        for empty in [
+            HistoryParams {
+                start_date: Some(String::new()),
+                ..HistoryParams::default()
+            },
+            HistoryParams {
+                end_date: Some(" ".into()),
+                ..HistoryParams::default()
+            },
+            HistoryParams {
+                content_type: Some(String::new()),
+                ..HistoryParams::default()
+            },
+            HistoryParams {
+                tz: Some(String::new()),
+                ..HistoryParams::default()
+            },
+        ] {
+            assert!(empty.filter().is_err(), "{empty:?}");
+        }
         assert!(matches!(
             p.paging(),
             Ok((HistoryPaging::Page { page: 1, limit: 20 }, 1, 20))

@@ -9,7 +9,7 @@ use viewing_domain::ports::Store;
 use viewing_domain::stats::{Dimension, StatsDelta, cover, cover_everything};
 
 use crate::error::{AppError, AppResult};
-use crate::history::{given, local_midnight, parse_tz};
+use crate::history::{local_midnight, parse_tz};
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,14 +105,14 @@ pub struct StatisticsRange {
 
 impl StatisticsParams {
     pub fn resolve(&self, now: DateTime<Utc>) -> AppResult<StatisticsRange> {
-        let period = match given(&self.period) {
+        let period = match self.period.as_deref() {
             None => Period::All,
             Some(p) => Period::parse(p).ok_or_else(|| {
                 AppError::Malformed("period: expected week, month, year or all".to_owned())
             })?,
         };
-        let tz = parse_tz(given(&self.tz))?;
-        let date = match given(&self.date) {
+        let tz = parse_tz(self.tz.as_deref())?;
+        let date = match self.date.as_deref() {
             None => now.with_timezone(&tz).date_naive(),
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .map_err(|_| AppError::Malformed("date: expected YYYY-MM-DD".to_owned()))

@@ -21,6 +21,7 @@ pub struct MovieBody {
     pub title: String,
     /// Whole minutes, 0 to 1440.
     #[schema(example = 170, minimum = 0, maximum = 1440)]
+    #[serde(deserialize_with = "super::whole::i64")]
     pub runtime_minutes: i64,
     #[serde(default)]
     #[schema(example = json!(["crime", "thriller"]))]
@@ -36,6 +37,7 @@ pub struct MovieBody {
 pub struct MovieDocument {
     pub id: Uuid,
     #[serde(flatten)]
+    #[schema(inline)]
     pub body: MovieBody,
 }
 
@@ -71,10 +73,13 @@ impl From<ShowStatus> for ShowStatusDto {
 #[serde(rename_all = "camelCase")]
 pub struct EpisodeBody {
     pub episode_id: Uuid,
+    #[serde(deserialize_with = "super::whole::u32")]
+    #[schema(maximum = 1000000)]
     pub episode_number: u32,
     pub title: String,
     /// Whole minutes, 0 to 1440.
     #[schema(minimum = 0, maximum = 1440)]
+    #[serde(deserialize_with = "super::whole::i64")]
     pub runtime_minutes: i64,
     /// Missing: already aired. 1800-01-01 to 9999-12-31.
     #[serde(default)]
@@ -86,6 +91,8 @@ pub struct EpisodeBody {
 pub struct SeasonBody {
     pub season_id: Uuid,
     /// 0 holds specials.
+    #[serde(deserialize_with = "super::whole::u32")]
+    #[schema(maximum = 1000000)]
     pub season_number: u32,
     #[serde(default)]
     pub episodes: Vec<EpisodeBody>,
@@ -109,6 +116,7 @@ pub struct ShowBody {
 pub struct ShowDocument {
     pub id: Uuid,
     #[serde(flatten)]
+    #[schema(inline)]
     pub body: ShowBody,
 }
 

@@ -15,16 +15,17 @@ use super::viewing::ViewingRecordDto;
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// An RFC 3339 instant, or a `YYYY-MM-DD` date (inclusive, in `tz`).
+    /// An RFC 3339 instant, or a `YYYY-MM-DD` date (inclusive, in `tz`); 1900 to 9999.
     pub start_date: Option<String>,
-    /// An RFC 3339 instant, or a `YYYY-MM-DD` date (inclusive, in `tz`).
+    /// An RFC 3339 instant, or a `YYYY-MM-DD` date (inclusive, in `tz`); 1900 to 9999.
     pub end_date: Option<String>,
     /// `movie` or `episode`.
+    #[param(inline, value_type = Option<super::viewing::ContentTypeDto>)]
     pub content_type: Option<String>,
     /// Compared case-insensitively.
     pub platform: Option<String>,
     /// 1-based page (default 1).
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 2147483647)]
     pub page: Option<u32>,
     /// 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -221,10 +222,12 @@ pub struct UpNextDto {
 #[into_params(parameter_in = Query)]
 pub struct StatisticsQuery {
     /// `week` (ISO), `month`, `year` or `all` (default `all`).
+    #[param(inline, value_type = Option<PeriodDto>)]
     pub period: Option<String>,
     /// IANA time zone (default UTC).
     pub tz: Option<String>,
-    /// `YYYY-MM-DD` inside the period (default today in `tz`).
+    /// `YYYY-MM-DD` inside the period (default today in `tz`), 1900-01-01 to 9999-12-31.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub date: Option<String>,
 }
 

@@ -40,6 +40,7 @@ pub struct WatchMovieRequest {
     pub is_rewatch: Option<bool>,
     /// Whole minutes watched (default: the catalog runtime counts).
     #[schema(minimum = 0, maximum = 1440)]
+    #[serde(default, deserialize_with = "super::whole::opt_i64")]
     pub viewing_duration: Option<i64>,
 }
 
@@ -58,15 +59,16 @@ pub struct WatchEpisodeRequest {
     pub binge_session_id: Option<Uuid>,
     /// Whole minutes (default: the episode's runtime).
     #[schema(minimum = 0, maximum = 1440)]
+    #[serde(default, deserialize_with = "super::whole::opt_i64")]
     pub viewing_duration: Option<i64>,
     /// Record the missing earlier episodes first (same watch date, backfilled).
     pub mark_previous_watched: Option<bool>,
-    /// 0.0–10.0, one decimal.
-    #[schema(minimum = 0.0, maximum = 10.0)]
+    /// 0.0–10.0 with at most one decimal (a multiple of 0.1).
+    #[schema(minimum = 0.0, maximum = 10.0, multiple_of = 0.1)]
     pub season_rating: Option<f64>,
     pub next_season_intent: Option<bool>,
-    /// 0.0–10.0, one decimal.
-    #[schema(minimum = 0.0, maximum = 10.0)]
+    /// 0.0–10.0 with at most one decimal (a multiple of 0.1).
+    #[schema(minimum = 0.0, maximum = 10.0, multiple_of = 0.1)]
     pub overall_rating: Option<f64>,
     pub rewatch_interest: Option<bool>,
     /// At most 500 characters.
@@ -85,8 +87,8 @@ pub struct AbandonRequest {
     pub progress_percent: Option<f64>,
     /// At most 500 characters.
     pub abandon_reason: Option<String>,
-    /// 0.0–10.0, one decimal.
-    #[schema(minimum = 0.0, maximum = 10.0)]
+    /// 0.0–10.0 with at most one decimal (a multiple of 0.1).
+    #[schema(minimum = 0.0, maximum = 10.0, multiple_of = 0.1)]
     pub quality_rating: Option<f64>,
     pub would_retry: Option<bool>,
 }

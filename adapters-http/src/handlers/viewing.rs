@@ -31,7 +31,7 @@ pub fn abandon_location(id: AbandonId) -> String {
         ("movieId" = Uuid, Path, description = "The movie's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
     ),
-    request_body(content = Option<WatchMovieRequest>, description = "Every field is optional; an empty body is `{}`"),
+    request_body(content = WatchMovieRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The new record", body = ViewingRecordDto,
             headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
@@ -65,7 +65,7 @@ pub async fn watch_movie<S: Store>(
         ("episodeId" = Uuid, Path, description = "The episode's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
     ),
-    request_body(content = Option<WatchEpisodeRequest>, description = "Every field is optional; an empty body is `{}`"),
+    request_body(content = WatchEpisodeRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The new record and what it completed", body = EpisodeWatchedDto,
             headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
@@ -99,7 +99,7 @@ pub async fn watch_episode<S: Store>(
         ("itemId" = Uuid, Path, description = "A movie's or a show's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
     ),
-    request_body(content = Option<AbandonRequest>, description = "Every field is optional; an empty body is `{}`"),
+    request_body(content = AbandonRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The abandon record", body = AbandonRecordDto,
             headers(("Location" = String, description = "`/api/viewing/abandoned/{id}`"))),
