@@ -48,7 +48,7 @@ pub struct Problem {
     /// One of `malformed-request`, `unauthorized`, `forbidden`, `content-not-found`,
     /// `not-found`, `episode-out-of-order`, `conflict`, `payload-too-large`,
     /// `validation-failed`, `rate-limited`, `unavailable`, `method-not-allowed`,
-    /// `internal-error`.
+    /// `uri-too-long`, `headers-too-large`, `internal-error`.
     #[schema(example = "validation-failed")]
     pub code: String,
     /// The refused fields (422 only).
@@ -76,6 +76,10 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     MethodNotAllowed,
+    /// The request target (path and query) is over [`crate::MAX_URI_LEN`] bytes.
+    UriTooLong,
+    /// Too many request headers, or a header section too large to read.
+    HeadersTooLarge,
     Unavailable(BoxError),
     Internal(BoxError),
 }
@@ -92,6 +96,8 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,6 +116,8 @@ impl ApiError {
             ApiError::Validation(_) => "validation-failed",
             ApiError::RateLimited { .. } => "rate-limited",
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::UriTooLong => "uri-too-long",
+            ApiError::HeadersTooLarge => "headers-too-large",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal-error",
         }
@@ -128,6 +136,8 @@ impl ApiError {
             ApiError::Validation(_) => "Validation failed",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::UriTooLong => "URI too long",
+            ApiError::HeadersTooLarge => "Request header fields too large",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal error",
         }
@@ -155,6 +165,14 @@ impl ApiError {
                 format!("rate limit exceeded; retry in {retry_after_secs} s")
             }
             ApiError::MethodNotAllowed => "this method is not allowed on this path".to_owned(),
+            ApiError::UriTooLong => format!(
+                "the path and query are limited to {} bytes",
+                crate::MAX_URI_LEN
+            ),
+            ApiError::HeadersTooLarge => format!(
+                "too many request header fields (at most {}) or a header section too large",
+                crate::serve::MAX_HEADERS
+            ),
             ApiError::Unavailable(_) => "the store is unavailable; retry later".to_owned(),
             ApiError::Internal(_) => "an unexpected error occurred".to_owned(),
         }
@@ -189,10 +207,12 @@ impl ApiError {
             405 => ApiError::MethodNotAllowed,
             409 => ApiError::Conflict("conflict".to_owned()),
             413 => ApiError::PayloadTooLarge,
+            414 => ApiError::UriTooLong,
             422 => ApiError::Validation(Vec::new()),
             429 => ApiError::RateLimited {
                 retry_after_secs: 1,
             },
+            431 => ApiError::HeadersTooLarge,
             503 => ApiError::Unavailable("unavailable".into()),
             s if (400..500).contains(&s) => ApiError::Malformed(
                 status

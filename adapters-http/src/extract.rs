@@ -136,3 +136,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .ok_or(ApiError::Unauthorized("missing bearer token"))
     }
 }
+
+/// The authenticated caller, who must hold the admin role: 403 otherwise. Put it before the
+/// path and body extractors, so that a non-admin hears 403 whatever the path and the body
+/// (SPEC §9: authorization comes before path and body checks; axum runs extractors in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admin(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.admin {
+            Ok(Admin(caller))
+        } else {
+            Err(ApiError::Forbidden("catalog writes need the admin role"))
+        }
+    }
+}

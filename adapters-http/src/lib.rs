@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod sanitize;
+pub mod serve;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -32,10 +33,11 @@ use viewing_app::ViewingService;
 use viewing_app::domain::ports::Store;
 use viewing_app::metrics::RelayMetrics;
 
-pub use auth::{Authenticator, JwtSecret, UserRateLimiter};
+pub use auth::{AddressRateLimiter, Authenticator, JwtSecret, UserRateLimiter};
 pub use error::{ApiError, Problem};
 pub use extract::Caller;
 pub use metrics::Metrics;
+pub use serve::{MAX_URI_LEN, serve};
 
 /// Request bodies over this many bytes are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -48,6 +50,10 @@ pub struct HttpConfig {
     pub rate_limit_per_min: NonZeroU32,
     /// Requests a user may make at once before the rate applies.
     pub rate_limit_burst: NonZeroU32,
+    /// Requests per minute and client address that bring no valid token (sustained).
+    pub anon_rate_limit_per_min: NonZeroU32,
+    /// Such requests an address may make at once before that rate applies.
+    pub anon_rate_limit_burst: NonZeroU32,
 }
 
 /// Everything the handlers share. Cheap to clone.
@@ -80,6 +86,10 @@ impl<S: Store> AppState<S> {
                 limiter: Arc::new(UserRateLimiter::new(
                     config.rate_limit_per_min,
                     config.rate_limit_burst,
+                )),
+                anonymous: Arc::new(AddressRateLimiter::new(
+                    config.anon_rate_limit_per_min,
+                    config.anon_rate_limit_burst,
                 )),
             },
             metrics: Arc::new(Metrics::new()),
@@ -115,8 +125,12 @@ impl<S: Store> AppState<S> {
 }
 
 /// The whole service: `/api/**` (authenticated, rate-limited), `/health/*`, `/metrics`,
-/// `/api/openapi.json`; request ids, tracing, body limit, panic catching, and a last guard
-/// that turns any bare error status into problem+json.
+/// `/api/openapi.json`; request ids, tracing, URI and body limits, panic catching, and a last
+/// guard that turns any bare error status into problem+json.
+///
+/// Serve it with [`serve()`], which also answers what the HTTP parser refuses before the router
+/// sees it (over-long URIs and header sections) with problem+json, and gives the router the
+/// client address (`ConnectInfo<SocketAddr>`) for the per-address rate limit.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     use handlers::{catalog, engagement, ops, reading, viewing};
 
@@ -185,8 +199,10 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .fallback(ops::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(serve::limit_uri))
         .layer(from_fn_with_state(metrics, metrics::track))
         .layer(from_fn(problem_guard))
+        .layer(from_fn(serve::close_after_error))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal("a handler panicked".into()).into_response()

@@ -145,6 +145,8 @@ fn app(store: Flaky) -> (axum::Router, String) {
             jwt_secret: JwtSecret::new(SECRET),
             rate_limit_per_min: n(600),
             rate_limit_burst: n(100),
+            anon_rate_limit_per_min: n(60),
+            anon_rate_limit_burst: n(20),
         },
     );
     let now = Utc::now();
@@ -256,6 +258,8 @@ async fn metrics_append_the_background_runners_numbers() {
             jwt_secret: JwtSecret::new(SECRET),
             rate_limit_per_min: n(600),
             rate_limit_burst: n(100),
+            anon_rate_limit_per_min: n(60),
+            anon_rate_limit_burst: n(20),
         },
     )
     .with_relay_metrics(relay.metrics());

@@ -108,6 +108,23 @@ pub struct Settings {
         global = true
     )]
     pub rate_limit_burst: NonZeroU32,
+    /// Sustained requests per minute and client address that bring no valid token (answered
+    /// 401 until this is spent, then 429).
+    #[arg(
+        long,
+        env = "VIEWING_RATE_LIMIT_ANON_PER_MIN",
+        default_value = "60",
+        global = true
+    )]
+    pub anon_rate_limit_per_min: NonZeroU32,
+    /// Requests without a valid token a client address may make at once.
+    #[arg(
+        long,
+        env = "VIEWING_RATE_LIMIT_ANON_BURST",
+        default_value = "20",
+        global = true
+    )]
+    pub anon_rate_limit_burst: NonZeroU32,
     /// Longest pause, in minutes, between two episodes of one binge session.
     #[arg(
         long,
@@ -177,6 +194,8 @@ impl fmt::Debug for Settings {
             )
             .field("rate_limit_per_min", &self.rate_limit_per_min)
             .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("anon_rate_limit_per_min", &self.anon_rate_limit_per_min)
+            .field("anon_rate_limit_burst", &self.anon_rate_limit_burst)
             .field("binge_max_gap_minutes", &self.binge_max_gap_minutes)
             .field("inactivity_days", &self.inactivity_days)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))

@@ -194,6 +194,8 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
         jwt_secret: secret,
         rate_limit_per_min: settings.rate_limit_per_min,
         rate_limit_burst: settings.rate_limit_burst,
+        anon_rate_limit_per_min: settings.anon_rate_limit_per_min,
+        anon_rate_limit_burst: settings.anon_rate_limit_burst,
     };
     let service = service(store, settings);
     let state = AppState::new(service.clone(), &config);
@@ -214,9 +216,7 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
     let background = background::Background::start(service, settings)?;
     let state = state.with_relay_metrics(background.metrics());
 
-    axum::serve(listener, adapters_http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    adapters_http::serve(listener, adapters_http::router(state), shutdown_signal()).await?;
     background.stop().await;
     tracing::info!("stopped");
     Ok(())
