@@ -11,6 +11,7 @@
 mod codec;
 mod events;
 mod handler_state;
+mod open;
 mod progress;
 mod records;
 mod store;

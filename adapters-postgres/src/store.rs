@@ -36,9 +36,14 @@ const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:5432/db`) and runs the migrations (sqlx takes
     /// an advisory lock for that, so replicas starting together migrate once).
+    ///
+    /// A first connection is made directly, within a few seconds: a server that cannot be
+    /// reached, a database that does not exist or a refused login is [`StoreError::Unavailable`]
+    /// naming the host and the cause, not a pool timeout.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::unexpected(format!("invalid PostgreSQL URL: {e}")))?;
+        crate::open::check_reachable(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)

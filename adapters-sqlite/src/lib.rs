@@ -7,6 +7,7 @@
 
 mod codec;
 mod events;
+mod open;
 mod progress;
 mod records;
 mod store;

@@ -41,6 +41,9 @@ impl SqliteStore {
     ///
     /// `synchronous = FULL`: every commit is on disk before it is acknowledged, so an
     /// acknowledged write survives `kill -9` and power loss alike.
+    ///
+    /// A file that cannot be opened is [`StoreError::Unavailable`] with a message naming the
+    /// file and the cause (no such directory, not a directory, permission denied, …).
     pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::unexpected(format!("invalid SQLite URL: {e}")))?
@@ -62,11 +65,17 @@ impl SqliteStore {
             // the rest for read-only units of work, which WAL lets run beside it, and pings.
             SqlitePoolOptions::new().max_connections(8)
         };
+        let file = options.get_filename().to_owned();
         let pool = pool_options
             .acquire_timeout(BUSY_TIMEOUT * 2)
             .connect_with(options)
             .await
-            .map_err(db_err)?;
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) | sqlx::Error::Io(_) if !in_memory => {
+                    crate::open::open_error(&file, &e)
+                }
+                e => db_err(e),
+            })?;
         let store = SqliteStore {
             pool,
             gate: Arc::new(Mutex::new(())),

@@ -1,44 +1,51 @@
 //! The command line and its settings: one typed struct, flags and environment alike.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use adapters_http::JwtSecret;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
 /// The viewing-activity service: records what people watch and answers with progress,
 /// history and statistics.
+//
+// With no command it serves: `viewing-server [OPTIONS]` is `viewing-server serve [OPTIONS]`,
+// and options written before a command apply to that command (see `Cli::try_parse_args_from`).
 #[derive(Debug, Parser)]
-#[command(name = "viewing-server", version, about)]
+#[command(
+    name = "viewing-server",
+    version,
+    override_usage = "viewing-server [COMMAND] [OPTIONS]",
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
-    #[command(flatten)]
-    pub settings: Settings,
     /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Command,
 }
 
+/// The end of `viewing-server --help`: what every newcomer needs before the first start.
+const AFTER_HELP: &str = "\
+With no command, `viewing-server [OPTIONS]` serves, as `viewing-server serve [OPTIONS]`; each \
+command's --help lists its own options (flags, or the environment variables named there).
+
+VIEWING_JWT_SECRET signs and checks the bearer tokens (HS256); it must be at least 32 bytes. \
+Unset or blank, `serve` runs in DEV-AUTH MODE: it makes a random secret for this run only and \
+prints a user token and an admin token. Never run like that in production.";
+
+/// The commands of the program.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP API (the default).
-    Serve,
+    Serve(Settings),
     /// Print a bearer token signed with VIEWING_JWT_SECRET.
-    Token {
-        /// The user's UUID (the token's `sub`).
-        #[arg(long)]
-        sub: Uuid,
-        /// Grant the admin role (catalog writes).
-        #[arg(long)]
-        admin: bool,
-        /// Lifetime: a number with a unit, `90s`, `30m`, `1h`, `7d`.
-        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
-        ttl: chrono::Duration,
-    },
+    Token(TokenArgs),
     /// Run the database migrations and exit.
-    Migrate,
+    Migrate(DatabaseArgs),
     /// Manage the content catalog.
     Catalog {
         #[command(subcommand)]
@@ -46,67 +53,117 @@ pub enum Command {
     },
 }
 
+/// The commands of `viewing-server catalog`.
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Load `{ "movies": [...], "shows": [...] }` (the catalog API's shapes, with ids);
     /// existing entries are replaced.
     Import {
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// The JSON file.
         file: PathBuf,
     },
 }
 
+/// How the server writes its logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
 }
 
-/// Every setting of the server. Secrets never show in `Debug`.
-#[derive(Args)]
-pub struct Settings {
-    /// Address the HTTP API listens on (port 0: any free port; the bound address is printed
-    /// as `listening on ADDR`).
-    #[arg(
-        long,
-        env = "VIEWING_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub listen: SocketAddr,
+/// Which database to use: every command that opens the store takes it.
+#[derive(Args, Clone)]
+pub struct DatabaseArgs {
     /// `sqlite://FILE` (created if missing), `postgres://…`, or `memory:` (nothing kept).
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://viewing.db",
-        hide_env_values = true,
-        global = true
+        hide_env_values = true
     )]
     pub database_url: String,
-    /// HS256 secret for bearer tokens. Unset: dev-auth mode (random secret, tokens printed).
+}
+
+impl fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &redact_url(&self.database_url))
+            .finish()
+    }
+}
+
+/// The options of `viewing-server token`.
+#[derive(Args)]
+pub struct TokenArgs {
+    /// The user's UUID (the token's `sub`).
+    #[arg(long)]
+    pub sub: Uuid,
+    /// Grant the admin role (catalog writes).
+    #[arg(long)]
+    pub admin: bool,
+    /// Lifetime: a number with a unit, `90s`, `30m`, `1h`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: chrono::Duration,
+    /// The HS256 secret the server checks tokens with, at least 32 bytes (prefer the
+    /// environment: a flag is visible to other users of the machine).
     #[arg(
         long = "jwt-secret",
         env = "VIEWING_JWT_SECRET",
-        hide_env_values = true,
-        hide = true,
-        global = true
+        value_name = "SECRET",
+        hide_env_values = true
     )]
-    pub jwt_secret: Option<JwtSecret>,
-    /// Sustained requests per minute and user.
+    pub jwt_secret: Option<String>,
+}
+
+impl fmt::Debug for TokenArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenArgs")
+            .field("sub", &self.sub)
+            .field("admin", &self.admin)
+            .field("ttl", &self.ttl)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl TokenArgs {
+    /// The signing secret: it must be set, and long enough (see [`check_jwt_secret`]).
+    pub fn secret(&self) -> Result<JwtSecret, String> {
+        check_jwt_secret(self.jwt_secret.as_deref())?.ok_or_else(|| {
+            "VIEWING_JWT_SECRET is not set: a token signed with nothing would not verify".to_owned()
+        })
+    }
+}
+
+/// Every setting of the server (`viewing-server serve`). Secrets never show in `Debug`.
+#[derive(Args)]
+pub struct Settings {
+    /// Address the HTTP API listens on (port 0: any free port; the bound address is printed
+    /// as `listening on ADDR`).
+    #[arg(long, env = "VIEWING_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// HS256 secret for bearer tokens, at least 32 bytes (prefer the environment: a flag is
+    /// visible to other users of the machine). Unset or blank: DEV-AUTH MODE, a random secret
+    /// for this run only, with a user and an admin token printed at start; never in production.
     #[arg(
-        long,
-        env = "VIEWING_RATE_LIMIT_PER_MIN",
-        default_value = "600",
-        global = true
+        long = "jwt-secret",
+        env = "VIEWING_JWT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
     )]
+    pub jwt_secret: Option<String>,
+    /// Sustained requests per minute and user.
+    #[arg(long, env = "VIEWING_RATE_LIMIT_PER_MIN", default_value = "600")]
     pub rate_limit_per_min: NonZeroU32,
     /// Requests a user may make at once.
-    #[arg(
-        long,
-        env = "VIEWING_RATE_LIMIT_BURST",
-        default_value = "100",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_RATE_LIMIT_BURST", default_value = "100")]
     pub rate_limit_burst: NonZeroU32,
     /// Sustained requests per minute and client address that bring no valid token (answered
     /// 401 until this is spent, then 429).
@@ -126,24 +183,14 @@ pub struct Settings {
     )]
     pub anon_rate_limit_burst: NonZeroU32,
     /// Longest pause, in minutes, between two episodes of one binge session.
-    #[arg(
-        long,
-        env = "VIEWING_BINGE_MAX_GAP_MINUTES",
-        default_value = "180",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_BINGE_MAX_GAP_MINUTES", default_value = "180")]
     pub binge_max_gap_minutes: u32,
     /// Days without a watch after which a show in progress reads as stalled.
-    #[arg(
-        long,
-        env = "VIEWING_INACTIVITY_DAYS",
-        default_value = "90",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_INACTIVITY_DAYS", default_value = "90")]
     pub inactivity_days: u32,
     /// NATS server the domain events also go to (JetStream stream `VIEWING_EVENTS`, subjects
     /// `viewing.events.<EventType>`). Unset: events reach the in-process handlers only.
-    #[arg(long, env = "VIEWING_NATS_URL", hide_env_values = true, global = true)]
+    #[arg(long, env = "VIEWING_NATS_URL", hide_env_values = true)]
     pub nats_url: Option<String>,
     /// `http://…` address that due continuation reminders are POSTed to as JSON (a failed POST
     /// is retried with backoff, 5 attempts in all). Unset or blank: due reminders are only
@@ -152,34 +199,17 @@ pub struct Settings {
         long,
         env = "VIEWING_NOTIFY_WEBHOOK_URL",
         value_parser = check_webhook_url,
-        hide_env_values = true,
-        global = true
+        hide_env_values = true
     )]
     pub notify_webhook_url: Option<String>,
     /// Minutes after an episode watch that its continuation reminder is due (default 7 days).
-    #[arg(
-        long,
-        env = "VIEWING_REMINDER_DELAY_MINUTES",
-        default_value = "10080",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_REMINDER_DELAY_MINUTES", default_value = "10080")]
     pub reminder_delay_minutes: NonZeroU32,
     /// Seconds between two looks for due reminders.
-    #[arg(
-        long,
-        env = "VIEWING_REMINDER_INTERVAL_SECONDS",
-        default_value = "30",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_REMINDER_INTERVAL_SECONDS", default_value = "30")]
     pub reminder_interval_seconds: NonZeroU32,
     /// Log format (logs go to stderr; filter with RUST_LOG).
-    #[arg(
-        long,
-        env = "VIEWING_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 }
 
@@ -187,7 +217,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
-            .field("database_url", &redact_url(&self.database_url))
+            .field("database", &self.database)
             .field(
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
@@ -213,6 +243,26 @@ impl fmt::Debug for Settings {
     }
 }
 
+/// The fewest bytes a token secret may have: an HS256 key shorter than the hash output
+/// (256 bits) is weaker than the algorithm (RFC 7518 §3.2), and short ones fall to guessing.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// `None` when the secret is unset or blank (dev-auth mode for `serve`); an error naming the
+/// rule when it is shorter than [`MIN_JWT_SECRET_BYTES`]. The message never shows the secret.
+pub fn check_jwt_secret(raw: Option<&str>) -> Result<Option<JwtSecret>, String> {
+    let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if raw.len() < MIN_JWT_SECRET_BYTES {
+        return Err(format!(
+            "VIEWING_JWT_SECRET is too short: {} bytes, at least {MIN_JWT_SECRET_BYTES} are \
+             needed (e.g. `openssl rand -hex 32`); unset, `serve` runs in dev-auth mode",
+            raw.len()
+        ));
+    }
+    Ok(Some(JwtSecret::new(raw.as_bytes())))
+}
+
 /// The URL with any password replaced, for logs.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -228,6 +278,11 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Settings {
+    /// The token secret, checked: `None` means dev-auth mode (see [`check_jwt_secret`]).
+    pub fn secret(&self) -> Result<Option<JwtSecret>, String> {
+        check_jwt_secret(self.jwt_secret.as_deref())
+    }
+
     /// The NATS URL, when one is set and not blank.
     pub fn nats_url(&self) -> Option<&str> {
         self.nats_url
@@ -243,6 +298,76 @@ impl Settings {
             .filter(|u| !u.trim().is_empty())
             .and_then(|u| parse_webhook_url(u).ok())
     }
+}
+
+impl Cli {
+    /// Parses the process's command line (see [`Cli::try_parse_args_from`]); on a bad one,
+    /// prints clap's message and exits.
+    pub fn parse_args() -> Cli {
+        Self::try_parse_args_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parses a command line as the program does: with no command it serves, and options
+    /// written before the command are moved after it (`viewing-server --log-format json
+    /// serve` is `viewing-server serve --log-format json`), where that command's own options
+    /// are read. An option the command does not have is an error there, not silently ignored.
+    pub fn try_parse_args_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        Cli::try_parse_from(command_first(&Cli::command(), args))
+    }
+}
+
+/// The command line with its command (and subcommand) right after the program name, or
+/// `serve` put there when none is named; see [`Cli::try_parse_args_from`].
+fn command_first(cli: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> {
+    let Some(serve) = cli.find_subcommand("serve") else {
+        return args;
+    };
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    if matches!(
+        first.as_deref(),
+        Some("-h" | "--help" | "-V" | "--version" | "help")
+    ) {
+        return args;
+    }
+    // The leading options, as far as they are server options (a superset of the others').
+    let mut start = 1;
+    while let Some(arg) = args.get(start).and_then(|a| a.to_str()) {
+        let Some(long) = arg.strip_prefix("--").filter(|l| !l.is_empty()) else {
+            break;
+        };
+        let (name, inline_value) = match long.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (long, false),
+        };
+        let Some(option) = serve.get_arguments().find(|a| a.get_long() == Some(name)) else {
+            break;
+        };
+        let takes_value = option.get_action().takes_values();
+        start += if takes_value && !inline_value { 2 } else { 1 };
+    }
+    let start = start.min(args.len());
+    // The command and its subcommands, e.g. `catalog import`.
+    let mut end = start;
+    let mut command = cli;
+    while let Some(sub) = args
+        .get(end)
+        .and_then(|a| a.to_str())
+        .and_then(|name| command.find_subcommand(name))
+    {
+        command = sub;
+        end += 1;
+    }
+    if end == start {
+        args.insert(1, OsString::from("serve"));
+    } else {
+        args[1..end].rotate_left(start - 1);
+    }
+    args
 }
 
 /// A blank value (unset), or an address [`parse_webhook_url`] accepts.
@@ -302,18 +427,113 @@ mod tests {
         assert!(parse_ttl("3w").is_err());
     }
 
+    /// The server settings of a command line that serves.
+    fn serve_settings(args: &[&str]) -> Settings {
+        let mut line = vec!["viewing-server"];
+        line.extend_from_slice(args);
+        match Cli::try_parse_args_from(line).map(|c| c.command) {
+            Ok(Command::Serve(settings)) => settings,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    const LONG_SECRET: &str = "hunter2-hunter2-hunter2-hunter2-hunter2";
+
     #[test]
     fn secrets_stay_out_of_debug() {
-        let cli = Cli::parse_from([
-            "viewing-server",
+        let settings = serve_settings(&[
             "--jwt-secret",
-            "hunter2",
+            LONG_SECRET,
             "--database-url",
             "postgres://u:pw@h/db",
         ]);
-        let shown = format!("{:?}", cli.settings);
+        let shown = format!("{settings:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("pw@"), "{shown}");
+        let token = Cli::try_parse_args_from([
+            "viewing-server",
+            "token",
+            "--sub",
+            "6f1c1f0e-0000-4000-8000-000000000000",
+            "--jwt-secret",
+            LONG_SECRET,
+        ]);
+        let shown = format!("{token:?}");
+        assert!(shown.contains("TokenArgs"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused_blank_ones_mean_dev_auth() {
+        assert!(check_jwt_secret(None).is_ok_and(|s| s.is_none()));
+        assert!(check_jwt_secret(Some("  ")).is_ok_and(|s| s.is_none()));
+        let err = check_jwt_secret(Some("0123456789"))
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("10 bytes") && err.contains("32"), "{err}");
+        assert!(
+            !err.contains("0123456789"),
+            "the message shows the secret: {err}"
+        );
+        assert!(check_jwt_secret(Some(&"x".repeat(31))).is_err());
+        assert!(check_jwt_secret(Some(&"x".repeat(32))).is_ok_and(|s| s.is_some()));
+        let settings = serve_settings(&["--jwt-secret", "short"]);
+        assert!(settings.secret().is_err());
+    }
+
+    #[test]
+    fn with_no_command_it_serves() {
+        let settings = serve_settings(&[]);
+        assert_eq!(settings.listen.port(), 8080);
+        let settings = serve_settings(&["--listen", "127.0.0.1:0", "--log-format=json"]);
+        assert_eq!(settings.listen.port(), 0);
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn options_before_the_command_belong_to_it() {
+        let before = serve_settings(&["--log-format", "json", "serve", "--listen", "0.0.0.0:1"]);
+        assert_eq!(before.log_format, LogFormat::Json);
+        assert_eq!(before.listen.port(), 1);
+        let migrate =
+            Cli::try_parse_args_from(["viewing-server", "--database-url", "memory:", "migrate"]);
+        assert!(
+            matches!(&migrate, Ok(Cli { command: Command::Migrate(d) }) if d.database_url == "memory:"),
+            "{migrate:?}"
+        );
+        let import = Cli::try_parse_args_from([
+            "viewing-server",
+            "--database-url=memory:",
+            "catalog",
+            "import",
+            "f.json",
+        ]);
+        assert!(
+            matches!(
+                &import,
+                Ok(Cli { command: Command::Catalog { action: CatalogCommand::Import { database, file } } })
+                    if database.database_url == "memory:" && file.as_os_str() == "f.json"
+            ),
+            "{import:?}"
+        );
+        // A value that looks like a command stays a value.
+        let settings = serve_settings(&["--database-url", "migrate"]);
+        assert_eq!(settings.database.database_url, "migrate");
+        // An option the command does not have is refused, not dropped.
+        for line in [
+            vec!["viewing-server", "--listen", "127.0.0.1:1", "migrate"],
+            vec![
+                "viewing-server",
+                "token",
+                "--sub",
+                "6f1c1f0e-0000-4000-8000-000000000000",
+                "--database-url",
+                "memory:",
+            ],
+            vec!["viewing-server", "--bogus"],
+        ] {
+            assert!(Cli::try_parse_args_from(&line).is_err(), "{line:?}");
+        }
     }
 
     #[test]
@@ -322,31 +542,30 @@ mod tests {
         assert!(parse_webhook_url("https://example.com/hook").is_err());
         assert!(parse_webhook_url("ftp://example.com/").is_err());
         assert!(parse_webhook_url("not a url").is_err());
-        let blank = Cli::parse_from(["viewing-server", "--notify-webhook-url", " "]);
-        assert_eq!(blank.settings.notify_webhook_url(), None);
+        let blank = serve_settings(&["--notify-webhook-url", " "]);
+        assert_eq!(blank.notify_webhook_url(), None);
         assert!(
-            Cli::try_parse_from(["viewing-server", "--notify-webhook-url", "https://h/"]).is_err()
+            Cli::try_parse_args_from(["viewing-server", "--notify-webhook-url", "https://h/"])
+                .is_err()
         );
     }
 
     #[test]
     fn urls_with_credentials_stay_out_of_debug() {
-        let cli = Cli::parse_from([
-            "viewing-server",
+        let settings = serve_settings(&[
             "--nats-url",
             "nats://u:natspw@h:4222",
             "--notify-webhook-url",
             "http://u:hookpw@h/hook",
         ]);
-        let shown = format!("{:?}", cli.settings);
+        let shown = format!("{settings:?}");
         assert!(!shown.contains("natspw"), "{shown}");
         assert!(!shown.contains("hookpw"), "{shown}");
-        assert_eq!(cli.settings.nats_url(), Some("nats://u:natspw@h:4222"));
+        assert_eq!(settings.nats_url(), Some("nats://u:natspw@h:4222"));
     }
 
     #[test]
     fn cli_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
     }
 }

@@ -7,7 +7,7 @@ pub mod config;
 pub mod notify;
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,13 +17,12 @@ use adapters_http::{ApiError, AppState, Authenticator, HttpConfig, JwtSecret};
 use adapters_memory::MemoryStore;
 use adapters_postgres::PgStore;
 use adapters_sqlite::SqliteStore;
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use viewing_app::domain::ports::Store;
+use viewing_app::domain::ports::{Store, StoreError};
 use viewing_app::domain::{RulesConfig, UserId};
 use viewing_app::{SystemClock, UuidV7, ViewingService};
 
-pub use config::{CatalogCommand, Cli, Command, LogFormat, Settings};
+pub use config::{CatalogCommand, Cli, Command, DatabaseArgs, LogFormat, Settings, TokenArgs};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type Fallible<T> = Result<T, BoxError>;
@@ -33,8 +32,11 @@ const DEV_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(12);
 
 /// The whole program: parse the command line, run, report.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.settings.log_format);
+    let cli = Cli::parse_args();
+    init_logging(match &cli.command {
+        Command::Serve(settings) => settings.log_format,
+        _ => LogFormat::Text,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +50,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "viewing-server failed");
+            // Once, on stderr, whatever the log format: the one line a person reads.
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
@@ -104,42 +106,76 @@ impl<'a> StoreUrl<'a> {
     }
 }
 
-/// Runs one command of the command line.
+/// What a command does once its store is open.
+enum Job {
+    Serve(Box<Settings>, Option<JwtSecret>),
+    Migrate,
+    Import(PathBuf),
+}
+
+/// Runs one command of the command line. Settings are checked before the store is opened, so
+/// a bad one costs no connection.
 pub async fn execute(cli: Cli) -> Fallible<()> {
-    let settings = cli.settings;
-    let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Token { sub, admin, ttl } = command {
-        return print_token(&settings, UserId::from(sub), admin, ttl);
-    }
-    match StoreUrl::classify(&settings.database_url)? {
-        StoreUrl::Memory => with_store(MemoryStore::new(), &settings, command).await,
+    let (database, job) = match cli.command {
+        Command::Token(args) => return print_token(&args),
+        Command::Serve(settings) => {
+            let secret = settings.secret()?;
+            (
+                settings.database.clone(),
+                Job::Serve(Box::new(settings), secret),
+            )
+        }
+        Command::Migrate(database) => (database, Job::Migrate),
+        Command::Catalog {
+            action: CatalogCommand::Import { database, file },
+        } => (database, Job::Import(file)),
+    };
+    match StoreUrl::classify(&database.database_url)? {
+        StoreUrl::Memory => job.run(MemoryStore::new(), &database).await,
         StoreUrl::Sqlite(url) => {
-            let store = SqliteStore::connect(url).await?;
-            with_store(store, &settings, command).await
+            let store = SqliteStore::connect(url).await.map_err(cannot_open)?;
+            job.run(store, &database).await
         }
         StoreUrl::Postgres(url) => {
-            let store = PgStore::connect(url).await?;
-            with_store(store, &settings, command).await
+            let store = PgStore::connect(url).await.map_err(cannot_open)?;
+            job.run(store, &database).await
         }
     }
 }
 
-/// The command, over the store chosen at start-up.
-pub async fn with_store<S: Store>(store: S, settings: &Settings, command: Command) -> Fallible<()> {
-    match command {
-        Command::Serve => serve(store, settings).await,
-        Command::Migrate => {
-            // Connecting ran the migrations.
-            say(&format!(
-                "migrations applied: {}",
-                config::redact_url(&settings.database_url)
-            ));
-            Ok(())
+/// A store that cannot be opened: its own message (it names the file or host and the cause),
+/// without the "store is unavailable" wrapping meant for requests.
+fn cannot_open(e: StoreError) -> BoxError {
+    match e {
+        StoreError::Unavailable(cause) | StoreError::Unexpected(cause) => cause,
+        other => other.into(),
+    }
+}
+
+impl Job {
+    /// The command, over the store chosen at start-up.
+    async fn run<S: Store>(self, store: S, database: &DatabaseArgs) -> Fallible<()> {
+        match self {
+            Job::Serve(settings, secret) => serve(store, &settings, secret).await,
+            Job::Migrate => {
+                // Connecting ran the migrations.
+                say(&format!(
+                    "migrations applied: {}",
+                    config::redact_url(&database.database_url)
+                ));
+                Ok(())
+            }
+            Job::Import(file) => {
+                // A catalog write follows no viewing rule: the default limits do.
+                let service = ViewingService::with_parts(
+                    store,
+                    Arc::new(SystemClock),
+                    Arc::new(UuidV7),
+                    RulesConfig::default(),
+                );
+                import(service, &file).await
+            }
         }
-        Command::Catalog {
-            action: CatalogCommand::Import { file },
-        } => import(service(store, settings), &file).await,
-        Command::Token { .. } => Err("token needs no store".into()),
     }
 }
 
@@ -159,19 +195,15 @@ fn service<S: Store>(store: S, settings: &Settings) -> ViewingService<S> {
     )
 }
 
-fn print_token(
-    settings: &Settings,
-    user: UserId,
-    admin: bool,
-    ttl: chrono::Duration,
-) -> Fallible<()> {
-    let secret = settings
-        .jwt_secret
-        .as_ref()
-        .filter(|s| !s.is_empty())
-        .ok_or("VIEWING_JWT_SECRET is not set: a token signed with nothing would not verify")?;
+fn print_token(args: &TokenArgs) -> Fallible<()> {
+    let secret = args.secret()?;
     let now = chrono::Utc::now();
-    let token = Authenticator::new(secret).mint(user, admin, now, now + ttl)?;
+    let token = Authenticator::new(&secret).mint(
+        UserId::from(args.sub),
+        args.admin,
+        now,
+        now + args.ttl,
+    )?;
     say(&token);
     Ok(())
 }
@@ -185,8 +217,13 @@ fn random_secret() -> JwtSecret {
 }
 
 /// Serves the HTTP API until SIGTERM or ctrl-c, then finishes the requests in flight.
-pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
-    let (secret, dev_auth) = match settings.jwt_secret.clone().filter(|s| !s.is_empty()) {
+/// `secret` is the checked [`Settings::secret`]; `None` runs in dev-auth mode.
+pub async fn serve<S: Store>(
+    store: S,
+    settings: &Settings,
+    secret: Option<JwtSecret>,
+) -> Fallible<()> {
+    let (secret, dev_auth) = match secret {
         Some(s) => (s, false),
         None => (random_secret(), true),
     };
@@ -211,7 +248,7 @@ pub async fn serve<S: Store>(store: S, settings: &Settings) -> Fallible<()> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, store = %config::redact_url(&settings.database_url), "listening");
+    tracing::info!(%addr, store = %config::redact_url(&settings.database.database_url), "listening");
     say(&format!("listening on {addr}"));
     let background = background::Background::start(service, settings)?;
     let state = state.with_relay_metrics(background.metrics());

@@ -1,8 +1,8 @@
 //! A load generator for a running viewing-server: many users recording and reading at once.
 //!
 //! ```sh
-//! VIEWING_JWT_SECRET=secret cargo run --release -p viewing-server -- --rate-limit-per-min 1000000 &
-//! VIEWING_JWT_SECRET=secret cargo run --release -p viewing-tests --bin viewing-loadgen -- \
+//! VIEWING_JWT_SECRET=load-test-secret-0123456789abcdef-0123 cargo run --release -p viewing-server -- --rate-limit-per-min 1000000 &
+//! VIEWING_JWT_SECRET=load-test-secret-0123456789abcdef-0123 cargo run --release -p viewing-tests --bin viewing-loadgen -- \
 //!     http://127.0.0.1:8080 64 20
 //! ```
 //! Arguments: base URL, concurrent users (default 32), seconds (default 15). It loads a catalog
