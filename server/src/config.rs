@@ -167,20 +167,10 @@ pub struct Settings {
     pub rate_limit_burst: NonZeroU32,
     /// Sustained requests per minute and client address that bring no valid token (answered
     /// 401 until this is spent, then 429).
-    #[arg(
-        long,
-        env = "VIEWING_RATE_LIMIT_ANON_PER_MIN",
-        default_value = "60",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_RATE_LIMIT_ANON_PER_MIN", default_value = "60")]
     pub anon_rate_limit_per_min: NonZeroU32,
     /// Requests without a valid token a client address may make at once.
-    #[arg(
-        long,
-        env = "VIEWING_RATE_LIMIT_ANON_BURST",
-        default_value = "20",
-        global = true
-    )]
+    #[arg(long, env = "VIEWING_RATE_LIMIT_ANON_BURST", default_value = "20")]
     pub anon_rate_limit_burst: NonZeroU32,
     /// Longest pause, in minutes, between two episodes of one binge session.
     #[arg(long, env = "VIEWING_BINGE_MAX_GAP_MINUTES", default_value = "180")]

@@ -418,12 +418,17 @@ fn token_refuses_a_short_secret() {
 }
 
 /// Every option of `serve`, with its environment variable.
-const SERVE_OPTIONS: [(&str, &str); 12] = [
+const SERVE_OPTIONS: [(&str, &str); 14] = [
     ("--listen", "VIEWING_LISTEN"),
     ("--database-url", "DATABASE_URL"),
     ("--jwt-secret", "VIEWING_JWT_SECRET"),
     ("--rate-limit-per-min", "VIEWING_RATE_LIMIT_PER_MIN"),
     ("--rate-limit-burst", "VIEWING_RATE_LIMIT_BURST"),
+    (
+        "--anon-rate-limit-per-min",
+        "VIEWING_RATE_LIMIT_ANON_PER_MIN",
+    ),
+    ("--anon-rate-limit-burst", "VIEWING_RATE_LIMIT_ANON_BURST"),
     ("--binge-max-gap-minutes", "VIEWING_BINGE_MAX_GAP_MINUTES"),
     ("--inactivity-days", "VIEWING_INACTIVITY_DAYS"),
     ("--nats-url", "VIEWING_NATS_URL"),
