@@ -37,7 +37,7 @@ pub fn abandon_location(id: AbandonId) -> String {
     post, path = "/api/viewing/movies/{movieId}/watched", tag = "viewing",
     params(
         ("movieId" = Uuid, Path, description = "The movie's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = Option<WatchMovieRequest>, description = "Every field is optional; an empty body is `{}`"),
     responses(
@@ -72,7 +72,7 @@ pub async fn watch_movie<S: Store>(
     post, path = "/api/viewing/episodes/{episodeId}/watched", tag = "viewing",
     params(
         ("episodeId" = Uuid, Path, description = "The episode's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = Option<WatchEpisodeRequest>, description = "Every field is optional; an empty body is `{}`"),
     responses(
@@ -107,7 +107,7 @@ pub async fn watch_episode<S: Store>(
     post, path = "/api/viewing/{itemId}/abandon", tag = "viewing",
     params(
         ("itemId" = Uuid, Path, description = "A movie's or a show's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = Option<AbandonRequest>, description = "Every field is optional; an empty body is `{}`"),
     responses(
