@@ -16,6 +16,8 @@ use viewing_app::domain::values::ValidationError;
 use crate::dto::MissingEpisodeDto;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// `Retry-After` of 409 `idempotency-in-flight`, in seconds.
+pub const IN_FLIGHT_RETRY_SECS: u64 = 1;
 
 /// One refused field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -46,7 +48,8 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// One of `malformed-request`, `unauthorized`, `forbidden`, `content-not-found`,
-    /// `not-found`, `episode-out-of-order`, `conflict`, `payload-too-large`,
+    /// `not-found`, `episode-out-of-order`, `conflict`, `idempotency-in-flight`,
+    /// `idempotency-key-reused`, `payload-too-large`,
     /// `validation-failed`, `rate-limited`, `unavailable`, `method-not-allowed`,
     /// `uri-too-long`, `headers-too-large`, `internal-error`.
     #[schema(example = "validation-failed")]
@@ -70,6 +73,10 @@ pub enum ApiError {
     NotFound,
     OutOfOrder(MissingEpisode),
     Conflict(String),
+    /// The `Idempotency-Key` is bound to another method, path or body (422).
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running (409, `Retry-After: 1`).
+    IdempotencyInFlight,
     PayloadTooLarge,
     Validation(Vec<FieldError>),
     RateLimited {
@@ -91,7 +98,10 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::ContentNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::OutOfOrder(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::OutOfOrder(_) | ApiError::Conflict(_) | ApiError::IdempotencyInFlight => {
+                StatusCode::CONFLICT
+            }
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -112,6 +122,8 @@ impl ApiError {
             ApiError::NotFound => "not-found",
             ApiError::OutOfOrder(_) => "episode-out-of-order",
             ApiError::Conflict(_) => "conflict",
+            ApiError::IdempotencyKeyReused => "idempotency-key-reused",
+            ApiError::IdempotencyInFlight => "idempotency-in-flight",
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::Validation(_) => "validation-failed",
             ApiError::RateLimited { .. } => "rate-limited",
@@ -132,6 +144,8 @@ impl ApiError {
             ApiError::NotFound => "Not found",
             ApiError::OutOfOrder(_) => "Episode out of order",
             ApiError::Conflict(_) => "Conflict",
+            ApiError::IdempotencyKeyReused => "Idempotency key reused",
+            ApiError::IdempotencyInFlight => "Idempotent request in flight",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::Validation(_) => "Validation failed",
             ApiError::RateLimited { .. } => "Too many requests",
@@ -153,6 +167,13 @@ impl ApiError {
                 "season {} episode {} is not watched yet (or send markPreviousWatched: true)",
                 m.season_number, m.episode_number
             ),
+            ApiError::IdempotencyKeyReused => "this Idempotency-Key was used for another request \
+                 (method, path or body); use a new key for a new request"
+                .to_owned(),
+            ApiError::IdempotencyInFlight => {
+                "a request with this Idempotency-Key is still being processed; retry later"
+                    .to_owned()
+            }
             ApiError::PayloadTooLarge => {
                 format!("request bodies are limited to {} bytes", crate::BODY_LIMIT)
             }
@@ -263,6 +284,9 @@ impl IntoResponse for ApiError {
         if let ApiError::RateLimited { retry_after_secs } = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
+        if let ApiError::IdempotencyInFlight = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(IN_FLIGHT_RETRY_SECS));
+        }
         response
     }
 }
@@ -301,7 +325,8 @@ pub enum WriteErrors {
     /// `payload-too-large`: the body is over 64 KiB.
     #[response(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(#[to_schema] Problem),
-    /// `validation-failed`, with `errors: [{ field, message }]`.
+    /// `validation-failed`, with `errors: [{ field, message }]`; on a POST with an
+    /// `Idempotency-Key` already used for another path or body, `idempotency-key-reused`.
     #[response(status = 422, content_type = "application/problem+json")]
     Validation(#[to_schema] Problem),
     /// `rate-limited`, with a `Retry-After` header.

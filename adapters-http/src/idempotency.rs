@@ -1,59 +1,80 @@
-//! `Idempotency-Key` on POSTs (SPEC §3): claim the key, run the request, keep its answer.
+//! `Idempotency-Key` on POST and PATCH (SPEC §3): bind the key to the request, run it once,
+//! keep its successful answer.
 //!
-//! A repeat of a completed key by the same user within 24 h gets the first answer back (status,
-//! body, `Location`) and runs nothing. A repeat while the first is still running is 409
-//! `conflict`. Answers of 5xx are not kept: the key is released so a retry can run.
+//! The key is bound to the caller, the method, the path and the SHA-256 of the raw body
+//! ([`RequestFingerprint`]); what a request with a key does is the domain's
+//! [`viewing_app::domain::idempotency::decide`], taken by the store atomically. This middleware
+//! only translates: a repeat of the same request within 24 h gets the first answer back (status,
+//! body, `Location`, `Idempotent-Replayed: true`) and runs nothing; the key on another path or
+//! body is 422 `idempotency-key-reused`; a repeat while the first still runs is 409
+//! `idempotency-in-flight`. Only 2xx answers are kept: any other releases the key, so a
+//! corrected retry runs.
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
-use viewing_app::domain::ports::{IdempotencyClaim, Store, StoredResponse};
+use sha2::{Digest, Sha256};
+use viewing_app::domain::idempotency::{
+    self, Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
+};
+use viewing_app::domain::ports::Store;
 
 use crate::AppState;
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::ApiError;
 use crate::extract::Caller;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-/// How long a completed key answers repeats.
-pub const KEY_TTL: Duration = Duration::hours(24);
-/// A claim left running this long belongs to a crashed request and may be taken over.
-pub const STALE_AFTER: Duration = Duration::minutes(2);
-const MAX_KEY_LEN: usize = 255;
 /// Bodies the service answers are small; this bounds what is buffered to keep one.
 const MAX_KEPT_BODY: usize = 1024 * 1024;
 
-fn key_of(req: &Request) -> Result<Option<String>, ApiError> {
+fn key_of(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = req.headers().get(&IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    let key = raw
+    let invalid = |e: idempotency::InvalidIdempotencyKey| ApiError::Malformed(e.to_string());
+    let text = raw
         .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
-        .filter(|k| k.chars().all(|c| c.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::Malformed(format!(
-                "Idempotency-Key: 1 to {MAX_KEY_LEN} visible ASCII characters"
-            ))
+        .map_err(|_| invalid(idempotency::InvalidIdempotencyKey))?;
+    IdempotencyKey::parse(text).map(Some).map_err(invalid)
+}
+
+/// The request's body, whole (it is at most [`crate::BODY_LIMIT`] bytes: the limit set by
+/// `DefaultBodyLimit` applies here as in the handlers' extractors).
+async fn body_of(req: Request) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Malformed(format!("could not read the body: {e}"))
+            }
         })?;
-    Ok(Some(key.to_owned()))
+    Ok((parts, bytes))
+}
+
+fn fingerprint(parts: &axum::http::request::Parts, body: &[u8]) -> RequestFingerprint {
+    RequestFingerprint {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        body_digest: Sha256::digest(body).to_vec(),
+    }
 }
 
 fn replay(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = (status, stored.body).into_response();
     let headers = response.headers_mut();
-    let content_type = if status.is_success() {
-        "application/json"
-    } else {
-        PROBLEM_JSON
-    };
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Only successful answers are kept, and every one of them is JSON.
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Some(v) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(header::LOCATION, v);
     }
@@ -67,7 +88,7 @@ pub async fn idempotent<S: Store>(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if req.method() != Method::POST {
+    if !matches!(*req.method(), Method::POST | Method::PATCH) {
         return Ok(next.run(req).await);
     }
     let Some(key) = key_of(&req)? else {
@@ -78,25 +99,30 @@ pub async fn idempotent<S: Store>(
         .get::<Caller>()
         .copied()
         .ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    let (parts, body) = body_of(req).await?;
+    let request = fingerprint(&parts, &body);
     let store = state.service().store();
     let now = state.service().clock().now();
-    match store
-        .claim_idempotency_key(caller.user, &key, now, KEY_TTL, STALE_AFTER)
+    let decision = store
+        .claim_idempotency_key(
+            caller.user,
+            &key,
+            &request,
+            now,
+            IdempotencyPolicy::default(),
+        )
         .await
-        .map_err(viewing_app::AppError::from)?
-    {
-        IdempotencyClaim::Completed(stored) => return Ok(replay(stored)),
-        IdempotencyClaim::InProgress => {
-            return Err(ApiError::Conflict(
-                "a request with this Idempotency-Key is still being processed".to_owned(),
-            ));
-        }
-        IdempotencyClaim::Claimed => {}
+        .map_err(viewing_app::AppError::from)?;
+    match decision {
+        Decision::Replay(stored) => return Ok(replay(stored)),
+        Decision::Reused => return Err(ApiError::IdempotencyKeyReused),
+        Decision::InFlight => return Err(ApiError::IdempotencyInFlight),
+        Decision::Fresh | Decision::TakeOverStale | Decision::Expired => {}
     }
 
-    let response = next.run(req).await;
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let (parts, body) = response.into_parts();
-    if parts.status.is_server_error() {
+    if !idempotency::worth_keeping(parts.status.as_u16()) {
         release(store, caller, &key).await;
         return Ok(Response::from_parts(parts, body));
     }
@@ -129,7 +155,7 @@ pub async fn idempotent<S: Store>(
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
-async fn release<S: Store>(store: &S, caller: Caller, key: &str) {
+async fn release<S: Store>(store: &S, caller: Caller, key: &IdempotencyKey) {
     if let Err(e) = store.release_idempotency_key(caller.user, key).await {
         tracing::warn!(error = %e, "could not release an Idempotency-Key");
     }

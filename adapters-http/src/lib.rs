@@ -134,6 +134,7 @@ impl<S: Store> AppState<S> {
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     use handlers::{catalog, engagement, ops, reading, viewing};
 
+    let idempotent = || from_fn_with_state(state.clone(), idempotency::idempotent::<S>);
     let api = Router::new()
         .route(
             "/api/catalog/movies/{movieId}",
@@ -145,13 +146,16 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         )
         .route(
             "/api/viewing/movies/{movieId}/watched",
-            post(viewing::watch_movie::<S>),
+            post(viewing::watch_movie::<S>).route_layer(idempotent()),
         )
         .route(
             "/api/viewing/episodes/{episodeId}/watched",
-            post(viewing::watch_episode::<S>),
+            post(viewing::watch_episode::<S>).route_layer(idempotent()),
         )
-        .route("/api/viewing/{itemId}/abandon", post(viewing::abandon::<S>))
+        .route(
+            "/api/viewing/{itemId}/abandon",
+            post(viewing::abandon::<S>).route_layer(idempotent()),
+        )
         .route(
             "/api/viewing/records/{recordId}",
             get(viewing::get_record::<S>),
@@ -181,11 +185,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/api/watchlist/{contentId}",
             put(engagement::add_to_watchlist::<S>).delete(engagement::remove_from_watchlist::<S>),
         )
-        // Layers run outside-in: authenticate (401, 429), then the idempotency key.
-        .route_layer(from_fn_with_state(
-            state.clone(),
-            idempotency::idempotent::<S>,
-        ))
+        // Layers run outside-in: authenticate (401, 429) every matched route, then, on the
+        // POST (and PATCH) handlers only, the idempotency key — so a method a path does not
+        // have is 405 whatever key it carries.
         .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
 
     let open = Router::new()

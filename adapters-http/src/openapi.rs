@@ -129,6 +129,26 @@ pub fn refine(doc: &mut Value) {
             p.insert("pattern".to_owned(), json!(years));
         }
     }
+    // Every field of the viewing POST bodies is optional, and an empty body reads as `{}`.
+    if let Some(paths) = doc.get_mut("paths") {
+        for path in [
+            "/api/viewing/movies/{movieId}/watched",
+            "/api/viewing/episodes/{episodeId}/watched",
+            "/api/viewing/{itemId}/abandon",
+        ] {
+            if let Some(body) = paths
+                .get_mut(path)
+                .and_then(|p| p.get_mut("post"))
+                .and_then(|p| p.get_mut("requestBody"))
+                .and_then(Value::as_object_mut)
+            {
+                body.insert("required".to_owned(), json!(false));
+            }
+        }
+    }
+    let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) else {
+        return;
+    };
     for schema in ["WatchMovieRequest", "WatchEpisodeRequest"] {
         if let Some(s) = schemas.get_mut(schema).and_then(Value::as_object_mut) {
             s.insert(
@@ -167,7 +187,11 @@ pub fn refine(doc: &mut Value) {
                     "type": "string",
                     "pattern": "^(-?[0-9a-f]{1,12}|[0-9a-f]{13})\\.[0-9a-f]{32}$",
                 }),
-                Some("Idempotency-Key") => json!({ "type": "string", "pattern": "^[!-~]{1,255}$" }),
+                // 1–255 printable ASCII characters; HTTP drops spaces at either end.
+                Some("Idempotency-Key") => json!({
+                    "type": "string",
+                    "pattern": "^[!-~]([ -~]{0,253}[!-~])?$",
+                }),
                 _ => continue,
             };
             param["schema"] = schema;

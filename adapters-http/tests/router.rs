@@ -17,9 +17,10 @@ use viewing_app::domain::UserId;
 use viewing_app::domain::event_ports::{
     ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
-use viewing_app::domain::ports::{
-    IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+use viewing_app::domain::idempotency::{
+    Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
+use viewing_app::domain::ports::{IdempotencyStore, Store, StoreError, StoreResult};
 
 #[derive(Clone, Default)]
 struct Flaky {
@@ -54,20 +55,20 @@ impl IdempotencyStore for Flaky {
     async fn claim_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
         now: DateTime<Utc>,
-        ttl: chrono::Duration,
-        stale_after: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim> {
+        policy: IdempotencyPolicy,
+    ) -> StoreResult<Decision> {
         self.check()?;
         self.inner
-            .claim_idempotency_key(user, key, now, ttl, stale_after)
+            .claim_idempotency_key(user, key, request, now, policy)
             .await
     }
     async fn complete_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -76,7 +77,7 @@ impl IdempotencyStore for Flaky {
             .complete_idempotency_key(user, key, response, now)
             .await
     }
-    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
         self.check()?;
         self.inner.release_idempotency_key(user, key).await
     }

@@ -4,17 +4,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use viewing_domain::idempotency::{
+    self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
+};
 use viewing_domain::ports::*;
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, Movie,
     MovieId, RecordId, SeasonId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
 };
-
-#[derive(Debug, Clone, Default)]
-struct Idem {
-    claimed_at: DateTime<Utc>,
-    response: Option<StoredResponse>,
-}
 
 #[derive(Debug, Clone, Default)]
 struct State {
@@ -28,7 +25,7 @@ struct State {
     sessions: HashMap<BingeSessionId, BingeSession>,
     abandons: Vec<AbandonRecord>,
     outbox: Vec<EventEnvelope>,
-    idempotency: HashMap<(UserId, String), Idem>,
+    idempotency: HashMap<(UserId, IdempotencyKey), KeyRow>,
 }
 
 /// Everything behind the store's lock: the record state (copied per unit of work) and the
@@ -444,63 +441,53 @@ impl Outbox for MemoryUow {
 
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
+    /// Decides under the store's lock, so two requests with one key decide one after the other.
     async fn claim_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
         now: DateTime<Utc>,
-        ttl: chrono::Duration,
-        stale_after: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim> {
+        policy: IdempotencyPolicy,
+    ) -> StoreResult<Decision> {
         let mut shared = self.state.lock().await;
-        let state = &mut shared.state;
-        let slot = (user, key.to_owned());
-        if let Some(existing) = state.idempotency.get(&slot) {
-            match &existing.response {
-                Some(r) if now - existing.claimed_at < ttl => {
-                    return Ok(IdempotencyClaim::Completed(r.clone()));
-                }
-                None if now - existing.claimed_at < stale_after => {
-                    return Ok(IdempotencyClaim::InProgress);
-                }
-                _ => {}
-            }
+        let keys = &mut shared.state.idempotency;
+        let slot = (user, key.clone());
+        let decision = idempotency::decide(keys.get(&slot), request, now, policy);
+        if decision.claims() {
+            keys.insert(slot, KeyRow::claim(request.clone(), now));
         }
-        state.idempotency.insert(
-            slot,
-            Idem {
-                claimed_at: now,
-                response: None,
-            },
-        );
-        Ok(IdempotencyClaim::Claimed)
+        Ok(decision)
     }
 
     async fn complete_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut shared = self.state.lock().await;
-        shared.state.idempotency.insert(
-            (user, key.to_owned()),
-            Idem {
-                claimed_at: now,
-                response: Some(response.clone()),
-            },
-        );
+        if let Some(row) = shared.state.idempotency.get_mut(&(user, key.clone())) {
+            row.completed = Some(Completed {
+                at: now,
+                response: response.clone(),
+            });
+        }
         Ok(())
     }
 
-    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
-        self.state
-            .lock()
-            .await
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
+        let mut shared = self.state.lock().await;
+        let slot = (user, key.clone());
+        if shared
             .state
             .idempotency
-            .remove(&(user, key.to_owned()));
+            .get(&slot)
+            .is_some_and(|row| row.completed.is_none())
+        {
+            shared.state.idempotency.remove(&slot);
+        }
         Ok(())
     }
 }

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
-use viewing_domain::ports::{
-    IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+use viewing_domain::idempotency::{
+    self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
 };
+use viewing_domain::ports::{IdempotencyStore, Store, StoreError, StoreResult, StoredResponse};
 use viewing_domain::{EventEnvelope, UserId};
 
 use crate::codec::{corrupt, db_err, get, ts};
@@ -109,82 +110,105 @@ impl Store for PgStore {
     }
 }
 
-/// How many times a claim retries when the row it saw vanished before it could lock it.
+/// How many times a claim retries when another request inserted the same key between its
+/// look-up and its insert.
 const CLAIM_ATTEMPTS: usize = 3;
+
+/// The idempotency row of `user`'s `key`, locked `FOR UPDATE` until the transaction ends.
+async fn locked_key_row(
+    tx: &mut Transaction<'static, Postgres>,
+    user: UserId,
+    key: &IdempotencyKey,
+) -> StoreResult<Option<KeyRow>> {
+    let Some(row) = sqlx::query(
+        "SELECT request_method, request_path, body_digest, claimed_at, completed_at, \
+         response_status, response_location, response_body FROM idempotency_keys \
+         WHERE user_id = $1 AND idempotency_key = $2 FOR UPDATE",
+    )
+    .bind(user.as_uuid())
+    .bind(key.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let completed_at: Option<DateTime<Utc>> = get(&row, "completed_at")?;
+    let status: Option<i32> = get(&row, "response_status")?;
+    let completed = match (completed_at, status) {
+        (Some(at), Some(status)) => {
+            let body: Option<Vec<u8>> = get(&row, "response_body")?;
+            Some(Completed {
+                at,
+                response: StoredResponse {
+                    status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
+                    location: get(&row, "response_location")?,
+                    body: body.unwrap_or_default(),
+                },
+            })
+        }
+        (None, None) => None,
+        _ => return Err(corrupt("idempotency answer", "half written")),
+    };
+    Ok(Some(KeyRow {
+        request: RequestFingerprint {
+            method: get(&row, "request_method")?,
+            path: get(&row, "request_path")?,
+            body_digest: get(&row, "body_digest")?,
+        },
+        claimed_at: get(&row, "claimed_at")?,
+        completed,
+    }))
+}
 
 #[async_trait]
 impl IdempotencyStore for PgStore {
-    /// Insert-or-lock: a new key is inserted (`Claimed`); an existing row is locked with
-    /// `FOR UPDATE`, so two requests with one key decide one after the other.
+    /// Lock, decide, claim in one transaction: an existing row is locked `FOR UPDATE`, so two
+    /// requests with one key decide one after the other; a new key is inserted, and if another
+    /// request inserted it first, the claim starts over and finds that row.
     async fn claim_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
         now: DateTime<Utc>,
-        ttl: chrono::Duration,
-        stale_after: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim> {
+        policy: IdempotencyPolicy,
+    ) -> StoreResult<Decision> {
         for _ in 0..CLAIM_ATTEMPTS {
             let mut tx = self.begin_tx().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at) \
-                 VALUES ($1, $2, $3) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+            let existing = locked_key_row(&mut tx, user, key).await?;
+            let decision = idempotency::decide(existing.as_ref(), request, now, policy);
+            if !decision.claims() {
+                return Ok(decision);
+            }
+            let claim = KeyRow::claim(request.clone(), now);
+            let written = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, \
+                 request_path, body_digest, claimed_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
+                 request_method = excluded.request_method, request_path = excluded.request_path, \
+                 body_digest = excluded.body_digest, claimed_at = excluded.claimed_at, \
+                 completed_at = NULL, response_status = NULL, response_location = NULL, \
+                 response_body = NULL \
+                 WHERE $7",
             )
             .bind(user.as_uuid())
-            .bind(key)
-            .bind(ts(now))
+            .bind(key.as_str())
+            .bind(&claim.request.method)
+            .bind(&claim.request.path)
+            .bind(claim.request.body_digest.as_slice())
+            .bind(ts(claim.claimed_at))
+            // Overwrite only the row this transaction locked and decided on; a row inserted by
+            // someone else meanwhile must be decided on first.
+            .bind(existing.is_some())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?
             .rows_affected();
-            if inserted == 1 {
+            if written == 1 {
                 tx.commit().await.map_err(db_err)?;
-                return Ok(IdempotencyClaim::Claimed);
+                return Ok(decision);
             }
-            let Some(row) = sqlx::query(
-                "SELECT claimed_at, completed_at, response_status, response_location, \
-                 response_body FROM idempotency_keys \
-                 WHERE user_id = $1 AND idempotency_key = $2 FOR UPDATE",
-            )
-            .bind(user.as_uuid())
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            else {
-                // Released between the insert and the lock: try again.
-                continue;
-            };
-            let claimed_at: DateTime<Utc> = get(&row, "claimed_at")?;
-            let completed_at: Option<DateTime<Utc>> = get(&row, "completed_at")?;
-            let status: Option<i32> = get(&row, "response_status")?;
-            match (completed_at, status) {
-                (Some(done), Some(status)) if now - done < ttl => {
-                    let body: Option<Vec<u8>> = get(&row, "response_body")?;
-                    return Ok(IdempotencyClaim::Completed(StoredResponse {
-                        status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
-                        location: get(&row, "response_location")?,
-                        body: body.unwrap_or_default(),
-                    }));
-                }
-                (None, _) if now - claimed_at < stale_after => {
-                    return Ok(IdempotencyClaim::InProgress);
-                }
-                _ => {}
-            }
-            sqlx::query(
-                "UPDATE idempotency_keys SET claimed_at = $3, completed_at = NULL, \
-                 response_status = NULL, response_location = NULL, response_body = NULL \
-                 WHERE user_id = $1 AND idempotency_key = $2",
-            )
-            .bind(user.as_uuid())
-            .bind(key)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            return Ok(IdempotencyClaim::Claimed);
         }
         Err(StoreError::Conflict(format!(
             "idempotency key {key:?} kept changing during the claim"
@@ -194,21 +218,17 @@ impl IdempotencyStore for PgStore {
     async fn complete_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at, completed_at, \
-             response_status, response_location, response_body) \
-             VALUES ($1, $2, $3, $3, $4, $5, $6) \
-             ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
-             completed_at = excluded.completed_at, response_status = excluded.response_status, \
-             response_location = excluded.response_location, \
-             response_body = excluded.response_body",
+            "UPDATE idempotency_keys SET completed_at = $3, response_status = $4, \
+             response_location = $5, response_body = $6 \
+             WHERE user_id = $1 AND idempotency_key = $2",
         )
         .bind(user.as_uuid())
-        .bind(key)
+        .bind(key.as_str())
         .bind(ts(now))
         .bind(i32::from(response.status))
         .bind(response.location.as_deref())
@@ -219,13 +239,16 @@ impl IdempotencyStore for PgStore {
         Ok(())
     }
 
-    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2")
-            .bind(user.as_uuid())
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys \
+             WHERE user_id = $1 AND idempotency_key = $2 AND completed_at IS NULL",
+        )
+        .bind(user.as_uuid())
+        .bind(key.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 }

@@ -13,9 +13,10 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::Mutex;
 use viewing_domain::EventEnvelope;
 use viewing_domain::UserId;
-use viewing_domain::ports::{
-    IdempotencyClaim, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+use viewing_domain::idempotency::{
+    self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
 };
+use viewing_domain::ports::{IdempotencyStore, Store, StoreError, StoreResult, StoredResponse};
 
 use crate::codec::{RowExt, corrupt, db_err, id, ts};
 use crate::uow::SqliteUow;
@@ -169,117 +170,130 @@ impl Store for SqliteStore {
     }
 }
 
-/// What an existing idempotency row says.
-struct KeyRow {
-    claimed_at: DateTime<Utc>,
-    completed_at: Option<DateTime<Utc>>,
-    response: Option<StoredResponse>,
+/// The idempotency row of `user`'s `key`, if any.
+async fn key_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    user: UserId,
+    key: &IdempotencyKey,
+) -> StoreResult<Option<KeyRow>> {
+    let Some(r) = sqlx::query(
+        "SELECT request_method, request_path, body_digest, claimed_at, completed_at, \
+         response_status, response_location, response_body \
+         FROM idempotency_keys WHERE user_id = ? AND idempotency_key = ?",
+    )
+    .bind(id(user))
+    .bind(key.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let blob = |col: &str| -> StoreResult<Option<Vec<u8>>> {
+        r.try_get::<Option<Vec<u8>>, _>(col)
+            .map_err(|e| corrupt(col, e))
+    };
+    let completed = match (
+        r.instant_opt("completed_at")?,
+        r.int_opt("response_status")?,
+    ) {
+        (Some(at), Some(status)) => Some(Completed {
+            at,
+            response: StoredResponse {
+                status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
+                location: r.text_opt("response_location")?,
+                body: blob("response_body")?.unwrap_or_default(),
+            },
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt("idempotency answer", "half written")),
+    };
+    Ok(Some(KeyRow {
+        request: RequestFingerprint {
+            method: r.text("request_method")?,
+            path: r.text("request_path")?,
+            body_digest: blob("body_digest")?.unwrap_or_default(),
+        },
+        claimed_at: r.instant("claimed_at")?,
+        completed,
+    }))
 }
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
+    /// Read, decide and claim inside one write transaction (behind the writer gate).
     async fn claim_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
         now: DateTime<Utc>,
-        ttl: chrono::Duration,
-        stale_after: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim> {
+        policy: IdempotencyPolicy,
+    ) -> StoreResult<Decision> {
         let (_gate, mut tx) = self.begin_write().await?;
-        let existing = sqlx::query(
-            "SELECT claimed_at, completed_at, response_status, response_location, response_body \
-             FROM idempotency_keys WHERE user_id = ? AND idempotency_key = ?",
-        )
-        .bind(id(user))
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .map(|r| -> StoreResult<KeyRow> {
-            let status = r.int_opt("response_status")?;
-            let response = match status {
-                Some(status) => Some(StoredResponse {
-                    status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
-                    location: r.text_opt("response_location")?,
-                    body: r
-                        .try_get::<Option<Vec<u8>>, _>("response_body")
-                        .map_err(|e| corrupt("response_body", e))?
-                        .unwrap_or_default(),
-                }),
-                None => None,
-            };
-            Ok(KeyRow {
-                claimed_at: r.instant("claimed_at")?,
-                completed_at: r.instant_opt("completed_at")?,
-                response,
-            })
-        })
-        .transpose()?;
-        if let Some(row) = existing {
-            match (row.completed_at, row.response) {
-                (Some(done), Some(response)) if now - done < ttl => {
-                    return Ok(IdempotencyClaim::Completed(response));
-                }
-                (None, _) if now - row.claimed_at < stale_after => {
-                    return Ok(IdempotencyClaim::InProgress);
-                }
-                _ => {}
-            }
+        let existing = key_row(&mut tx, user, key).await?;
+        let decision = idempotency::decide(existing.as_ref(), request, now, policy);
+        if decision.claims() {
+            let claim = KeyRow::claim(request.clone(), now);
+            sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, \
+                 request_path, body_digest, claimed_at) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
+                 request_method = excluded.request_method, request_path = excluded.request_path, \
+                 body_digest = excluded.body_digest, claimed_at = excluded.claimed_at, \
+                 completed_at = NULL, response_status = NULL, response_location = NULL, \
+                 response_body = NULL",
+            )
+            .bind(id(user))
+            .bind(key.as_str())
+            .bind(&claim.request.method)
+            .bind(&claim.request.path)
+            .bind(claim.request.body_digest.as_slice())
+            .bind(ts(claim.claimed_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
         }
-        sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at) VALUES (?, ?, ?) \
-             ON CONFLICT (user_id, idempotency_key) DO UPDATE SET claimed_at = excluded.claimed_at, \
-             completed_at = NULL, response_status = NULL, response_location = NULL, \
-             response_body = NULL",
-        )
-        .bind(id(user))
-        .bind(key)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(IdempotencyClaim::Claimed)
+        Ok(decision)
     }
 
     async fn complete_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let (_gate, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idempotency_key, claimed_at, completed_at, \
-             response_status, response_location, response_body) VALUES (?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
-             completed_at = excluded.completed_at, response_status = excluded.response_status, \
-             response_location = excluded.response_location, \
-             response_body = excluded.response_body",
+            "UPDATE idempotency_keys SET completed_at = ?, response_status = ?, \
+             response_location = ?, response_body = ? \
+             WHERE user_id = ? AND idempotency_key = ?",
         )
-        .bind(id(user))
-        .bind(key)
-        .bind(ts(now))
         .bind(ts(now))
         .bind(i64::from(response.status))
         .bind(response.location.as_deref())
         .bind(response.body.as_slice())
+        .bind(id(user))
+        .bind(key.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 
-    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()> {
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
         let (_gate, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND idempotency_key = ?")
-            .bind(id(user))
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys \
+             WHERE user_id = ? AND idempotency_key = ? AND completed_at IS NULL",
+        )
+        .bind(id(user))
+        .bind(key.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 }

@@ -88,6 +88,7 @@ macro_rules! contract_tests {
             outbox_append_in_order,
             idempotency_claim_complete_release,
             idempotency_expiry,
+            idempotency_concurrent_claims,
             uow_drop_rolls_back_everything,
             uow_commit_makes_writes_visible,
             app_order_check_rejects_and_writes_nothing,

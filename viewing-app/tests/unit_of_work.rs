@@ -18,6 +18,9 @@ use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
 };
+use viewing_domain::idempotency::{
+    Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint,
+};
 use viewing_domain::ports::*;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
@@ -142,23 +145,23 @@ impl IdempotencyStore for ScriptedStore {
     async fn claim_idempotency_key(
         &self,
         _: UserId,
-        _: &str,
+        _: &IdempotencyKey,
+        _: &RequestFingerprint,
         _: DateTime<Utc>,
-        _: chrono::Duration,
-        _: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim> {
-        Ok(IdempotencyClaim::Claimed)
+        _: IdempotencyPolicy,
+    ) -> StoreResult<Decision> {
+        Ok(Decision::Fresh)
     }
     async fn complete_idempotency_key(
         &self,
         _: UserId,
-        _: &str,
+        _: &IdempotencyKey,
         _: &StoredResponse,
         _: DateTime<Utc>,
     ) -> StoreResult<()> {
         Ok(())
     }
-    async fn release_idempotency_key(&self, _: UserId, _: &str) -> StoreResult<()> {
+    async fn release_idempotency_key(&self, _: UserId, _: &IdempotencyKey) -> StoreResult<()> {
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod engagement;
 pub mod event_ports;
 pub mod events;
 pub mod handler_ports;
+pub mod idempotency;
 pub mod ids;
 pub mod ports;
 pub mod records;

@@ -30,6 +30,8 @@ use crate::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
 };
+pub use crate::idempotency::StoredResponse;
+use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint};
 use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 
@@ -260,44 +262,34 @@ pub trait Outbox: Send {
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
 }
 
-/// The response a POST produced, kept so a repeat of its `Idempotency-Key` returns it again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub location: Option<String>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// The caller owns the key now and must complete or release it.
-    Claimed,
-    /// Another request with the same key is running.
-    InProgress,
-    /// The key was used within its lifetime: answer this again.
-    Completed(StoredResponse),
-}
-
 /// Idempotency keys, per user. Each call is its own short transaction.
+///
+/// Every store does the same thing: load the key's [`crate::idempotency::KeyRow`] under a lock (row lock,
+/// transaction, mutex), ask [`crate::idempotency::decide`], and when the decision
+/// [`Decision::claims`] the key, write [`crate::idempotency::KeyRow::claim`] before the lock ends, so two requests
+/// with one key decide one after the other. The stores decide nothing themselves.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` for `user`. A completed claim older than `ttl`, or a claim left in progress
-    /// for longer than `stale_after` (a crashed request), is replaced.
+    /// Decides what a request carrying `key` does (see [`crate::idempotency::decide`]) and
+    /// records the claim when it claims the key.
     async fn claim_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
         now: DateTime<Utc>,
-        ttl: chrono::Duration,
-        stale_after: chrono::Duration,
-    ) -> StoreResult<IdempotencyClaim>;
+        policy: IdempotencyPolicy,
+    ) -> StoreResult<Decision>;
+    /// Keeps the answer of the request holding the claim. A key no longer claimed (released)
+    /// stays unknown.
     async fn complete_idempotency_key(
         &self,
         user: UserId,
-        key: &str,
+        key: &IdempotencyKey,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Forgets a claim whose request failed without an answer worth repeating.
-    async fn release_idempotency_key(&self, user: UserId, key: &str) -> StoreResult<()>;
+    /// Forgets a claim whose request ended without an answer worth keeping, so a retry runs.
+    /// A kept answer is never forgotten this way.
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()>;
 }

@@ -16,6 +16,14 @@ use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::handlers::created;
 
+/// What the `Idempotency-Key` header of every POST does (SPEC §3).
+const IDEMPOTENCY_KEY_DOC: &str = "Optional, 1 to 255 printable ASCII characters (else 400 \
+`malformed-request`). The key is bound to the caller, the method, the path and the body: a \
+repeat with the same path and body within 24 h returns the first response with \
+`Idempotent-Replayed: true` and records nothing; the same key with another path or body is 422 \
+`idempotency-key-reused`; while the first request still runs, 409 `idempotency-in-flight`. \
+Only 2xx responses are kept: after an error the same key runs the corrected request.";
+
 pub fn record_location(id: RecordId) -> String {
     format!("/api/viewing/records/{id}")
 }
@@ -29,14 +37,15 @@ pub fn abandon_location(id: AbandonId) -> String {
     post, path = "/api/viewing/movies/{movieId}/watched", tag = "viewing",
     params(
         ("movieId" = Uuid, Path, description = "The movie's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = WatchMovieRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The new record", body = ViewingRecordDto,
             headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
         (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: the same Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds), or `conflict`: a concurrent write won a race", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait (`idempotency-in-flight`)"))),
         WriteErrors,
     ),
     security(("bearer" = []))
@@ -63,14 +72,15 @@ pub async fn watch_movie<S: Store>(
     post, path = "/api/viewing/episodes/{episodeId}/watched", tag = "viewing",
     params(
         ("episodeId" = Uuid, Path, description = "The episode's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = WatchEpisodeRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The new record and what it completed", body = EpisodeWatchedDto,
             headers(("Location" = String, description = "`/api/viewing/records/{id}`"))),
         (status = 404, description = "`content-not-found` (episode), or `not-found` (another user's binge session)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`episode-out-of-order` with `missingEpisode`, or `conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`episode-out-of-order` with `missingEpisode`; `idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds); or `conflict`: a concurrent write won a race", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait (`idempotency-in-flight`)"))),
         WriteErrors,
     ),
     security(("bearer" = []))
@@ -97,14 +107,15 @@ pub async fn watch_episode<S: Store>(
     post, path = "/api/viewing/{itemId}/abandon", tag = "viewing",
     params(
         ("itemId" = Uuid, Path, description = "A movie's or a show's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A repeat within 24 h returns the first response and records nothing"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     request_body(content = AbandonRequest, description = "Every field is optional; an empty body reads as `{}`. Unknown fields are refused (422)."),
     responses(
         (status = 201, description = "The abandon record", body = AbandonRecordDto,
             headers(("Location" = String, description = "`/api/viewing/abandoned/{id}`"))),
         (status = 404, description = "`content-not-found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds), or `conflict`: a concurrent write won a race", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait (`idempotency-in-flight`)"))),
         WriteErrors,
     ),
     security(("bearer" = []))
