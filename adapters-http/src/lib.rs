@@ -118,7 +118,7 @@ impl<S: Store> AppState<S> {
 /// `/api/openapi.json`; request ids, tracing, body limit, panic catching, and a last guard
 /// that turns any bare error status into problem+json.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    use handlers::{catalog, engagement, ops, reading, viewing};
+    use handlers::{admin, catalog, engagement, ops, reading, viewing};
 
     let api = Router::new()
         .route(
@@ -163,6 +163,11 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             get(engagement::preferences::<S>),
         )
         .route("/api/watchlist", get(engagement::watchlist::<S>))
+        .route("/api/admin/dead-letters", get(admin::dead_letters::<S>))
+        .route(
+            "/api/admin/dead-letters/{eventId}/retry",
+            post(admin::retry_dead_letter::<S>),
+        )
         .route(
             "/api/watchlist/{contentId}",
             put(engagement::add_to_watchlist::<S>).delete(engagement::remove_from_watchlist::<S>),
