@@ -132,7 +132,7 @@ impl<S: Store> AppState<S> {
 /// sees it (over-long URIs and header sections) with problem+json, and gives the router the
 /// client address (`ConnectInfo<SocketAddr>`) for the per-address rate limit.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    use handlers::{catalog, engagement, ops, reading, viewing};
+    use handlers::{admin, catalog, engagement, ops, reading, viewing};
 
     let idempotent = || from_fn_with_state(state.clone(), idempotency::idempotent::<S>);
     let api = Router::new()
@@ -181,6 +181,11 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             get(engagement::preferences::<S>),
         )
         .route("/api/watchlist", get(engagement::watchlist::<S>))
+        .route("/api/admin/dead-letters", get(admin::dead_letters::<S>))
+        .route(
+            "/api/admin/dead-letters/{eventId}/retry",
+            post(admin::retry_dead_letter::<S>).route_layer(idempotent()),
+        )
         .route(
             "/api/watchlist/{contentId}",
             put(engagement::add_to_watchlist::<S>).delete(engagement::remove_from_watchlist::<S>),

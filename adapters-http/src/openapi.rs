@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
 use crate::error::{FieldError, Problem};
-use crate::handlers::{catalog, engagement, ops, reading, viewing};
+use crate::handlers::{admin, catalog, engagement, ops, reading, viewing};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use crate::handlers::{catalog, engagement, ops, reading, viewing};
         engagement::achievements, engagement::watchlist, engagement::add_to_watchlist,
         engagement::remove_from_watchlist, engagement::reminders, engagement::preferences,
         ops::live, ops::ready, ops::metrics, ops::openapi,
+        admin::dead_letters, admin::retry_dead_letter,
     ),
     components(schemas(Problem, FieldError, MissingEpisodeDto, CatalogFile)),
     modifiers(&BearerAuth, &ClosedBodies),

@@ -13,14 +13,14 @@ use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use tower::ServiceExt;
 use viewing_app::ViewingService;
-use viewing_app::domain::UserId;
 use viewing_app::domain::event_ports::{
-    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
 use viewing_app::domain::idempotency::{
     Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
 use viewing_app::domain::ports::{IdempotencyStore, Store, StoreError, StoreResult};
+use viewing_app::domain::{EventId, UserId};
 
 #[derive(Clone, Default)]
 struct Flaky {
@@ -120,6 +120,38 @@ impl OutboxRelay for Flaky {
         self.inner
             .schedule_retry(channel, token, seq, next_attempt_at, error)
             .await
+    }
+    async fn renew_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.renew_claim(channel, token, until).await
+    }
+    async fn park_event(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.park_event(channel, token, seq, now, error).await
+    }
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
+        self.check()?;
+        self.inner.dead_letters(limit).await
+    }
+    async fn retry_dead_letter(
+        &self,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        self.check()?;
+        self.inner.retry_dead_letter(event, now).await
     }
     async fn release_events(
         &self,
@@ -241,7 +273,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(20));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(22));
 }
 
 #[tokio::test]

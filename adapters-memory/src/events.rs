@@ -15,7 +15,8 @@ use viewing_domain::engagement::{
     Achievement, GenreScore, Reminder, ReminderStatus, WatchlistItem,
 };
 use viewing_domain::event_ports::{
-    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, ProcessedEvents,
+    RelayChannel,
 };
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
@@ -23,7 +24,7 @@ use viewing_domain::handler_ports::{
 };
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{BingeStat, BucketKey, BucketSpan, Granularity, StatsDelta};
-use viewing_domain::{BingeSessionId, EventId, ShowId, UserId};
+use viewing_domain::{BingeSessionId, EventEnvelope, EventId, ShowId, UserId};
 
 use crate::store::{MemoryStore, MemoryUow};
 
@@ -35,6 +36,7 @@ struct Delivery {
     delivered_at: Option<DateTime<Utc>>,
     claim: Option<(ClaimToken, DateTime<Utc>)>,
     last_error: Option<String>,
+    parked_at: Option<DateTime<Utc>>,
 }
 
 type BucketId = (UserId, Granularity, DateTime<Utc>);
@@ -44,6 +46,9 @@ pub(crate) struct EventState {
     delivery: BTreeMap<(RelayChannel, i64), Delivery>,
     /// Per channel, how many leading outbox events are delivered (where scans start).
     delivered_prefix: BTreeMap<RelayChannel, usize>,
+    /// Outbox payloads replaced by text ([`MemoryStore::replace_outbox_payload`]): what a
+    /// SQL store would find in its `payload` column, read back instead of the typed event.
+    raw_payloads: BTreeMap<i64, String>,
     processed: BTreeMap<(String, EventId), DateTime<Utc>>,
     buckets: BTreeMap<BucketId, StatsDelta>,
     binge: BTreeMap<BingeSessionId, BingeStat>,
@@ -397,7 +402,7 @@ impl OutboxRelay for MemoryStore {
             }
             let seq = seq_of(index);
             let delivery = events.delivery.entry((channel, seq)).or_default();
-            if delivery.delivered_at.is_some() {
+            if delivery.delivered_at.is_some() || delivery.parked_at.is_some() {
                 continue;
             }
             let due = delivery.next_attempt_at.is_none_or(|t| t <= now);
@@ -407,10 +412,22 @@ impl OutboxRelay for MemoryStore {
                 continue;
             }
             delivery.claim = Some((token, now + lease));
+            let attempts = delivery.attempts;
+            let body = match events.raw_payloads.get(&seq) {
+                None => PendingBody::Event(envelope.clone()),
+                Some(raw) => match serde_json::from_str::<EventEnvelope>(raw) {
+                    Ok(e) => PendingBody::Event(e),
+                    Err(e) => PendingBody::Undecodable {
+                        reason: e.to_string(),
+                    },
+                },
+            };
             claimed.push(PendingEvent {
                 seq,
-                attempts: delivery.attempts,
-                envelope: envelope.clone(),
+                event_id: envelope.event_id,
+                user_id: envelope.user_id,
+                body,
+                attempts,
             });
         }
         Ok(claimed)
@@ -456,6 +473,104 @@ impl OutboxRelay for MemoryStore {
         Ok(())
     }
 
+    async fn renew_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut guard = self.state.lock().await;
+        let mut renewed = 0;
+        for ((c, _), d) in guard.events.delivery.iter_mut() {
+            if *c == channel
+                && let Some((t, held_until)) = d.claim.as_mut()
+                && *t == token
+            {
+                *held_until = until;
+                renewed += 1;
+            }
+        }
+        Ok(renewed)
+    }
+
+    async fn park_event(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let mut guard = self.state.lock().await;
+        if let Some(d) = guard.events.delivery.get_mut(&(channel, seq))
+            && d.claim.is_some_and(|(t, _)| t == token)
+            && d.delivered_at.is_none()
+        {
+            d.attempts += 1;
+            d.last_error = Some(error.to_owned());
+            d.parked_at = Some(now);
+            d.claim = None;
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
+        let guard = self.state.lock().await;
+        let mut out: Vec<(i64, DeadLetter)> = guard
+            .events
+            .delivery
+            .iter()
+            .filter_map(|(&(channel, seq), d)| {
+                let parked_at = d.parked_at?;
+                let e = guard.outbox().get(index_of(seq)?)?;
+                Some((
+                    seq,
+                    dead_letter(&guard.events, channel, seq, e, d, parked_at),
+                ))
+            })
+            .collect();
+        out.sort_by_key(|(seq, l)| (l.parked_at, *seq, l.channel));
+        out.truncate(limit as usize);
+        Ok(out.into_iter().map(|(_, l)| l).collect())
+    }
+
+    async fn retry_dead_letter(
+        &self,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let mut guard = self.state.lock().await;
+        let Some(index) = guard.outbox().iter().position(|e| e.event_id == event) else {
+            return Ok(Vec::new());
+        };
+        let seq = seq_of(index);
+        let envelope = guard.outbox()[index].clone();
+        let mut retried = Vec::new();
+        for channel in RelayChannel::EVERY {
+            let Some(d) = guard.events.delivery.get(&(channel, seq)) else {
+                continue;
+            };
+            let Some(parked_at) = d.parked_at else {
+                continue;
+            };
+            retried.push(dead_letter(
+                &guard.events,
+                channel,
+                seq,
+                &envelope,
+                d,
+                parked_at,
+            ));
+            if let Some(d) = guard.events.delivery.get_mut(&(channel, seq)) {
+                d.parked_at = None;
+                d.attempts = 0;
+                d.next_attempt_at = Some(now);
+                d.claim = None;
+            }
+        }
+        Ok(retried)
+    }
+
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -483,12 +598,12 @@ impl OutboxRelay for MemoryStore {
             .unwrap_or(0);
         let mut backlog = OutboxBacklog::default();
         for (index, e) in guard.outbox().iter().enumerate().skip(start) {
-            let delivered = guard
-                .events
-                .delivery
-                .get(&(channel, seq_of(index)))
-                .is_some_and(|d| d.delivered_at.is_some());
-            if !delivered {
+            let delivery = guard.events.delivery.get(&(channel, seq_of(index)));
+            if delivery.is_some_and(|d| d.parked_at.is_some()) {
+                backlog.dead_letters += 1;
+                continue;
+            }
+            if delivery.is_none_or(|d| d.delivered_at.is_none()) {
                 backlog.pending += 1;
                 backlog.oldest_occurred_at = Some(
                     backlog
@@ -510,5 +625,48 @@ impl MemoryStore {
             .delivery
             .get(&(channel, seq))
             .and_then(|d| d.last_error.clone())
+    }
+}
+
+/// The dead letter of `envelope` (at `seq`) on `channel`.
+fn dead_letter(
+    state: &EventState,
+    channel: RelayChannel,
+    seq: i64,
+    envelope: &EventEnvelope,
+    d: &Delivery,
+    parked_at: DateTime<Utc>,
+) -> DeadLetter {
+    let payload = state
+        .raw_payloads
+        .get(&seq)
+        .cloned()
+        .unwrap_or_else(|| serde_json::to_string(envelope).unwrap_or_default());
+    DeadLetter {
+        event_id: envelope.event_id,
+        channel,
+        user_id: envelope.user_id,
+        event_type: envelope.event_type().to_owned(),
+        attempts: d.attempts,
+        last_error: d.last_error.clone(),
+        parked_at,
+        payload,
+    }
+}
+
+impl MemoryStore {
+    /// Replaces the stored payload of `event` by `text`, as an `UPDATE outbox SET payload`
+    /// would on a SQL store: claims read that text from then on (a test hook for payloads a
+    /// relay cannot read). `false` when the event is not in the outbox.
+    pub async fn replace_outbox_payload(&self, event: EventId, text: &str) -> bool {
+        let mut guard = self.state.lock().await;
+        let Some(index) = guard.outbox().iter().position(|e| e.event_id == event) else {
+            return false;
+        };
+        guard
+            .events
+            .raw_payloads
+            .insert(seq_of(index), text.to_owned());
+        true
     }
 }

@@ -239,6 +239,7 @@ async fn each_event_type_arrives_once_with_its_envelope_and_payload() {
         assert_eq!(msg_id, Some(sent.event_id.to_string()));
         let body: Value = serde_json::from_slice(&got.payload).expect("JSON body");
         let expected = json!({
+            "schemaVersion": 1,
             "eventId": sent.event_id,
             "eventType": event_type,
             "occurredAt": "2026-03-02T20:00:00Z",
@@ -246,8 +247,33 @@ async fn each_event_type_arrives_once_with_its_envelope_and_payload() {
             "payload": payload,
         });
         assert_eq!(body, expected, "{event_type}");
+        let read: EventEnvelope = serde_json::from_slice(&got.payload).expect("an envelope");
+        assert_eq!(&read, sent, "{event_type} reads back");
     }
     scratch.delete().await;
+}
+
+/// The envelope's schema version (SPEC §9), as consumers see it: every envelope says
+/// `schemaVersion: 1`; one without it (written before versions existed) reads as version 1;
+/// any other version is refused, never misread. Needs no NATS.
+#[test]
+fn envelopes_carry_schema_version_1_and_refuse_others() {
+    for (sent, _) in every_event_type() {
+        let mut body: Value = serde_json::to_value(&sent).expect("serialise");
+        assert_eq!(body["schemaVersion"], 1, "{}", sent.event_type());
+        let back: EventEnvelope = serde_json::from_value(body.clone()).expect("read back");
+        assert_eq!(back, sent);
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("schemaVersion");
+        }
+        let legacy: EventEnvelope = serde_json::from_value(body.clone()).expect("legacy");
+        assert_eq!(legacy, sent, "no schemaVersion reads as 1");
+        for other in [json!(0), json!(2), json!("1"), json!(-1)] {
+            body["schemaVersion"] = other.clone();
+            let refused = serde_json::from_value::<EventEnvelope>(body.clone());
+            assert!(refused.is_err(), "schemaVersion {other} was accepted");
+        }
+    }
 }
 
 /// A publisher whose target can be switched, to take the broker down and bring it back.

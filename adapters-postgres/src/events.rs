@@ -29,12 +29,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
+use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::event_ports::{
-    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, ProcessedEvents,
+    RelayChannel,
 };
 use viewing_domain::ports::StoreResult;
-use viewing_domain::{EventEnvelope, EventId};
+use viewing_domain::{EventEnvelope, EventId, UserId};
 
 use crate::codec::{corrupt, db_err, get, get_u32, ts};
 use crate::store::PgStore;
@@ -61,9 +63,49 @@ fn ready(p: &str, t: &str) -> String {
     )
 }
 
+/// A stored payload as the relay gets it: the event, or why it cannot be read.
+fn pending_body(payload: &str) -> PendingBody {
+    match serde_json::from_str::<EventEnvelope>(payload) {
+        Ok(e) => PendingBody::Event(e),
+        Err(e) => PendingBody::Undecodable {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
+/// 1 = broker, the order of `RelayChannel`).
+fn dead_letter_select() -> String {
+    let part = |rank: u8, p: &str| {
+        format!(
+            "SELECT {rank}::INT2 AS channel, seq, event_id, user_id, event_type, \
+             {p}attempts AS attempts, {p}last_error AS last_error, {p}parked_at AS parked_at, \
+             payload FROM outbox WHERE {p}parked_at IS NOT NULL"
+        )
+    };
+    format!("{} UNION ALL {}", part(0, ""), part(1, "broker_"))
+}
+
+fn dead_letter(r: &PgRow) -> StoreResult<DeadLetter> {
+    Ok(DeadLetter {
+        event_id: EventId::from(get::<Uuid>(r, "event_id")?),
+        channel: match get::<i16>(r, "channel")? {
+            0 => RelayChannel::Handlers,
+            _ => RelayChannel::Broker,
+        },
+        user_id: UserId::from(get::<Uuid>(r, "user_id")?),
+        event_type: get(r, "event_type")?,
+        attempts: get_u32(r, "attempts")?,
+        last_error: get(r, "last_error")?,
+        parked_at: get(r, "parked_at")?,
+        payload: get(r, "payload")?,
+    })
+}
+
 /// One picked row, before the order check.
 struct Picked {
     seq: i64,
+    event: Uuid,
     user: Uuid,
     payload: String,
     attempts: u32,
@@ -88,10 +130,12 @@ impl OutboxRelay for PgStore {
         // long blocked queue of one user does not fill every batch and starve the others. It
         // cannot see rows SKIP LOCKED skipped; step 2 does.
         let rows = dynamic(format!(
-            "SELECT o.seq, o.user_id, o.payload, o.{p}attempts AS attempts FROM outbox o \
-             WHERE o.{p}delivered_at IS NULL AND {ready_o} \
+            "SELECT o.seq, o.event_id, o.user_id, o.payload, o.{p}attempts AS attempts \
+             FROM outbox o \
+             WHERE o.{p}delivered_at IS NULL AND o.{p}parked_at IS NULL AND {ready_o} \
              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.user_id = o.user_id \
-                 AND e.seq < o.seq AND e.{p}delivered_at IS NULL AND NOT ({ready_e})) \
+                 AND e.seq < o.seq AND e.{p}delivered_at IS NULL AND e.{p}parked_at IS NULL \
+                 AND NOT ({ready_e})) \
              ORDER BY o.seq LIMIT $2 FOR UPDATE OF o SKIP LOCKED",
             ready_o = ready(p, "o"),
             ready_e = ready(p, "e"),
@@ -108,6 +152,7 @@ impl OutboxRelay for PgStore {
         for r in &rows {
             picked.push(Picked {
                 seq: get(r, "seq")?,
+                event: get(r, "event_id")?,
                 user: get(r, "user_id")?,
                 payload: get(r, "payload")?,
                 attempts: get_u32(r, "attempts")?,
@@ -125,7 +170,7 @@ impl OutboxRelay for PgStore {
         let blockers = dynamic(format!(
             "SELECT e.user_id, MIN(e.seq) AS first_elsewhere FROM outbox e \
              WHERE e.user_id = ANY($1) AND e.{p}delivered_at IS NULL \
-             AND NOT (e.seq = ANY($2)) GROUP BY e.user_id"
+             AND e.{p}parked_at IS NULL AND NOT (e.seq = ANY($2)) GROUP BY e.user_id"
         ))
         .bind(&users)
         .bind(&seqs)
@@ -159,18 +204,16 @@ impl OutboxRelay for PgStore {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
 
-        picked
+        Ok(picked
             .into_iter()
-            .map(|e| {
-                let envelope: EventEnvelope = serde_json::from_str(&e.payload)
-                    .map_err(|err| corrupt("outbox payload", err))?;
-                Ok(PendingEvent {
-                    seq: e.seq,
-                    envelope,
-                    attempts: e.attempts,
-                })
+            .map(|e| PendingEvent {
+                seq: e.seq,
+                event_id: EventId::from(e.event),
+                user_id: UserId::from(e.user),
+                body: pending_body(&e.payload),
+                attempts: e.attempts,
             })
-            .collect()
+            .collect())
     }
 
     /// Rows are locked in `seq` order before the update, so two relays acknowledging
@@ -224,6 +267,103 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    async fn renew_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let p = p(channel);
+        let done = dynamic(format!(
+            "UPDATE outbox SET {p}claimed_until = $1 \
+             WHERE {p}claimed_by = $2 AND {p}delivered_at IS NULL AND {p}parked_at IS NULL"
+        ))
+        .bind(ts(until))
+        .bind(token.0)
+        .execute(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn park_event(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let p = p(channel);
+        dynamic(format!(
+            "UPDATE outbox SET {p}attempts = {p}attempts + 1, {p}parked_at = $1, \
+             {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
+             WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
+        ))
+        .bind(ts(now))
+        .bind(error)
+        .bind(seq)
+        .bind(token.0)
+        .execute(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
+        let rows = dynamic(format!(
+            "{} ORDER BY parked_at, seq, channel LIMIT $1",
+            dead_letter_select()
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(dead_letter).collect()
+    }
+
+    /// The rows are locked first, so a concurrent retry of the same event waits and then
+    /// finds nothing parked.
+    async fn retry_dead_letter(
+        &self,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let mut tx = self.begin_tx().await?;
+        sqlx::query("SELECT seq FROM outbox WHERE event_id = $1 FOR UPDATE")
+            .bind(event.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let rows = dynamic(format!(
+            "SELECT * FROM ({}) d WHERE d.event_id = $1 ORDER BY d.channel",
+            dead_letter_select()
+        ))
+        .bind(event.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let retried = rows
+            .iter()
+            .map(dead_letter)
+            .collect::<StoreResult<Vec<_>>>()?;
+        for l in &retried {
+            let p = p(l.channel);
+            dynamic(format!(
+                "UPDATE outbox SET {p}parked_at = NULL, {p}attempts = 0, \
+                 {p}next_attempt_at = $1, {p}claimed_by = NULL, {p}claimed_until = NULL \
+                 WHERE event_id = $2 AND {p}parked_at IS NOT NULL"
+            ))
+            .bind(ts(now))
+            .bind(event.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(retried)
+    }
+
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -249,16 +389,19 @@ impl OutboxRelay for PgStore {
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
         let p = p(channel);
         let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM outbox \
-             WHERE {p}delivered_at IS NULL"
+            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
+             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
+             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
         ))
         .fetch_one(self.pool())
         .await
         .map_err(db_err)?;
         let n: i64 = get(&row, "n")?;
+        let parked: i64 = get(&row, "parked")?;
         Ok(OutboxBacklog {
             pending: u64::try_from(n).map_err(|e| corrupt("outbox count", e))?,
             oldest_occurred_at: get(&row, "oldest")?,
+            dead_letters: u64::try_from(parked).map_err(|e| corrupt("outbox count", e))?,
         })
     }
 }

@@ -11,7 +11,8 @@ use viewing_domain::engagement::{
     Achievement, GenreScore, Reminder, ReminderStatus, WatchlistItem,
 };
 use viewing_domain::event_ports::{
-    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, ProcessedEvents,
+    RelayChannel,
 };
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
@@ -57,6 +58,45 @@ fn seq_list(seqs: &[i64]) -> String {
     )
 }
 
+/// A stored payload as the relay gets it: the event, or why it cannot be read.
+fn pending_body(payload: &str) -> PendingBody {
+    match serde_json::from_str::<EventEnvelope>(payload) {
+        Ok(e) => PendingBody::Event(e),
+        Err(e) => PendingBody::Undecodable {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
+/// 1 = broker, the order of `RelayChannel`).
+fn dead_letter_select() -> String {
+    let part = |rank: u8, p: &str| {
+        format!(
+            "SELECT {rank} AS channel, seq, event_id, user_id, event_type, \
+             {p}attempts AS attempts, {p}last_error AS last_error, {p}parked_at AS parked_at, \
+             payload FROM outbox WHERE {p}parked_at IS NOT NULL"
+        )
+    };
+    format!("{} UNION ALL {}", part(0, ""), part(1, "broker_"))
+}
+
+fn dead_letter(r: &SqliteRow) -> StoreResult<DeadLetter> {
+    Ok(DeadLetter {
+        event_id: EventId::from(r.uuid("event_id")?),
+        channel: match r.int("channel")? {
+            0 => RelayChannel::Handlers,
+            _ => RelayChannel::Broker,
+        },
+        user_id: UserId::from(r.uuid("user_id")?),
+        event_type: r.text("event_type")?,
+        attempts: r.u32("attempts")?,
+        last_error: r.text_opt("last_error")?,
+        parked_at: r.instant("parked_at")?,
+        payload: r.text("payload")?,
+    })
+}
+
 #[async_trait]
 impl OutboxRelay for SqliteStore {
     async fn claim_events(
@@ -74,13 +114,15 @@ impl OutboxRelay for SqliteStore {
                  OR {t}.{p}claimed_until <= ?1)"
             )
         };
-        // An event is claimable when every earlier undelivered event of its user is claimable
-        // too; those have smaller seqs, so `LIMIT` keeps them in the same answer.
+        // An event is claimable when every earlier undelivered, unparked event of its user is
+        // claimable too; those have smaller seqs, so `LIMIT` keeps them in the same answer.
         let sql = format!(
-            "SELECT o.seq, o.payload, o.{p}attempts AS attempts FROM outbox o \
-             WHERE o.{p}delivered_at IS NULL AND {ready_o} \
+            "SELECT o.seq, o.event_id, o.user_id, o.payload, o.{p}attempts AS attempts \
+             FROM outbox o \
+             WHERE o.{p}delivered_at IS NULL AND o.{p}parked_at IS NULL AND {ready_o} \
              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.user_id = o.user_id \
-                 AND e.seq < o.seq AND e.{p}delivered_at IS NULL AND NOT ({ready_e})) \
+                 AND e.seq < o.seq AND e.{p}delivered_at IS NULL AND e.{p}parked_at IS NULL \
+                 AND NOT ({ready_e})) \
              ORDER BY o.seq LIMIT ?2",
             ready_o = ready("o"),
             ready_e = ready("e"),
@@ -94,12 +136,11 @@ impl OutboxRelay for SqliteStore {
             .map_err(db_err)?;
         let mut claimed = Vec::with_capacity(rows.len());
         for r in &rows {
-            let payload = r.text("payload")?;
-            let envelope: EventEnvelope =
-                serde_json::from_str(&payload).map_err(|e| corrupt("outbox payload", e))?;
             claimed.push(PendingEvent {
                 seq: r.int("seq")?,
-                envelope,
+                event_id: EventId::from(r.uuid("event_id")?),
+                user_id: UserId::from(r.uuid("user_id")?),
+                body: pending_body(&r.text("payload")?),
                 attempts: r.u32("attempts")?,
             });
         }
@@ -165,6 +206,99 @@ impl OutboxRelay for SqliteStore {
         uow.commit().await
     }
 
+    async fn renew_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let p = p(channel);
+        let mut uow = self.begin().await?;
+        let done = dynamic(format!(
+            "UPDATE outbox SET {p}claimed_until = ? \
+             WHERE {p}claimed_by = ? AND {p}delivered_at IS NULL AND {p}parked_at IS NULL"
+        ))
+        .bind(ts(until))
+        .bind(id(token.0))
+        .execute(uow.conn())
+        .await
+        .map_err(db_err)?;
+        uow.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn park_event(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let p = p(channel);
+        let mut uow = self.begin().await?;
+        dynamic(format!(
+            "UPDATE outbox SET {p}attempts = {p}attempts + 1, {p}parked_at = ?, \
+             {p}last_error = ?, {p}claimed_by = NULL, {p}claimed_until = NULL \
+             WHERE seq = ? AND {p}claimed_by = ? AND {p}delivered_at IS NULL"
+        ))
+        .bind(ts(now))
+        .bind(error)
+        .bind(seq)
+        .bind(id(token.0))
+        .execute(uow.conn())
+        .await
+        .map_err(db_err)?;
+        uow.commit().await
+    }
+
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
+        let rows = dynamic(format!(
+            "{} ORDER BY parked_at, seq, channel LIMIT ?",
+            dead_letter_select()
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(dead_letter).collect()
+    }
+
+    async fn retry_dead_letter(
+        &self,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let mut uow = self.begin().await?;
+        let rows = dynamic(format!(
+            "SELECT * FROM ({}) WHERE event_id = ? ORDER BY channel",
+            dead_letter_select()
+        ))
+        .bind(id(event))
+        .fetch_all(uow.conn())
+        .await
+        .map_err(db_err)?;
+        let retried = rows
+            .iter()
+            .map(dead_letter)
+            .collect::<StoreResult<Vec<_>>>()?;
+        for l in &retried {
+            let p = p(l.channel);
+            dynamic(format!(
+                "UPDATE outbox SET {p}parked_at = NULL, {p}attempts = 0, {p}next_attempt_at = ?, \
+                 {p}claimed_by = NULL, {p}claimed_until = NULL \
+                 WHERE event_id = ? AND {p}parked_at IS NOT NULL"
+            ))
+            .bind(ts(now))
+            .bind(id(event))
+            .execute(uow.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        uow.commit().await?;
+        Ok(retried)
+    }
+
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -188,8 +322,9 @@ impl OutboxRelay for SqliteStore {
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
         let p = p(channel);
         let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM outbox \
-             WHERE {p}delivered_at IS NULL"
+            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
+             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
+             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
         ))
         .fetch_one(self.pool())
         .await
@@ -197,6 +332,7 @@ impl OutboxRelay for SqliteStore {
         Ok(OutboxBacklog {
             pending: u64::try_from(row.int("n")?).unwrap_or(0),
             oldest_occurred_at: row.instant_opt("oldest")?,
+            dead_letters: u64::try_from(row.int("parked")?).unwrap_or(0),
         })
     }
 }

@@ -3,7 +3,7 @@
 use adapters_memory::MemoryStore;
 use adapters_sqlite::SqliteStore;
 use async_trait::async_trait;
-use viewing_domain::EventEnvelope;
+use viewing_domain::{EventEnvelope, EventId};
 
 use crate::{Probe, TestBackend};
 
@@ -11,6 +11,13 @@ use crate::{Probe, TestBackend};
 impl Probe for MemoryStore {
     async fn outbox_events(&self) -> Vec<EventEnvelope> {
         MemoryStore::outbox_events(self).await
+    }
+
+    async fn replace_outbox_payload(&self, event: EventId, text: &str) {
+        assert!(
+            MemoryStore::replace_outbox_payload(self, event, text).await,
+            "event {event} is not in the outbox"
+        );
     }
 }
 
@@ -20,6 +27,20 @@ impl Probe for SqliteStore {
         SqliteStore::outbox_events(self)
             .await
             .expect("read the SQLite outbox")
+    }
+
+    async fn replace_outbox_payload(&self, event: EventId, text: &str) {
+        let done = sqlx::query("UPDATE outbox SET payload = ? WHERE event_id = ?")
+            .bind(text)
+            .bind(event.to_string())
+            .execute(self.pool())
+            .await
+            .expect("overwrite a SQLite outbox payload");
+        assert_eq!(
+            done.rows_affected(),
+            1,
+            "event {event} is not in the outbox"
+        );
     }
 }
 
@@ -83,6 +104,20 @@ mod postgres {
             PgStore::outbox_events(self)
                 .await
                 .expect("read the PostgreSQL outbox")
+        }
+
+        async fn replace_outbox_payload(&self, event: EventId, text: &str) {
+            let done = sqlx::query("UPDATE outbox SET payload = $1 WHERE event_id = $2")
+                .bind(text)
+                .bind(event.as_uuid())
+                .execute(self.pool())
+                .await
+                .expect("overwrite a PostgreSQL outbox payload");
+            assert_eq!(
+                done.rows_affected(),
+                1,
+                "event {event} is not in the outbox"
+            );
         }
     }
 

@@ -16,6 +16,7 @@ pub mod fixtures;
 
 mod catalog;
 mod concurrency;
+mod dead_letters;
 mod events;
 mod history;
 mod idempotency;
@@ -25,11 +26,12 @@ mod unit_of_work;
 mod use_cases;
 
 use async_trait::async_trait;
-use viewing_domain::EventEnvelope;
 use viewing_domain::ports::Store;
+use viewing_domain::{EventEnvelope, EventId};
 
 pub use catalog::*;
 pub use concurrency::*;
+pub use dead_letters::*;
 pub use events::*;
 pub use history::*;
 pub use idempotency::*;
@@ -43,6 +45,10 @@ pub use use_cases::*;
 pub trait Probe: Store {
     /// Every event appended and committed so far, in append order.
     async fn outbox_events(&self) -> Vec<EventEnvelope>;
+
+    /// Overwrites the stored payload of `event` with `text`, as a bug, an older or newer build
+    /// or a hand edit could leave it (the event's other columns are kept).
+    async fn replace_outbox_payload(&self, event: EventId, text: &str);
 }
 
 /// A fresh, empty store for one test, cleaned up when dropped.

@@ -57,7 +57,7 @@ mod claims {
     }
 
     fn ids(events: &[viewing_domain::event_ports::PendingEvent]) -> Vec<EventId> {
-        events.iter().map(|e| e.envelope.event_id).collect()
+        events.iter().map(|e| e.event_id).collect()
     }
 
     /// A concurrent claim that has locked a user's first event but not leased it yet: this
@@ -149,7 +149,7 @@ mod claims {
                         }
                         {
                             let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
-                            log.extend(got.iter().map(|e| (e.envelope.user_id, e.seq)));
+                            log.extend(got.iter().map(|e| (e.user_id, e.seq)));
                         }
                         let seqs: Vec<i64> = got.iter().map(|e| e.seq).collect();
                         store

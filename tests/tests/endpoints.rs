@@ -666,6 +666,8 @@ async fn operations_endpoints() {
         ("/api/viewing/preferences", vec!["get"]),
         ("/api/watchlist", vec!["get"]),
         ("/api/watchlist/{contentId}", vec!["put", "delete"]),
+        ("/api/admin/dead-letters", vec!["get"]),
+        ("/api/admin/dead-letters/{eventId}/retry", vec!["post"]),
         ("/health/live", vec!["get"]),
         ("/health/ready", vec!["get"]),
         ("/metrics", vec!["get"]),
@@ -684,8 +686,10 @@ async fn operations_endpoints() {
                 }
                 assert!(op["security"].is_array(), "{method} {path} security");
             }
-            // The watchlist PUT has no body: the path says everything.
-            let bodyless = *path == "/api/watchlist/{contentId}";
+            // The watchlist PUT and the dead-letter retry have no body: the path says
+            // everything.
+            let bodyless = *path == "/api/watchlist/{contentId}"
+                || *path == "/api/admin/dead-letters/{eventId}/retry";
             if (*method == "post" || *method == "put") && !bodyless {
                 assert!(op["requestBody"].is_object(), "{method} {path} body");
                 for status in ["413", "422"] {

@@ -276,9 +276,10 @@ async fn events_reach_nats_jetstream() {
         .unwrap_or_default();
     assert_eq!(
         keys.len(),
-        5,
-        "eventId, eventType, occurredAt, userId, payload: {envelope}"
+        6,
+        "schemaVersion, eventId, eventType, occurredAt, userId, payload: {envelope}"
     );
+    assert_eq!(envelope["schemaVersion"], 1);
 
     // The handlers' own events go out too: the first movie unlocks an achievement.
     let (_, unlocked) = find_in_stream(&js, after, mine("AchievementUnlocked")).await;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod dead_letters;
 pub mod engagement;
 pub mod error;
 pub mod handlers;

@@ -27,6 +27,12 @@ pub struct ChannelCounters {
     pub backlog: u64,
     /// Age of the oldest undelivered event, 0 when none.
     pub oldest_pending_seconds: f64,
+    /// Events parked on the channel now (read from the store).
+    pub dead_letters: u64,
+    /// Events this process parked.
+    pub parked: u64,
+    /// Lease renewals that failed (the claim may have lapsed).
+    pub renewals_failed: u64,
 }
 
 /// Shared, lock-light metrics. Cheap to read at any time.
@@ -116,6 +122,24 @@ impl MetricsSnapshot {
             "gauge",
             "Age of the oldest undelivered outbox event, per channel.",
             per_channel(|c| format!("{:.3}", c.oldest_pending_seconds)),
+        );
+        family(
+            "viewing_outbox_dead_letters",
+            "gauge",
+            "Outbox events parked as dead letters, per channel (GET /api/admin/dead-letters).",
+            per_channel(|c| c.dead_letters.to_string()),
+        );
+        family(
+            "viewing_outbox_parked_total",
+            "counter",
+            "Events this process parked as dead letters, per channel.",
+            per_channel(|c| c.parked.to_string()),
+        );
+        family(
+            "viewing_outbox_lease_renewal_failures_total",
+            "counter",
+            "Claim renewals that failed, per channel.",
+            per_channel(|c| c.renewals_failed.to_string()),
         );
         family(
             "viewing_outbox_delivered_total",

@@ -4,14 +4,23 @@
 //! later events of the same user in the batch are given back untouched and wait behind it.
 //! A broker that is unreachable ends the broker pass at once (every other event would fail the
 //! same way); the runner then backs off.
+//!
+//! Claims are short leases ([`RelayConfig::lease`], 5 s) that the relay renews while it
+//! delivers a batch, so a relay killed mid-batch holds its events back for seconds, not
+//! minutes. What cannot be delivered is parked as a dead letter instead of blocking its
+//! user's queue: an event whose payload cannot be read, at once; an event that failed
+//! [`RelayConfig::max_attempts`] times, at its last failure — unless the failure is an outage
+//! (the broker or the store unreachable), which says nothing about the event and only delays.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::{
-    ClaimToken, EventPublisher, PendingEvent, ProcessedEvents, PublishError, RelayChannel,
+    ClaimToken, EventPublisher, PendingBody, PendingEvent, ProcessedEvents, PublishError,
+    RelayChannel,
 };
 use viewing_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
 
@@ -24,20 +33,24 @@ use crate::service::ViewingService;
 pub struct RelayConfig {
     /// Events claimed at once.
     pub batch: u32,
-    /// How long a claim keeps other relays away; a dead relay's events return after it.
+    /// How long a claim keeps other relays away; renewed every third of it while a batch is
+    /// being delivered, so only a dead relay's events come back, after at most this long.
     pub lease: Duration,
     /// First retry delay of a failed event; doubles per attempt up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// Failed deliveries on a channel after which an event is parked as a dead letter.
+    pub max_attempts: u32,
 }
 
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
             batch: 100,
-            lease: Duration::seconds(60),
+            lease: Duration::seconds(5),
             retry_base: Duration::seconds(1),
             retry_max: Duration::minutes(5),
+            max_attempts: 10,
         }
     }
 }
@@ -48,6 +61,21 @@ impl RelayConfig {
         let factor = 1i32.checked_shl(attempts.min(20)).unwrap_or(i32::MAX);
         (self.retry_base * factor).min(self.retry_max)
     }
+
+    /// Whether an event that failed `attempts` times before, and now failed again for a
+    /// reason of its own (not an outage), is parked.
+    pub fn parks_after(&self, attempts: u32) -> bool {
+        attempts.saturating_add(1) >= self.max_attempts
+    }
+
+    /// How often a held claim is renewed: a third of the lease, so that two renewals may be
+    /// late before it lapses.
+    fn renew_every(&self) -> std::time::Duration {
+        (self.lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .max(std::time::Duration::from_millis(10))
+    }
 }
 
 /// What one pass over a batch did.
@@ -56,6 +84,8 @@ pub struct PassOutcome {
     pub claimed: usize,
     pub delivered: usize,
     pub failed: usize,
+    /// Events parked as dead letters in this pass.
+    pub parked: usize,
     /// The broker was unreachable: the pass stopped early.
     pub broker_down: bool,
 }
@@ -71,6 +101,21 @@ pub enum DeliveryError {
     },
     #[error(transparent)]
     Publish(#[from] PublishError),
+}
+
+impl DeliveryError {
+    /// The target could not be reached: the event itself may be fine, so this failure never
+    /// parks it.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            DeliveryError::Publish(PublishError::Unavailable(_))
+                | DeliveryError::Handler {
+                    source: AppError::Unavailable(_),
+                    ..
+                }
+        )
+    }
 }
 
 pub struct Relay<S: Store> {
@@ -216,18 +261,18 @@ impl<S: Store> Relay<S> {
     async fn deliver(
         &self,
         channel: RelayChannel,
-        event: &PendingEvent,
+        event: &EventEnvelope,
     ) -> Result<(), DeliveryError> {
         match channel {
-            RelayChannel::Handlers => self.deliver_to_handlers(&event.envelope).await,
+            RelayChannel::Handlers => self.deliver_to_handlers(event).await,
             RelayChannel::Broker => match &self.publisher {
-                Some(p) => Ok(p.publish(&event.envelope).await?),
+                Some(p) => Ok(p.publish(event).await?),
                 None => Ok(()),
             },
         }
     }
 
-    /// Claims one batch of `channel` and delivers it.
+    /// Claims one batch of `channel` and delivers it, renewing the claim while it works.
     pub async fn pass(&self, channel: RelayChannel) -> AppResult<PassOutcome> {
         let token = ClaimToken(self.ids.new_id());
         let now = self.clock.now();
@@ -235,6 +280,48 @@ impl<S: Store> Relay<S> {
             .store
             .claim_events(channel, token, now, self.config.lease, self.config.batch)
             .await?;
+        if batch.is_empty() {
+            return Ok(PassOutcome::default());
+        }
+        let (done, stop) = watch::channel(false);
+        let work = async {
+            let outcome = self.deliver_batch(channel, token, &batch).await;
+            let _ = done.send(true);
+            outcome
+        };
+        let (outcome, ()) = join2(work, self.keep_claim(channel, token, stop)).await;
+        outcome
+    }
+
+    /// Renews the claim of `token` every third of the lease until `stop` says the batch is
+    /// done. A failed renewal is not fatal: at worst the lease lapses and another relay
+    /// delivers some events again (at least once).
+    async fn keep_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let every = self.config.renew_every();
+        loop {
+            match tokio::time::timeout(every, stop.changed()).await {
+                Ok(_) => return,
+                Err(_elapsed) => {
+                    let until = self.clock.now() + self.config.lease;
+                    if self.store.renew_claim(channel, token, until).await.is_err() {
+                        self.metrics.channel(channel, |c| c.renewals_failed += 1);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver_batch(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        batch: &[PendingEvent],
+    ) -> AppResult<PassOutcome> {
         let mut outcome = PassOutcome {
             claimed: batch.len(),
             ..PassOutcome::default()
@@ -242,18 +329,37 @@ impl<S: Store> Relay<S> {
         let mut delivered = Vec::new();
         let mut untouched = Vec::new();
         let mut held_back = HashSet::new();
-        for event in &batch {
-            if outcome.broker_down || held_back.contains(&event.envelope.user_id) {
+        for event in batch {
+            if outcome.broker_down || held_back.contains(&event.user_id) {
                 untouched.push(event.seq);
                 continue;
             }
-            match self.deliver(channel, event).await {
+            let envelope = match &event.body {
+                PendingBody::Event(envelope) => envelope,
+                PendingBody::Undecodable { reason } => {
+                    // Out of the way at once: no later attempt can read it either.
+                    let error = format!("undecodable payload: {reason}");
+                    self.store
+                        .park_event(channel, token, event.seq, self.clock.now(), &error)
+                        .await?;
+                    outcome.parked += 1;
+                    continue;
+                }
+            };
+            match self.deliver(channel, envelope).await {
                 Ok(()) => delivered.push(event.seq),
                 Err(e) => {
                     outcome.failed += 1;
-                    held_back.insert(event.envelope.user_id);
                     outcome.broker_down =
                         matches!(e, DeliveryError::Publish(PublishError::Unavailable(_)));
+                    if !e.is_outage() && self.config.parks_after(event.attempts) {
+                        self.store
+                            .park_event(channel, token, event.seq, self.clock.now(), &e.to_string())
+                            .await?;
+                        outcome.parked += 1;
+                        continue;
+                    }
+                    held_back.insert(event.user_id);
                     let retry_at = self.clock.now() + self.config.backoff(event.attempts);
                     self.store
                         .schedule_retry(channel, token, event.seq, retry_at, &e.to_string())
@@ -275,6 +381,7 @@ impl<S: Store> Relay<S> {
         self.metrics.channel(channel, |c| {
             c.delivered += delivered.len() as u64;
             c.failed += outcome.failed as u64;
+            c.parked += outcome.parked as u64;
         });
         Ok(outcome)
     }
@@ -289,7 +396,7 @@ impl<S: Store> Relay<S> {
             loop {
                 let o = self.pass(channel).await?;
                 total += o.delivered;
-                if o.delivered == 0 {
+                if o.delivered == 0 && o.parked == 0 {
                     break;
                 }
             }
@@ -307,6 +414,7 @@ impl<S: Store> Relay<S> {
                 c.backlog = b.pending;
                 c.oldest_pending_seconds =
                     b.oldest_occurred_at.map_or(0.0, |o| lag_seconds(o, now));
+                c.dead_letters = b.dead_letters;
             });
         }
         Ok(())
@@ -315,4 +423,31 @@ impl<S: Store> Relay<S> {
 
 fn lag_seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     ((to - from).num_milliseconds().max(0) as f64) / 1000.0
+}
+
+/// Runs both futures to completion, concurrently, on the caller's task.
+async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut out_a, mut out_b) = (None, None);
+    std::future::poll_fn(|cx| {
+        if out_a.is_none()
+            && let std::task::Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            out_a = Some(v);
+        }
+        if out_b.is_none()
+            && let std::task::Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            out_b = Some(v);
+        }
+        match (out_a.take(), out_b.take()) {
+            (Some(a), Some(b)) => std::task::Poll::Ready((a, b)),
+            (a, b) => {
+                out_a = a;
+                out_b = b;
+                std::task::Poll::Pending
+            }
+        }
+    })
+    .await
 }

@@ -12,7 +12,7 @@ use mockall::{Sequence, mock};
 use viewing_app::{AppError, ViewingService};
 use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
 use viewing_domain::event_ports::{
-    ClaimToken, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
 };
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
@@ -196,6 +196,34 @@ impl OutboxRelay for ScriptedStore {
         _: &str,
     ) -> StoreResult<()> {
         Ok(())
+    }
+    async fn renew_claim(
+        &self,
+        _: RelayChannel,
+        _: ClaimToken,
+        _: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(0)
+    }
+    async fn park_event(
+        &self,
+        _: RelayChannel,
+        _: ClaimToken,
+        _: i64,
+        _: DateTime<Utc>,
+        _: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn dead_letters(&self, _: u32) -> StoreResult<Vec<DeadLetter>> {
+        Ok(Vec::new())
+    }
+    async fn retry_dead_letter(
+        &self,
+        _: EventId,
+        _: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        Ok(Vec::new())
     }
     async fn release_events(&self, _: RelayChannel, _: ClaimToken, _: &[i64]) -> StoreResult<()> {
         Ok(())

@@ -11,6 +11,17 @@
 //! another claims the events again: delivery is at least once, which the handlers' processed
 //! marks and the broker's deduplication by event id turn into effects applied once.
 //!
+//! Leases are short (seconds) so that the events of a relay killed mid-batch come back
+//! quickly; a live relay keeps what it still holds by calling [`OutboxRelay::renew_claim`]
+//! while it delivers (every third of the lease), so a slow batch or a slow broker does not
+//! lose its claim to another relay.
+//!
+//! Dead letters: an event that cannot be delivered on a channel — its payload cannot be read
+//! ([`PendingBody::Undecodable`]), or it failed too often — is *parked* there
+//! ([`OutboxRelay::park_event`]). A parked event is out of the way: it is never claimed and
+//! holds back no other event, not even its own user's later ones, until an operator retries it
+//! ([`OutboxRelay::retry_dead_letter`]). The relay decides what to park; stores only record it.
+//!
 //! Error contract as in [`crate::ports`]: `Unavailable` when the store cannot be reached,
 //! `Conflict` for a race the store could not resolve, `Unexpected` otherwise.
 
@@ -18,7 +29,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::events::EventEnvelope;
-use crate::ids::EventId;
+use crate::ids::{EventId, UserId};
 use crate::ports::{BoxError, StoreResult};
 
 /// A delivery target with its own progress through the outbox.
@@ -39,6 +50,11 @@ impl RelayChannel {
             RelayChannel::Broker => "broker",
         }
     }
+
+    /// The channel named `s` ([`RelayChannel::as_str`]).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::EVERY.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Identifies one claim, so that only its owner releases or reschedules what it claimed.
@@ -50,30 +66,78 @@ pub struct ClaimToken(pub uuid::Uuid);
 pub struct PendingEvent {
     /// Position in the outbox (append order).
     pub seq: i64,
-    pub envelope: EventEnvelope,
+    /// The event's id and user as stored beside the payload (known even when the payload
+    /// cannot be read).
+    pub event_id: EventId,
+    pub user_id: UserId,
+    pub body: PendingBody,
     /// Failed deliveries on this channel so far.
     pub attempts: u32,
+}
+
+impl PendingEvent {
+    /// The event, when its payload could be read.
+    pub fn envelope(&self) -> Option<&EventEnvelope> {
+        match &self.body {
+            PendingBody::Event(e) => Some(e),
+            PendingBody::Undecodable { .. } => None,
+        }
+    }
+}
+
+/// What a claim found in the outbox row. Reading a payload is the store's job (it knows the
+/// encoding); a payload it cannot read is handed over as such, never failing the whole claim.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingBody {
+    Event(EventEnvelope),
+    /// The stored text is not an envelope this build can read: not JSON, missing fields, an
+    /// unknown event type or an unsupported `schemaVersion`.
+    Undecodable {
+        /// Why it could not be read.
+        reason: String,
+    },
+}
+
+/// An event parked on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub event_id: EventId,
+    pub channel: RelayChannel,
+    pub user_id: UserId,
+    /// As stored beside the payload.
+    pub event_type: String,
+    /// Failed deliveries on this channel, the one that parked it included.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub parked_at: DateTime<Utc>,
+    /// The payload exactly as stored.
+    pub payload: String,
 }
 
 /// How far a channel is behind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxBacklog {
-    /// Events not yet delivered on the channel.
+    /// Events not yet delivered on the channel, dead letters not included.
     pub pending: u64,
     /// `occurred_at` of the oldest of them.
     pub oldest_occurred_at: Option<DateTime<Utc>>,
+    /// Events parked on the channel.
+    pub dead_letters: u64,
 }
 
 /// The relay's view of the outbox. Every method is its own short transaction.
 #[async_trait]
 pub trait OutboxRelay: Send + Sync {
     /// Claims, for `lease`, up to `limit` events of `channel` that are not delivered, not
-    /// claimed by a live lease and due (`next_attempt_at <= now`), in `seq` order.
+    /// parked, not claimed by a live lease and due (`next_attempt_at <= now`), in `seq` order.
     ///
-    /// Per-user order: an event is never returned while an earlier undelivered event of the
-    /// same user is not in the same answer (it is claimed elsewhere, or waits for a retry).
-    /// Several relays may call this at once on one database; no event is in two live claims
-    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    /// Per-user order: an event is never returned while an earlier undelivered, unparked event
+    /// of the same user is not in the same answer (it is claimed elsewhere, or waits for a
+    /// retry). Several relays may call this at once on one database; no event is in two live
+    /// claims (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    ///
+    /// A payload that cannot be read is claimed like any other and returned as
+    /// [`PendingBody::Undecodable`]; it never makes the claim fail.
     async fn claim_events(
         &self,
         channel: RelayChannel,
@@ -102,6 +166,41 @@ pub trait OutboxRelay: Send + Sync {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()>;
+
+    /// Extends to `until` the lease of every event `token` still holds on `channel` (not
+    /// delivered, not given back, not parked). Returns how many. A relay calls it while it
+    /// delivers a batch, so that only a dead relay's claims expire.
+    async fn renew_claim(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        until: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Parks a claimed event on `channel` as a dead letter: counts the attempt, keeps
+    /// `error`, releases the claim, sets `parked_at = now`. A no-op when `token` no longer
+    /// holds the claim.
+    async fn park_event(
+        &self,
+        channel: RelayChannel,
+        token: ClaimToken,
+        seq: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()>;
+
+    /// Dead letters of every channel, oldest parked first (then `seq`, then channel), at most
+    /// `limit`.
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>>;
+
+    /// Makes `event` due again (`next_attempt_at = now`, attempts reset to 0, no longer
+    /// parked) on every channel where it is parked, and returns those entries as they were
+    /// parked. Empty when the event is parked nowhere (unknown, delivered or pending).
+    async fn retry_dead_letter(
+        &self,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeadLetter>>;
 
     /// Gives back claimed events that were not attempted (their attempts are unchanged).
     async fn release_events(

@@ -9,20 +9,82 @@ use crate::ids::{BingeSessionId, EpisodeId, EventId, MovieId, RecordId, SeasonId
 use crate::records::ItemType;
 use crate::values::{Percent, Rating};
 
-/// `{ eventId, eventType, occurredAt, userId, payload }`.
+/// `{ schemaVersion, eventId, eventType, occurredAt, userId, payload }`.
+///
+/// The envelope is always written at [`EventEnvelope::SCHEMA_VERSION`], so the version is not
+/// a field: it is added on the way out and checked on the way in. An envelope without
+/// `schemaVersion` (written before versions existed) reads as version 1; any other version
+/// than this build's is refused ([`UnsupportedSchemaVersion`]), so a relay of an older build
+/// parks a newer event as a dead letter instead of misreading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(into = "WireEnvelope", try_from = "WireEnvelope")]
 pub struct EventEnvelope {
     pub event_id: EventId,
     pub occurred_at: DateTime<Utc>,
     pub user_id: UserId,
-    #[serde(flatten)]
     pub event: DomainEvent,
 }
 
 impl EventEnvelope {
+    /// The envelope schema this build writes and reads.
+    pub const SCHEMA_VERSION: u32 = 1;
+
     pub fn event_type(&self) -> &'static str {
         self.event.event_type()
+    }
+}
+
+/// An envelope of another schema version than [`EventEnvelope::SCHEMA_VERSION`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unsupported schemaVersion {0} (this build reads {v})",
+    v = EventEnvelope::SCHEMA_VERSION
+)]
+pub struct UnsupportedSchemaVersion(pub u32);
+
+/// The envelope as it is on the wire: the event plus its schema version.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEnvelope {
+    /// Absent in envelopes written before versions existed: those are version 1.
+    #[serde(default = "first_version")]
+    schema_version: u32,
+    event_id: EventId,
+    occurred_at: DateTime<Utc>,
+    user_id: UserId,
+    #[serde(flatten)]
+    event: DomainEvent,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+impl From<EventEnvelope> for WireEnvelope {
+    fn from(e: EventEnvelope) -> Self {
+        Self {
+            schema_version: EventEnvelope::SCHEMA_VERSION,
+            event_id: e.event_id,
+            occurred_at: e.occurred_at,
+            user_id: e.user_id,
+            event: e.event,
+        }
+    }
+}
+
+impl TryFrom<WireEnvelope> for EventEnvelope {
+    type Error = UnsupportedSchemaVersion;
+
+    fn try_from(w: WireEnvelope) -> Result<Self, Self::Error> {
+        if w.schema_version != EventEnvelope::SCHEMA_VERSION {
+            return Err(UnsupportedSchemaVersion(w.schema_version));
+        }
+        Ok(Self {
+            event_id: w.event_id,
+            occurred_at: w.occurred_at,
+            user_id: w.user_id,
+            event: w.event,
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The endpoints. Each handler converts its request at the edge, calls one use case and
 //! renders the answer; every failure is an [`crate::error::ApiError`].
 
+pub mod admin;
 pub mod catalog;
 pub mod engagement;
 pub mod ops;
