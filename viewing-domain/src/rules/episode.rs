@@ -1,6 +1,8 @@
 //! Recording an episode: order, backfill, rewatch, binge sessions, season and show completion.
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::catalog::{EpisodeRef, Show};
 use crate::events::{
@@ -12,7 +14,7 @@ use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord
 use crate::rules::RulesConfig;
 use crate::rules::binge::{SessionChanges, plan_sessions};
 use crate::rules::order::{MissingEpisode, missing_before, watched_episodes};
-use crate::rules::progress::{last_watched, tally};
+use crate::rules::progress::{Tally, last_watched, tally};
 use crate::values::{FinaleReaction, Minutes, Platform, Rating, ValidationError, watch_date};
 
 /// What the client asked for (already validated value by value).
@@ -109,7 +111,10 @@ fn episode_record(
     }
 }
 
-/// Decides everything recording `episode_id` implies (SPEC §5).
+/// Decides everything recording `episode_id` implies (SPEC §5), step by step: the watch date,
+/// the episode, whether it has aired, the client's binge session, the order check (or the
+/// backfill), the record itself, the binge sessions, then season and show completion and the
+/// progress row. Nothing is written here; the caller writes the decision in one unit of work.
 pub fn decide_watch_episode(
     state: EpisodeState<'_>,
     episode_id: EpisodeId,
@@ -118,45 +123,141 @@ pub fn decide_watch_episode(
     rules: &RulesConfig,
     ids: &dyn IdGenerator,
 ) -> Result<EpisodeWatchDecision, WatchEpisodeError> {
-    let show = state.show;
     let today = now.date_naive();
     let at = watch_date("watchDate", cmd.watch_date, now)?;
-    let target = show
-        .episode(episode_id)
-        .ok_or(WatchEpisodeError::EpisodeNotFound)?;
-    if !target.is_special() && !target.episode.has_aired(today) {
-        return Err(WatchEpisodeError::NotAired);
-    }
-    if cmd.binge_session_id.is_some() {
-        match state.requested_session {
-            Some(s) if s.user_id != state.user => {
-                return Err(WatchEpisodeError::BingeSessionNotFound);
-            }
-            Some(s) if s.show_id != show.id => {
-                return Err(WatchEpisodeError::BingeSessionOfAnotherShow);
-            }
-            _ => {}
-        }
-    }
+    let target = resolve_episode(state.show, episode_id)?;
+    check_aired(target, today)?;
+    check_requested_session(&state, cmd)?;
 
     let watched = watched_episodes(state.records);
     let is_rewatch = watched.contains(&episode_id);
-    let mut new_records = Vec::new();
-    if !is_rewatch {
-        let missing = missing_before(show, target, &watched, today);
-        if let Some(first) = missing.first() {
-            if !cmd.mark_previous_watched {
-                return Err(WatchEpisodeError::OutOfOrder((*first).into()));
-            }
-            for e in missing {
-                let mut r = episode_record(&state, e, RecordId::from(ids.new_id()), at, now);
-                r.platform.clone_from(&cmd.platform);
-                r.backfilled = true;
-                new_records.push(r);
-            }
-        }
+    let mut new_records = if is_rewatch {
+        Vec::new()
+    } else {
+        let missing = check_order(state.show, target, &watched, cmd, today)?;
+        backfill(&state, &missing, cmd, at, now, ids)
+    };
+    new_records.push(requested_record(
+        &state, target, is_rewatch, cmd, at, now, ids,
+    ));
+
+    let (all, sessions) = place_in_binge_sessions(&state, &mut new_records, rules, now, ids);
+
+    let after = tally(state.show, &all, today);
+    let mut progress = state
+        .progress
+        .cloned()
+        .unwrap_or_else(|| ShowProgress::new(state.user, state.show.id, now));
+    let mut events: Vec<DomainEvent> = new_records
+        .iter()
+        .filter_map(episode_watched_event)
+        .collect();
+    let season_events = complete_seasons(&state, target, &after, &all, &mut progress, cmd, at);
+    let season_completed = !season_events.is_empty();
+    events.extend(season_events);
+    let show_event = complete_show(state.show, &after, &all, &mut progress, cmd, at);
+    let show_completed = show_event.is_some();
+    events.extend(show_event);
+    update_progress(&mut progress, &after, &all, at, now);
+
+    Ok(EpisodeWatchDecision {
+        new_records,
+        sessions,
+        progress,
+        events,
+        season_completed,
+        show_completed,
+    })
+}
+
+/// The episode must belong to the show (404 otherwise), which also gives its position.
+fn resolve_episode(
+    show: &Show,
+    episode_id: EpisodeId,
+) -> Result<EpisodeRef<'_>, WatchEpisodeError> {
+    show.episode(episode_id)
+        .ok_or(WatchEpisodeError::EpisodeNotFound)
+}
+
+/// *Not yet aired*: a regular episode whose air date is after today cannot be recorded (422).
+/// Specials are recorded whenever the client says it watched them.
+fn check_aired(target: EpisodeRef<'_>, today: NaiveDate) -> Result<(), WatchEpisodeError> {
+    if !target.is_special() && !target.episode.has_aired(today) {
+        return Err(WatchEpisodeError::NotAired);
     }
-    let mut record = episode_record(&state, target, RecordId::from(ids.new_id()), at, now);
+    Ok(())
+}
+
+/// A client-supplied binge session must be the user's own (another user's answers 404, as if it
+/// did not exist) and of this show (422). One that does not exist yet is created with that id.
+fn check_requested_session(
+    state: &EpisodeState<'_>,
+    cmd: &WatchEpisode,
+) -> Result<(), WatchEpisodeError> {
+    if cmd.binge_session_id.is_none() {
+        return Ok(());
+    }
+    match state.requested_session {
+        Some(s) if s.user_id != state.user => Err(WatchEpisodeError::BingeSessionNotFound),
+        Some(s) if s.show_id != state.show.id => Err(WatchEpisodeError::BingeSessionOfAnotherShow),
+        _ => Ok(()),
+    }
+}
+
+/// *Order*: a first-time watch of a regular episode needs every earlier aired regular episode
+/// watched. Returns the missing ones (to backfill) when the client asked for
+/// `markPreviousWatched`; otherwise the first missing one is the 409 answer. Specials are never
+/// order-checked.
+fn check_order<'s>(
+    show: &'s Show,
+    target: EpisodeRef<'_>,
+    watched: &HashSet<EpisodeId>,
+    cmd: &WatchEpisode,
+    today: NaiveDate,
+) -> Result<Vec<EpisodeRef<'s>>, WatchEpisodeError> {
+    let missing = missing_before(show, target, watched, today);
+    match missing.first() {
+        Some(first) if !cmd.mark_previous_watched => {
+            Err(WatchEpisodeError::OutOfOrder((*first).into()))
+        }
+        _ => Ok(missing),
+    }
+}
+
+/// *Backfill*: the missing earlier episodes are recorded first, at the same watch date and on
+/// the same platform, marked as backfilled (so they never start or join a binge session).
+fn backfill(
+    state: &EpisodeState<'_>,
+    missing: &[EpisodeRef<'_>],
+    cmd: &WatchEpisode,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    ids: &dyn IdGenerator,
+) -> Vec<ViewingRecord> {
+    missing
+        .iter()
+        .map(|&e| {
+            let mut r = episode_record(state, e, RecordId::from(ids.new_id()), at, now);
+            r.platform.clone_from(&cmd.platform);
+            r.backfilled = true;
+            r
+        })
+        .collect()
+}
+
+/// The record the client asked for. *Rewatch*: an episode already watched is recorded again as
+/// a rewatch, which leaves progress unchanged. The duration defaults to the episode's runtime;
+/// a binge session the client named pins the record to it.
+fn requested_record(
+    state: &EpisodeState<'_>,
+    target: EpisodeRef<'_>,
+    is_rewatch: bool,
+    cmd: &WatchEpisode,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    ids: &dyn IdGenerator,
+) -> ViewingRecord {
+    let mut record = episode_record(state, target, RecordId::from(ids.new_id()), at, now);
     record.platform.clone_from(&cmd.platform);
     record.is_rewatch = is_rewatch;
     if let Some(d) = cmd.viewing_duration {
@@ -166,40 +267,54 @@ pub fn decide_watch_episode(
         record.binge_session_id = Some(sid);
         record.binge_session_pinned = true;
     }
-    new_records.push(record);
+    record
+}
 
-    // Binge sessions over the stored records plus the new ones.
+/// *Binge sessions*: sessions are re-planned over the stored records plus the new ones (by
+/// watch date, not arrival order); each new record gets its session. Returns every record of
+/// the show with its planned session, and the session writes.
+fn place_in_binge_sessions(
+    state: &EpisodeState<'_>,
+    new_records: &mut [ViewingRecord],
+    rules: &RulesConfig,
+    now: DateTime<Utc>,
+    ids: &dyn IdGenerator,
+) -> (Vec<ViewingRecord>, SessionChanges) {
     let mut all: Vec<ViewingRecord> = state.records.to_vec();
     all.extend(new_records.iter().cloned());
     let plan = plan_sessions(
         state.user,
-        show,
+        state.show,
         &all,
         state.sessions,
         rules.binge_max_gap,
         now,
         ids,
     );
-    for r in &mut new_records {
+    for r in new_records.iter_mut() {
         r.binge_session_id = plan.session_of(r.id);
     }
     for r in all.iter_mut() {
         r.binge_session_id = plan.session_of(r.id);
     }
     let sessions = plan.changes(state.sessions, state.records);
+    (all, sessions)
+}
 
-    // Progress and completions.
-    let after = tally(show, &all, today);
-    let mut progress = state
-        .progress
-        .cloned()
-        .unwrap_or_else(|| ShowProgress::new(state.user, show.id, now));
-    let mut events: Vec<DomainEvent> = new_records
-        .iter()
-        .filter_map(episode_watched_event)
-        .collect();
-
-    let mut season_completed = false;
+/// *Season completed*: the first time all aired regular episodes of a season are watched, the
+/// season is completed once (recorded in the progress row) with a `TVSeasonCompleted` event.
+/// Its binge duration runs from the season's first first-time watch to the completing watch;
+/// the rating and intent belong to the season of the requested episode only.
+fn complete_seasons(
+    state: &EpisodeState<'_>,
+    target: EpisodeRef<'_>,
+    after: &Tally,
+    all: &[ViewingRecord],
+    progress: &mut ShowProgress,
+    cmd: &WatchEpisode,
+    at: DateTime<Utc>,
+) -> Vec<DomainEvent> {
+    let mut events = Vec::new();
     for &(season_id, number, w, total) in &after.seasons {
         if total == 0 || w < total || progress.season_completed(number) {
             continue;
@@ -217,10 +332,9 @@ pub fn decide_watch_episode(
             season_number: number,
             completed_at: at,
         });
-        season_completed = true;
         events.push(DomainEvent::TvSeasonCompleted(TvSeasonCompleted {
             season_id,
-            show_id: show.id,
+            show_id: state.show.id,
             season_number: number,
             completion_date: at,
             binge_duration: IsoDuration::from_duration((at - first_watch).max(Duration::zero())),
@@ -230,34 +344,56 @@ pub fn decide_watch_episode(
         }));
     }
     progress.completed_seasons.sort_by_key(|c| c.season_number);
+    events
+}
 
-    let mut show_completed = false;
-    if show.status.is_finished() && !progress.is_completed && after.all_watched() {
-        show_completed = true;
-        progress.is_completed = true;
-        progress.completion_date = Some(at);
-        let total_minutes: u64 = all
-            .iter()
-            .filter(|r| r.counts_for_progress())
-            .map(|r| u64::from(r.viewing_duration.map_or(0, Minutes::get)))
-            .sum();
-        events.push(DomainEvent::TvShowCompleted(TvShowCompleted {
-            show_id: show.id,
-            completion_date: at,
-            total_episodes: after.total,
-            total_viewing_time: IsoDuration::from_duration(Duration::minutes(
-                i64::try_from(total_minutes).unwrap_or(i64::MAX / 60_000),
-            )),
-            overall_rating: cmd.overall_rating,
-            rewatch_interest: cmd.rewatch_interest.unwrap_or(false),
-            series_finale_reaction: cmd
-                .series_finale_reaction
-                .as_ref()
-                .map(|r| r.as_str().to_owned()),
-        }));
+/// *Show completed*: the first time all aired regular episodes of an `ended` or `canceled` show
+/// are watched, with the sum of first-time watch durations. A `returning` show with everything
+/// aired watched is caught up, not completed.
+fn complete_show(
+    show: &Show,
+    after: &Tally,
+    all: &[ViewingRecord],
+    progress: &mut ShowProgress,
+    cmd: &WatchEpisode,
+    at: DateTime<Utc>,
+) -> Option<DomainEvent> {
+    if !show.status.is_finished() || progress.is_completed || !after.all_watched() {
+        return None;
     }
+    progress.is_completed = true;
+    progress.completion_date = Some(at);
+    let total_minutes: u64 = all
+        .iter()
+        .filter(|r| r.counts_for_progress())
+        .map(|r| u64::from(r.viewing_duration.map_or(0, Minutes::get)))
+        .sum();
+    Some(DomainEvent::TvShowCompleted(TvShowCompleted {
+        show_id: show.id,
+        completion_date: at,
+        total_episodes: after.total,
+        total_viewing_time: IsoDuration::from_duration(Duration::minutes(
+            i64::try_from(total_minutes).unwrap_or(i64::MAX / 60_000),
+        )),
+        overall_rating: cmd.overall_rating,
+        rewatch_interest: cmd.rewatch_interest.unwrap_or(false),
+        series_finale_reaction: cmd
+            .series_finale_reaction
+            .as_ref()
+            .map(|r| r.as_str().to_owned()),
+    }))
+}
 
-    let last = last_watched(&all);
+/// *Show progress*: the last first-time watch, the distinct aired regular episodes watched and
+/// the latest activity; a new watch clears the inactivity report.
+fn update_progress(
+    progress: &mut ShowProgress,
+    after: &Tally,
+    all: &[ViewingRecord],
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    let last = last_watched(all);
     progress.last_watched_season = last.as_ref().map(|l| l.season_number);
     progress.last_watched_episode = last.as_ref().map(|l| l.episode_number);
     progress.last_watched_episode_id = last.as_ref().map(|l| l.episode_id);
@@ -266,15 +402,6 @@ pub fn decide_watch_episode(
     progress.last_activity_at = Some(progress.last_activity_at.map_or(at, |p| p.max(at)));
     progress.inactivity_reported_at = None;
     progress.updated_at = now;
-
-    Ok(EpisodeWatchDecision {
-        new_records,
-        sessions,
-        progress,
-        events,
-        season_completed,
-        show_completed,
-    })
 }
 
 fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
