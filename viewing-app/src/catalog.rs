@@ -8,6 +8,7 @@ use crate::service::ViewingService;
 
 impl<S: Store> ViewingService<S> {
     /// Creates or replaces a movie.
+    #[tracing::instrument(level = "debug", skip_all, fields(movie = %movie.id))]
     pub async fn upsert_movie(&self, movie: Movie) -> AppResult<Movie> {
         let mut uow = self.store.begin().await?;
         uow.upsert_movie(&movie).await?;
@@ -16,6 +17,7 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// Creates or replaces a show with its whole tree of seasons and episodes.
+    #[tracing::instrument(level = "debug", skip_all, fields(show = %show.id))]
     pub async fn upsert_show(&self, show: Show) -> AppResult<Show> {
         let mut uow = self.store.begin().await?;
         uow.upsert_show(&show).await?;
@@ -23,11 +25,13 @@ impl<S: Store> ViewingService<S> {
         Ok(show)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(movie = %id))]
     pub async fn movie(&self, id: MovieId) -> AppResult<Movie> {
         let mut uow = self.store.begin_read().await?;
         uow.movie(id).await?.ok_or(AppError::ContentNotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(show = %id))]
     pub async fn show(&self, id: ShowId) -> AppResult<Show> {
         let mut uow = self.store.begin_read().await?;
         uow.show(id).await?.ok_or(AppError::ContentNotFound)

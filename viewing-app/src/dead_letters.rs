@@ -13,6 +13,7 @@ pub const DEAD_LETTER_LIMIT: u32 = 1000;
 
 impl<S: Store> ViewingService<S> {
     /// Dead letters of every channel, oldest parked first (at most [`DEAD_LETTER_LIMIT`]).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn dead_letters(&self) -> AppResult<Vec<DeadLetter>> {
         Ok(self.store.dead_letters(DEAD_LETTER_LIMIT).await?)
     }
@@ -21,6 +22,7 @@ impl<S: Store> ViewingService<S> {
     /// returns those entries as they were. `NotFound` when the event is parked nowhere. The
     /// relay picks it up on its next pass; if it fails again it is retried and, after
     /// `max_attempts`, parked again (an undecodable payload is parked again at once).
+    #[tracing::instrument(level = "debug", skip_all, fields(event = %event))]
     pub async fn retry_dead_letter(&self, event: EventId) -> AppResult<Vec<DeadLetter>> {
         let retried = self
             .store

@@ -40,12 +40,14 @@ pub struct FiredReminders {
 
 impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/achievements`: unlocked ones, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn achievements(&self, user: UserId) -> AppResult<Vec<Achievement>> {
         let mut uow = self.store.begin_read().await?;
         Ok(uow.achievements(user).await?)
     }
 
     /// `GET /api/watchlist`: newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn watchlist(&self, user: UserId) -> AppResult<Vec<WatchlistItem>> {
         let mut uow = self.store.begin_read().await?;
         Ok(uow.watchlist(user).await?)
@@ -53,6 +55,7 @@ impl<S: Store> ViewingService<S> {
 
     /// `PUT /api/watchlist/{contentId}`: adds a movie or show of the catalog (idempotent; the
     /// first `added_at` stays). Returns the item and whether it was added now.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, content = %content_id))]
     pub async fn add_to_watchlist(
         &self,
         user: UserId,
@@ -81,6 +84,7 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// `DELETE /api/watchlist/{contentId}`; `NotFound` when it is not on the watchlist.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, content = %content_id))]
     pub async fn remove_from_watchlist(
         &self,
         user: UserId,
@@ -95,12 +99,14 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// `GET /api/viewing/reminders`: every reminder of the user, by due date.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn reminders(&self, user: UserId) -> AppResult<Vec<Reminder>> {
         let mut uow = self.store.begin_read().await?;
         Ok(uow.reminders(user).await?)
     }
 
     /// `GET /api/viewing/preferences`: genres by affinity, highest first (ties by name).
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn preferences(&self, user: UserId) -> AppResult<Vec<GenrePreference>> {
         let mut uow = self.store.begin_read().await?;
         let mut scores = uow.genre_scores(user).await?;
@@ -122,6 +128,7 @@ impl<S: Store> ViewingService<S> {
     /// past the send, so another replica leaves it alone), then sent with no transaction open,
     /// then marked sent — unless a newer watch replaced it meanwhile (its id changed). After
     /// [`REMINDER_MAX_ATTEMPTS`] failures it is marked `failed`.
+    #[tracing::instrument(level = "debug", skip_all, fields(batch), err(level = "debug"))]
     pub async fn fire_due_reminders(
         &self,
         notifier: &dyn Notifier,

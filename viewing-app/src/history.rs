@@ -198,6 +198,7 @@ impl HistoryParams {
 
 impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/history`: newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn history(&self, user: UserId, params: &HistoryParams) -> AppResult<HistoryPage> {
         let filter = params.filter()?;
         let (paging, page, limit) = params.paging()?;

@@ -11,6 +11,7 @@ use crate::service::ViewingService;
 
 impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/progress/{showId}`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, show = %show_id))]
     pub async fn progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
         let now = self.clock.now();
         let mut uow = self.store.begin_read().await?;
@@ -30,6 +31,7 @@ impl<S: Store> ViewingService<S> {
 
     /// `GET /api/viewing/progress`: shows in progress (watching, caught up with new episodes,
     /// stalled), most recent activity first, each with its next episode.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn up_next(&self, user: UserId) -> AppResult<Vec<ProgressView>> {
         let now = self.clock.now();
         let mut uow = self.store.begin_read().await?;

@@ -90,6 +90,19 @@ pub struct PassOutcome {
     pub broker_down: bool,
 }
 
+impl PassOutcome {
+    /// Records the counts on the current span (the pass's), so a slow or stuck pass shows how
+    /// much it claimed and what became of it.
+    fn traced(self) -> Self {
+        let span = tracing::Span::current();
+        span.record("claimed", self.claimed);
+        span.record("delivered", self.delivered);
+        span.record("failed", self.failed);
+        span.record("parked", self.parked);
+        self
+    }
+}
+
 /// Why one event could not be delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -196,6 +209,16 @@ impl<S: Store> Relay<S> {
 
     /// Applies one event to every handler that has not applied it yet, each in its own unit
     /// of work with its processed mark. Stops at the first handler that fails.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+            user = %event.user_id,
+        ),
+        err(level = "debug")
+    )]
     pub async fn deliver_to_handlers(&self, event: &EventEnvelope) -> Result<(), DeliveryError> {
         let ctx = self.context();
         // Fast path: every handler in one unit of work, so an event costs one commit (one
@@ -227,6 +250,7 @@ impl<S: Store> Relay<S> {
 
     /// Applies `event` to every handler not done with it yet, in one unit of work. Returns,
     /// per handler, whether it applied the event now.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn apply_all_at_once(
         &self,
         event: &EventEnvelope,
@@ -258,6 +282,12 @@ impl<S: Store> Relay<S> {
         });
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(channel = channel.as_str(), event = %event.event_id),
+        err(level = "debug")
+    )]
     async fn deliver(
         &self,
         channel: RelayChannel,
@@ -273,6 +303,18 @@ impl<S: Store> Relay<S> {
     }
 
     /// Claims one batch of `channel` and delivers it, renewing the claim while it works.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            channel = channel.as_str(),
+            claimed = tracing::field::Empty,
+            delivered = tracing::field::Empty,
+            failed = tracing::field::Empty,
+            parked = tracing::field::Empty,
+        ),
+        err(level = "debug")
+    )]
     pub async fn pass(&self, channel: RelayChannel) -> AppResult<PassOutcome> {
         let token = ClaimToken(self.ids.new_id());
         let now = self.clock.now();
@@ -281,7 +323,7 @@ impl<S: Store> Relay<S> {
             .claim_events(channel, token, now, self.config.lease, self.config.batch)
             .await?;
         if batch.is_empty() {
-            return Ok(PassOutcome::default());
+            return Ok(PassOutcome::default().traced());
         }
         let (done, stop) = watch::channel(false);
         let work = async {
@@ -290,7 +332,7 @@ impl<S: Store> Relay<S> {
             outcome
         };
         let (outcome, ()) = join2(work, self.keep_claim(channel, token, stop)).await;
-        outcome
+        outcome.map(PassOutcome::traced)
     }
 
     /// Renews the claim of `token` every third of the lease until `stop` says the batch is
@@ -390,6 +432,7 @@ impl<S: Store> Relay<S> {
     /// pass, and returns how many deliveries succeeded. Stops when a pass delivers nothing
     /// (empty outbox, or only failures waiting for their retry time). For tests and
     /// in-process embedding; the runner polls instead.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn drain(&self) -> AppResult<usize> {
         let mut total = 0;
         for channel in self.channels() {
@@ -406,6 +449,7 @@ impl<S: Store> Relay<S> {
     }
 
     /// Reads each channel's backlog into the metrics.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn refresh_backlog(&self) -> AppResult<()> {
         let now = self.clock.now();
         for channel in self.channels() {

@@ -58,6 +58,7 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// Readiness: the store answers.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn ping(&self) -> Result<(), AppError> {
         Ok(self.store.ping().await?)
     }
@@ -87,8 +88,21 @@ impl<S: Store> ViewingService<S> {
             tries += 1;
             match attempt().await {
                 Err(AppError::Conflict(_)) if tries < CONFLICT_ATTEMPTS => continue,
-                other => return other,
+                Err(e) => {
+                    trace_unexpected(&e);
+                    return Err(e);
+                }
+                ok => return ok,
             }
         }
+    }
+}
+
+/// Notes on the current span (the command's) an error no client caused: the store unreachable
+/// or something unexpected. A 4xx outcome is an answer, not a failure, and is not recorded.
+fn trace_unexpected(e: &AppError) {
+    if matches!(e, AppError::Unavailable(_) | AppError::Unexpected(_)) {
+        let cause = std::error::Error::source(e).map(ToString::to_string);
+        tracing::debug!(error = %e, cause, "command failed");
     }
 }

@@ -193,6 +193,7 @@ impl<S: Store> ViewingService<S> {
     /// keeps (SPEC §6): the period is covered by at most seven spans of whole UTC buckets, so
     /// the cost does not depend on how many records the user has. Binge sessions count in the
     /// period their first episode is in. Events not yet relayed are not counted yet.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn statistics(
         &self,
         user: UserId,

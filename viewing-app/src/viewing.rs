@@ -29,6 +29,7 @@ pub struct EpisodeWatched {
 
 impl<S: Store> ViewingService<S> {
     /// `POST /api/viewing/movies/{movieId}/watched`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, movie = %movie_id))]
     pub async fn watch_movie(
         &self,
         user: UserId,
@@ -64,6 +65,7 @@ impl<S: Store> ViewingService<S> {
 
     /// `POST /api/viewing/episodes/{episodeId}/watched`: the record(s), binge session, progress
     /// and events of one watch, written together or not at all.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, episode = %episode_id))]
     pub async fn watch_episode(
         &self,
         user: UserId,
@@ -131,6 +133,7 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// `POST /api/viewing/{itemId}/abandon` for a movie or a show.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, item = %item_id))]
     pub async fn abandon(
         &self,
         user: UserId,
@@ -171,6 +174,7 @@ impl<S: Store> ViewingService<S> {
 
     /// Recomputes the binge sessions of every show of a user (after imports). Returns how many
     /// sessions the user has afterwards.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
     pub async fn rebuild_binge_sessions(&self, user: UserId) -> AppResult<usize> {
         let shows: Vec<ShowId> = {
             let mut uow = self.store.begin_read().await?;
@@ -221,6 +225,7 @@ impl<S: Store> ViewingService<S> {
 
     /// The daily inactivity job: every show idle for longer than the limit gets one
     /// `ViewingAbandoned` ("no activity for 90 days"). Returns how many were reported.
+    #[tracing::instrument(level = "debug", skip_all, fields(batch))]
     pub async fn report_inactive_shows(&self, batch: u32) -> AppResult<usize> {
         let now = self.clock.now();
         let idle_since = now - self.rules.inactivity;
@@ -264,12 +269,14 @@ impl<S: Store> ViewingService<S> {
     }
 
     /// One of the user's viewing records (another user's answers `NotFound`).
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, record = %id))]
     pub async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
         let mut uow = self.store.begin_read().await?;
         uow.record(user, id).await?.ok_or(AppError::NotFound)
     }
 
     /// One of the user's abandon records.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, abandon = %id))]
     pub async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {
         let mut uow = self.store.begin_read().await?;
         uow.abandon_record(user, id)

@@ -89,6 +89,16 @@ impl<U: UnitOfWork> EventHandler<U> for AchievementTracker {
         "achievements"
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            handler = "achievements",
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+        ),
+        err(level = "debug")
+    )]
     async fn handle(
         &self,
         uow: &mut U,

@@ -77,6 +77,12 @@ pub fn default_handlers<U: UnitOfWork + 'static>() -> Handlers<U> {
 }
 
 /// Applies `event` to `handler` unless it already was. `Ok(true)` when applied now.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(handler = handler.name(), event = %event.event_id),
+    err(level = "debug")
+)]
 pub async fn apply_once<S: Store>(
     store: &S,
     handler: &dyn EventHandler<S::Uow>,

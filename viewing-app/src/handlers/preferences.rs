@@ -32,6 +32,16 @@ impl<U: UnitOfWork> EventHandler<U> for RecommendationEngine {
         "preferences"
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            handler = "preferences",
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+        ),
+        err(level = "debug")
+    )]
     async fn handle(
         &self,
         uow: &mut U,

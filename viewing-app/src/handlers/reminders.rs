@@ -90,6 +90,16 @@ impl<U: UnitOfWork> EventHandler<U> for ContinuationReminder {
         "reminders"
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            handler = "reminders",
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+        ),
+        err(level = "debug")
+    )]
     async fn handle(
         &self,
         uow: &mut U,

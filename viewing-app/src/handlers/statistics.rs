@@ -157,6 +157,16 @@ impl<U: UnitOfWork> EventHandler<U> for StatisticsCalculator {
         "statistics"
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            handler = "statistics",
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+        ),
+        err(level = "debug")
+    )]
     async fn handle(
         &self,
         uow: &mut U,

@@ -15,6 +15,16 @@ impl<U: UnitOfWork> EventHandler<U> for WatchlistManager {
         "watchlist"
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(
+            handler = "watchlist",
+            event = %event.event_id,
+            event_type = event.event.event_type(),
+        ),
+        err(level = "debug")
+    )]
     async fn handle(
         &self,
         uow: &mut U,
