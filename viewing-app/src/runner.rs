@@ -12,6 +12,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use tracing::Instrument;
 use viewing_domain::event_ports::{Notifier, RelayChannel};
 use viewing_domain::ports::Store;
 
@@ -120,7 +121,12 @@ impl<S: Store> Runner<S> {
         let mut backoff = poll;
         let mut refreshed: Option<Instant> = None;
         loop {
-            let wait = match self.relay.pass(channel).await {
+            let wait = match self
+                .relay
+                .pass(channel)
+                .instrument(step("relay", channel))
+                .await
+            {
                 Ok(o) if o.broker_down => {
                     backoff = (backoff * 2).min(self.config.max_backoff);
                     backoff
@@ -143,7 +149,12 @@ impl<S: Store> Runner<S> {
             if channel == RelayChannel::Handlers
                 && refreshed.is_none_or(|t| t.elapsed() >= self.config.metrics_interval)
             {
-                if let Err(e) = self.relay.refresh_backlog().await {
+                if let Err(e) = self
+                    .relay
+                    .refresh_backlog()
+                    .instrument(step("metrics", channel))
+                    .await
+                {
                     self.report("metrics", &e);
                 }
                 refreshed = Some(Instant::now());
@@ -160,6 +171,7 @@ impl<S: Store> Runner<S> {
             match self
                 .service
                 .fire_due_reminders(self.notifier.as_ref(), self.config.reminder_batch)
+                .instrument(tracing::debug_span!("runner", task = "reminders"))
                 .await
             {
                 Ok(f) => self
@@ -172,6 +184,7 @@ impl<S: Store> Runner<S> {
                 match self
                     .service
                     .report_inactive_shows(self.config.inactivity_batch)
+                    .instrument(tracing::debug_span!("runner", task = "inactivity"))
                     .await
                 {
                     Ok(n) => {
@@ -186,6 +199,12 @@ impl<S: Store> Runner<S> {
             }
         }
     }
+}
+
+/// The span of one step of a relay loop: each step is a trace of its own (the loops run for
+/// the life of the process, so they are no span), named like the tasks `on_error` reports.
+fn step(task: &'static str, channel: RelayChannel) -> tracing::Span {
+    tracing::debug_span!("runner", task, channel = channel.as_str())
 }
 
 /// Waits `d` unless the stop signal comes first; `true` when stopping.

@@ -240,3 +240,40 @@ async fn a_failing_handler_is_recorded_on_the_delivery_and_the_pass_counts_it() 
     });
     assert!(failed_delivery, "{:?}", seen.events());
 }
+
+#[tokio::test]
+async fn each_runner_step_is_a_trace_of_its_own_named_like_its_task() {
+    use viewing_app::engagement::RecordingNotifier;
+    use viewing_app::runner::{Runner, RunnerConfig};
+
+    let w = World::new();
+    w.given_show(show(1, ShowStatus::Ended, &[3])).await;
+    w.watch_at(1, 1, 1, t0()).await.expect("S1E1");
+    let (seen, _guard) = capture(LevelFilter::DEBUG);
+
+    Runner::new(
+        w.svc.clone(),
+        Relay::new(&w.svc),
+        Arc::new(RecordingNotifier::default()),
+    )
+    .with_config(RunnerConfig {
+        poll_interval: std::time::Duration::from_millis(10),
+        ..RunnerConfig::default()
+    })
+    .run(tokio::time::sleep(std::time::Duration::from_millis(100)))
+    .await;
+
+    let steps = seen.spans("runner");
+    assert!(steps.iter().all(|s| s.parent.is_none()), "{steps:?}");
+    for task in ["relay", "metrics", "reminders", "inactivity"] {
+        assert!(
+            steps.iter().any(|s| s.has(&format!("task={task}"))),
+            "{task}: {steps:?}"
+        );
+    }
+    let passes = seen.spans("pass");
+    assert!(passes.iter().all(|p| p.parent == Some("runner")));
+    assert!(passes.iter().any(|p| p.has("delivered=1")), "{passes:?}");
+    let jobs = seen.spans("report_inactive_shows");
+    assert!(jobs.iter().all(|j| j.parent == Some("runner")) && !jobs.is_empty());
+}
