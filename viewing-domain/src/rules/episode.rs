@@ -81,6 +81,7 @@ impl EpisodeWatchDecision {
     }
 }
 
+/// A first-time record of `e` at `at`, lasting the episode's runtime, in no session yet.
 fn episode_record(
     state: &EpisodeState<'_>,
     e: EpisodeRef<'_>,
