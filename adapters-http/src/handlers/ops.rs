@@ -42,10 +42,7 @@ pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let mut text = state.metrics().render();
-    if let Some(relay) = state.relay_metrics() {
-        text.push_str(&relay.snapshot().to_prometheus());
-    }
+    let text = state.metrics().render_with(state.relay_metrics());
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
