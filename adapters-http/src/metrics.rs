@@ -68,6 +68,10 @@ impl Metrics {
         with_local_recorder(&recorder, || {
             describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
             describe_histogram!(LATENCY, "HTTP request latency by method and route.");
+            // The first scrape already shows the family: the scrapes' own count, at 0 until
+            // the first one is answered.
+            counter!(REQUESTS, "method" => "GET", "route" => "/metrics", "status" => "200")
+                .increment(0);
         });
         Self {
             recorder,
