@@ -19,16 +19,18 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use viewing_app::ViewingService;
 use viewing_app::domain::ports::Store;
 use viewing_app::metrics::RelayMetrics;
@@ -132,79 +134,13 @@ impl<S: Store> AppState<S> {
 /// sees it (over-long URIs and header sections) with problem+json, and gives the router the
 /// client address (`ConnectInfo<SocketAddr>`) for the per-address rate limit.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
-    use handlers::{admin, catalog, engagement, ops, reading, viewing};
-
-    let idempotent = || from_fn_with_state(state.clone(), idempotency::idempotent::<S>);
-    let api = Router::new()
-        .route(
-            "/api/catalog/movies/{movieId}",
-            put(catalog::put_movie::<S>).get(catalog::get_movie::<S>),
-        )
-        .route(
-            "/api/catalog/shows/{showId}",
-            put(catalog::put_show::<S>).get(catalog::get_show::<S>),
-        )
-        .route(
-            "/api/viewing/movies/{movieId}/watched",
-            post(viewing::watch_movie::<S>).route_layer(idempotent()),
-        )
-        .route(
-            "/api/viewing/episodes/{episodeId}/watched",
-            post(viewing::watch_episode::<S>).route_layer(idempotent()),
-        )
-        .route(
-            "/api/viewing/{itemId}/abandon",
-            post(viewing::abandon::<S>).route_layer(idempotent()),
-        )
-        .route(
-            "/api/viewing/records/{recordId}",
-            get(viewing::get_record::<S>),
-        )
-        .route(
-            "/api/viewing/abandoned/{abandonId}",
-            get(viewing::get_abandoned::<S>),
-        )
-        .route("/api/viewing/history", get(reading::history::<S>))
-        .route("/api/viewing/progress", get(reading::up_next::<S>))
-        .route(
-            "/api/viewing/progress/{showId}",
-            get(reading::progress::<S>),
-        )
-        .route("/api/viewing/statistics", get(reading::statistics::<S>))
-        .route(
-            "/api/viewing/achievements",
-            get(engagement::achievements::<S>),
-        )
-        .route("/api/viewing/reminders", get(engagement::reminders::<S>))
-        .route(
-            "/api/viewing/preferences",
-            get(engagement::preferences::<S>),
-        )
-        .route("/api/watchlist", get(engagement::watchlist::<S>))
-        .route("/api/admin/dead-letters", get(admin::dead_letters::<S>))
-        .route(
-            "/api/admin/dead-letters/{eventId}/retry",
-            post(admin::retry_dead_letter::<S>).route_layer(idempotent()),
-        )
-        .route(
-            "/api/watchlist/{contentId}",
-            put(engagement::add_to_watchlist::<S>).delete(engagement::remove_from_watchlist::<S>),
-        )
-        // Layers run outside-in: authenticate (401, 429) every matched route, then, on the
-        // POST (and PATCH) handlers only, the idempotency key — so a method a path does not
-        // have is 405 whatever key it carries.
-        .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
-
-    let open = Router::new()
-        .route("/health/live", get(ops::live))
-        .route("/health/ready", get(ops::ready::<S>))
-        .route("/metrics", get(ops::metrics::<S>))
-        .route("/api/openapi.json", get(ops::openapi));
-
+    let (routes, document) = routes(&state).split_for_parts();
+    let document = openapi::Document::new(openapi::complete(document));
     let metrics = state.metrics.clone();
-    api.merge(open)
-        .fallback(ops::not_found)
+    routes
+        .fallback(handlers::ops::not_found)
         .with_state(state)
+        .layer(Extension(document))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(serve::limit_uri))
         .layer(from_fn_with_state(metrics, metrics::track))
@@ -235,6 +171,58 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Every route, each declared once: the handler's `#[utoipa::path]` gives both its place in the
+/// router and its operation in the OpenAPI document (`routes!`). `/api/**` is authenticated
+/// (401, 429) on every matched route; the idempotency key is read on the POST handlers only,
+/// so a method a path does not have is 405 whatever key it carries.
+pub fn routes<S: Store>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
+    use handlers::{admin, catalog, engagement, ops, reading, viewing};
+
+    let idempotent = |route: UtoipaMethodRouter<AppState<S>>| {
+        route.map(|method| {
+            method.route_layer(from_fn_with_state(
+                state.clone(),
+                idempotency::idempotent::<S>,
+            ))
+        })
+    };
+    // Layers run outside-in: authenticate every matched route, then, on the POST handlers
+    // only, the idempotency key.
+    let api = OpenApiRouter::new()
+        .routes(routes!(catalog::put_movie, catalog::get_movie))
+        .routes(routes!(catalog::put_show, catalog::get_show))
+        .routes(idempotent(routes!(viewing::watch_movie)))
+        .routes(idempotent(routes!(viewing::watch_episode)))
+        .routes(idempotent(routes!(viewing::abandon)))
+        .routes(routes!(viewing::get_record))
+        .routes(routes!(viewing::get_abandoned))
+        .routes(routes!(reading::history))
+        .routes(routes!(reading::up_next))
+        .routes(routes!(reading::progress))
+        .routes(routes!(reading::statistics))
+        .routes(routes!(engagement::achievements))
+        .routes(routes!(engagement::reminders))
+        .routes(routes!(engagement::preferences))
+        .routes(routes!(engagement::watchlist))
+        .routes(routes!(admin::dead_letters))
+        .routes(idempotent(routes!(admin::retry_dead_letter)))
+        .routes(routes!(
+            engagement::add_to_watchlist,
+            engagement::remove_from_watchlist
+        ))
+        .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
+
+    let open = OpenApiRouter::new()
+        .routes(routes!(ops::live))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi));
+
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(api)
+        .merge(open)
 }
 
 /// Any error response that is not problem+json yet (axum's own 405, a framework rejection)

@@ -1,15 +1,18 @@
-//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` and the DTOs.
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` and the DTOs: the
+//! routes of [`crate::routes`] give its paths, [`ApiDoc`] what is not a path.
 
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use viewing_app::domain::ports::Store;
+
+use crate::AppState;
 use crate::dto::*;
 use crate::error::{FieldError, Problem};
-use crate::handlers::{admin, catalog, engagement, ops, reading, viewing};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,18 +23,8 @@ use crate::handlers::{admin, catalog, engagement, ops, reading, viewing};
             and genre preferences. Every `/api/**` call (but this document) needs \
             `Authorization: Bearer <HS256 JWT>`; every error is `application/problem+json`."
     ),
-    paths(
-        catalog::put_movie, catalog::get_movie, catalog::put_show, catalog::get_show,
-        viewing::watch_movie, viewing::watch_episode, viewing::abandon,
-        viewing::get_record, viewing::get_abandoned,
-        reading::history, reading::progress, reading::up_next, reading::statistics,
-        engagement::achievements, engagement::watchlist, engagement::add_to_watchlist,
-        engagement::remove_from_watchlist, engagement::reminders, engagement::preferences,
-        ops::live, ops::ready, ops::metrics, ops::openapi,
-        admin::dead_letters, admin::retry_dead_letter,
-    ),
     components(schemas(Problem, FieldError, MissingEpisodeDto, CatalogFile)),
-    modifiers(&BearerAuth, &ClosedBodies),
+    modifiers(&BearerAuth),
     tags(
         (name = "catalog", description = "Movies and shows viewing refers to (admin writes)"),
         (name = "viewing", description = "Recording viewing"),
@@ -56,7 +49,8 @@ impl Modify for BearerAuth {
 
 /// Request bodies refuse unknown fields (422, SPEC §9): their schemas say
 /// `additionalProperties: false`. (utoipa derives that only from serde's
-/// `deny_unknown_fields`, which would stop at the first unknown field with a 400.)
+/// `deny_unknown_fields`, which would stop at the first unknown field with a 400.) Applied to
+/// the routes' document ([`complete`]), once their schemas are in.
 struct ClosedBodies;
 
 /// The schemas of request bodies, at every depth.
@@ -86,20 +80,44 @@ impl Modify for ClosedBodies {
     }
 }
 
-/// The document.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document of the routes [`crate::router`] serves.
+pub fn document<S: Store>(state: &AppState<S>) -> utoipa::openapi::OpenApi {
+    complete(crate::routes(state).split_for_parts().1)
 }
 
-/// The document as JSON, rendered once, with the constraints utoipa's attributes cannot state
-/// (see [`refine`]).
-pub fn document_json() -> String {
-    static JSON: LazyLock<String> = LazyLock::new(|| {
-        let mut doc = serde_json::to_value(document()).unwrap_or_default();
+/// What the routes' document lacks until every route has added its schemas: closed request
+/// bodies ([`ClosedBodies`]).
+pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ClosedBodies.modify(&mut doc);
+    doc
+}
+
+/// The document as JSON, with the constraints utoipa's attributes cannot state (see
+/// [`refine`]).
+pub fn document_json<S: Store>(state: &AppState<S>) -> String {
+    Document::new(document(state)).json().to_owned()
+}
+
+/// The document as served at `/api/openapi.json`: rendered once, when the router is built.
+#[derive(Debug, Clone)]
+pub struct Document(Arc<str>);
+
+impl Document {
+    /// Renders `doc` with the constraints utoipa's attributes cannot state (see [`refine`]).
+    pub fn new(doc: utoipa::openapi::OpenApi) -> Self {
+        let mut doc = serde_json::to_value(doc).unwrap_or_default();
         refine(&mut doc);
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    });
-    JSON.clone()
+        Self(
+            serde_json::to_string_pretty(&doc)
+                .unwrap_or_default()
+                .into(),
+        )
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Years of the instants a client may send (SPEC §9: 1900-01-01 to 9999-12-31).

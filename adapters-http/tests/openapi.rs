@@ -1,10 +1,27 @@
 //! The OpenAPI document says what the server does (SPEC §9): closed request bodies, no `null`
 //! body where one is refused, enumerations, ranges, the one-decimal rating rule.
 
-use serde_json::Value;
+use std::num::NonZeroU32;
 
+use adapters_http::{AppState, HttpConfig, JwtSecret};
+use adapters_memory::MemoryStore;
+use serde_json::Value;
+use viewing_app::ViewingService;
+
+/// The document of the routes the router serves.
 fn doc() -> Value {
-    serde_json::from_str(&adapters_http::openapi::document_json()).unwrap_or_default()
+    let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+    let state = AppState::new(
+        ViewingService::new(MemoryStore::new()),
+        &HttpConfig {
+            jwt_secret: JwtSecret::new("openapi-test-secret"),
+            rate_limit_per_min: n(600),
+            rate_limit_burst: n(100),
+            anon_rate_limit_per_min: n(60),
+            anon_rate_limit_burst: n(20),
+        },
+    );
+    serde_json::from_str(&adapters_http::openapi::document_json(&state)).unwrap_or_default()
 }
 
 fn param<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {

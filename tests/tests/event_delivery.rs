@@ -137,7 +137,8 @@ async fn metrics_show_the_outbox_backlog_and_handler_lag() {
             for family in [
                 "# TYPE viewing_outbox_backlog gauge",
                 "# TYPE viewing_outbox_oldest_pending_seconds gauge",
-                "viewing_outbox_oldest_pending_seconds{channel=\"handlers\"} 0.000",
+                // The exporter writes a zero gauge as `0` (it was `0.000`).
+                "viewing_outbox_oldest_pending_seconds{channel=\"handlers\"} 0\n",
                 "viewing_outbox_delivered_total{channel=\"handlers\"}",
                 "viewing_outbox_delivery_failures_total{channel=\"handlers\"} 0",
                 "viewing_handler_lag_seconds{handler=\"statistics\"}",

@@ -1,7 +1,8 @@
-//! Numbers the relay and the background runner keep for `/metrics`.
+//! Numbers the relay and the background runner keep for `/metrics`: read in process through
+//! [`RelayMetrics::snapshot`], exported through the [`metrics`] facade by
+//! [`MetricsSnapshot::record`] (the HTTP layer owns the recorder and renders it).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -88,113 +89,103 @@ impl RelayMetrics {
     }
 }
 
+/// Seconds rounded to the millisecond, as `/metrics` shows them.
+fn millis(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
 impl MetricsSnapshot {
-    /// The Prometheus text exposition of these numbers (to append to `/metrics`).
-    pub fn to_prometheus(&self) -> String {
-        let mut out = String::new();
-        let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, String)>| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for (labels, value) in rows {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        };
-        let per_channel = |f: fn(&ChannelCounters) -> String| {
-            self.channels
-                .iter()
-                .map(|(c, v)| (format!("{{channel=\"{}\"}}", c.as_str()), f(v)))
-                .collect::<Vec<_>>()
-        };
-        let per_handler = |f: fn(&HandlerCounters) -> String| {
-            self.handlers
-                .iter()
-                .map(|(h, v)| (format!("{{handler=\"{h}\"}}"), f(v)))
-                .collect::<Vec<_>>()
-        };
-        family(
+    /// Writes every number through the [`metrics`] facade into the recorder in effect (one the
+    /// caller passes with [`metrics::with_local_recorder`]; nothing when there is none), the
+    /// way a Prometheus collector is read at scrape time: counters as their absolute values,
+    /// gauges as set. The names and labels are the ones dashboards read.
+    pub fn record(&self) {
+        use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
+
+        describe_gauge!(
             "viewing_outbox_backlog",
-            "gauge",
-            "Outbox events not yet delivered, per channel.",
-            per_channel(|c| c.backlog.to_string()),
+            "Outbox events not yet delivered, per channel."
         );
-        family(
+        describe_gauge!(
             "viewing_outbox_oldest_pending_seconds",
-            "gauge",
-            "Age of the oldest undelivered outbox event, per channel.",
-            per_channel(|c| format!("{:.3}", c.oldest_pending_seconds)),
+            Unit::Seconds,
+            "Age of the oldest undelivered outbox event, per channel."
         );
-        family(
+        describe_gauge!(
             "viewing_outbox_dead_letters",
-            "gauge",
-            "Outbox events parked as dead letters, per channel (GET /api/admin/dead-letters).",
-            per_channel(|c| c.dead_letters.to_string()),
+            "Outbox events parked as dead letters, per channel (GET /api/admin/dead-letters)."
         );
-        family(
+        describe_counter!(
             "viewing_outbox_parked_total",
-            "counter",
-            "Events this process parked as dead letters, per channel.",
-            per_channel(|c| c.parked.to_string()),
+            "Events this process parked as dead letters, per channel."
         );
-        family(
+        describe_counter!(
             "viewing_outbox_lease_renewal_failures_total",
-            "counter",
-            "Claim renewals that failed, per channel.",
-            per_channel(|c| c.renewals_failed.to_string()),
+            "Claim renewals that failed, per channel."
         );
-        family(
+        describe_counter!(
             "viewing_outbox_delivered_total",
-            "counter",
-            "Outbox events delivered by this process, per channel.",
-            per_channel(|c| c.delivered.to_string()),
+            "Outbox events delivered by this process, per channel."
         );
-        family(
+        describe_counter!(
             "viewing_outbox_delivery_failures_total",
-            "counter",
-            "Failed delivery attempts by this process, per channel.",
-            per_channel(|c| c.failed.to_string()),
+            "Failed delivery attempts by this process, per channel."
         );
-        family(
+        for (channel, c) in &self.channels {
+            let channel = channel.as_str();
+            #[allow(clippy::cast_precision_loss)]
+            gauge!("viewing_outbox_backlog", "channel" => channel).set(c.backlog as f64);
+            gauge!("viewing_outbox_oldest_pending_seconds", "channel" => channel)
+                .set(millis(c.oldest_pending_seconds));
+            #[allow(clippy::cast_precision_loss)]
+            gauge!("viewing_outbox_dead_letters", "channel" => channel).set(c.dead_letters as f64);
+            counter!("viewing_outbox_parked_total", "channel" => channel).absolute(c.parked);
+            counter!("viewing_outbox_lease_renewal_failures_total", "channel" => channel)
+                .absolute(c.renewals_failed);
+            counter!("viewing_outbox_delivered_total", "channel" => channel).absolute(c.delivered);
+            counter!("viewing_outbox_delivery_failures_total", "channel" => channel)
+                .absolute(c.failed);
+        }
+
+        describe_counter!(
             "viewing_handler_applied_total",
-            "counter",
-            "Events applied, per handler.",
-            per_handler(|h| h.applied.to_string()),
+            "Events applied, per handler."
         );
-        family(
+        describe_counter!(
             "viewing_handler_skipped_total",
-            "counter",
-            "Redelivered events a handler had already applied.",
-            per_handler(|h| h.skipped.to_string()),
+            "Redelivered events a handler had already applied."
         );
-        family(
+        describe_counter!(
             "viewing_handler_failures_total",
-            "counter",
-            "Events a handler failed on (retried later).",
-            per_handler(|h| h.failed.to_string()),
+            "Events a handler failed on (retried later)."
         );
-        family(
+        describe_gauge!(
             "viewing_handler_lag_seconds",
-            "gauge",
-            "Seconds from an event's occurrence to its application, last applied event.",
-            per_handler(|h| format!("{:.3}", h.last_lag_seconds)),
+            Unit::Seconds,
+            "Seconds from an event's occurrence to its application, last applied event."
         );
-        family(
+        for (&handler, h) in &self.handlers {
+            counter!("viewing_handler_applied_total", "handler" => handler).absolute(h.applied);
+            counter!("viewing_handler_skipped_total", "handler" => handler).absolute(h.skipped);
+            counter!("viewing_handler_failures_total", "handler" => handler).absolute(h.failed);
+            gauge!("viewing_handler_lag_seconds", "handler" => handler)
+                .set(millis(h.last_lag_seconds));
+        }
+
+        describe_counter!(
             "viewing_reminders_sent_total",
-            "counter",
-            "Continuation reminders handed to the notifier.",
-            vec![(String::new(), self.reminders_sent.to_string())],
+            "Continuation reminders handed to the notifier."
         );
-        family(
+        describe_counter!(
             "viewing_reminders_failed_total",
-            "counter",
-            "Notification attempts that failed.",
-            vec![(String::new(), self.reminders_failed.to_string())],
+            "Notification attempts that failed."
         );
-        family(
+        describe_counter!(
             "viewing_inactive_shows_reported_total",
-            "counter",
-            "Shows reported abandoned by the inactivity job.",
-            vec![(String::new(), self.inactive_reported.to_string())],
+            "Shows reported abandoned by the inactivity job."
         );
-        out
+        counter!("viewing_reminders_sent_total").absolute(self.reminders_sent);
+        counter!("viewing_reminders_failed_total").absolute(self.reminders_failed);
+        counter!("viewing_inactive_shows_reported_total").absolute(self.inactive_reported);
     }
 }

@@ -448,7 +448,7 @@ impl<S: Store> Relay<S> {
         Ok(total)
     }
 
-    /// Reads each channel's backlog into the metrics.
+    /// Reads each channel's backlog into the metrics (and lists every handler in them).
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn refresh_backlog(&self) -> AppResult<()> {
         let now = self.clock.now();
@@ -460,6 +460,10 @@ impl<S: Store> Relay<S> {
                     b.oldest_occurred_at.map_or(0.0, |o| lag_seconds(o, now));
                 c.dead_letters = b.dead_letters;
             });
+        }
+        // Every handler's numbers exist from the first reading on, at 0 until it works.
+        for handler in &self.handlers {
+            self.metrics.handler(handler.name(), |_| {});
         }
         Ok(())
     }

@@ -568,9 +568,17 @@ async fn the_runner_feeds_the_handlers_in_the_background_and_stops_on_signal() {
         .expect("no panic");
     let snap = metrics.snapshot();
     assert!(snap.channels[&RelayChannel::Handlers].delivered >= 1);
+    // Recorded through the `metrics` facade into a recorder of this test only.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    metrics::with_local_recorder(&recorder, || snap.record());
+    let text = recorder.handle().render();
     assert!(
-        snap.to_prometheus()
-            .contains("viewing_outbox_backlog{channel=\"handlers\"}")
+        text.contains("viewing_outbox_backlog{channel=\"handlers\"} "),
+        "{text}"
+    );
+    assert!(
+        text.contains("viewing_outbox_delivered_total{channel=\"handlers\"} 1"),
+        "{text}"
     );
 }
 

@@ -1,15 +1,16 @@
 //! Health, readiness, metrics, the OpenAPI document and the fallback.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 use viewing_app::domain::ports::Store;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::openapi::Document;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthDto {
@@ -41,10 +42,7 @@ pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let mut text = state.metrics().render();
-    if let Some(relay) = state.relay_metrics() {
-        text.push_str(&relay.snapshot().to_prometheus());
-    }
+    let text = state.metrics().render_with(state.relay_metrics());
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -56,8 +54,8 @@ pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
 /// This document (OpenAPI 3.1, generated from the code).
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
-pub async fn openapi() -> Response {
-    let mut response = crate::openapi::document_json().into_response();
+pub async fn openapi(Extension(document): Extension<Document>) -> Response {
+    let mut response = document.json().to_owned().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
