@@ -422,7 +422,7 @@ impl AbandonRepository for MemoryUow {
             .filter(|a| {
                 a.user_id == user
                     && from.is_none_or(|f| a.abandon_date >= f)
-                    && to.is_none_or(|t| a.abandon_date <= t)
+                    && to.is_none_or(|t| a.abandon_date < t)
             })
             .cloned()
             .collect();

@@ -247,7 +247,7 @@ pub trait AbandonRepository: Send {
         user: UserId,
         item: uuid::Uuid,
     ) -> StoreResult<Option<AbandonRecord>>;
-    /// The user's abandon records with `abandon_date` in `[from, to]` (open ends when `None`),
+    /// The user's abandon records with `abandon_date` in `[from, to)` (open ends when `None`),
     /// newest first.
     async fn abandons_between(
         &mut self,

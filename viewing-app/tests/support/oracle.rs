@@ -155,9 +155,7 @@ pub async fn statistics_from_records<S: Store>(
     let abandoned = uow
         .abandons_between(user, range.from, range.to)
         .await?
-        .iter()
-        .filter(|a| within(&range, a.abandon_date))
-        .count() as u64;
+        .len() as u64;
 
     Ok(Statistics {
         period: range.period,
