@@ -17,10 +17,10 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use viewing_app::api::ViewingApi;
 use viewing_app::domain::idempotency::{
-    self, Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
+    self, Decision, IdempotencyKey, RequestFingerprint, StoredResponse,
 };
-use viewing_app::domain::ports::Store;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -83,7 +83,7 @@ fn replay(stored: StoredResponse) -> Response {
 }
 
 /// Runs after authentication, so the key is scoped to the caller.
-pub async fn idempotent<S: Store>(
+pub async fn idempotent<S: ViewingApi>(
     State(state): State<AppState<S>>,
     req: Request,
     next: Next,
@@ -101,18 +101,10 @@ pub async fn idempotent<S: Store>(
         .ok_or(ApiError::Unauthorized("missing bearer token"))?;
     let (parts, body) = body_of(req).await?;
     let request = fingerprint(&parts, &body);
-    let store = state.service().store();
-    let now = state.service().clock().now();
-    let decision = store
-        .claim_idempotency_key(
-            caller.user,
-            &key,
-            &request,
-            now,
-            IdempotencyPolicy::default(),
-        )
-        .await
-        .map_err(viewing_app::AppError::from)?;
+    let service = state.service();
+    let decision = service
+        .claim_idempotency_key(caller.user, &key, &request)
+        .await?;
     match decision {
         Decision::Replay(stored) => return Ok(replay(stored)),
         Decision::Reused => return Err(ApiError::IdempotencyKeyReused),
@@ -123,13 +115,13 @@ pub async fn idempotent<S: Store>(
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let (parts, body) = response.into_parts();
     if !idempotency::worth_keeping(parts.status.as_u16()) {
-        release(store, caller, &key).await;
+        release(service, caller, &key).await;
         return Ok(Response::from_parts(parts, body));
     }
     let bytes = match to_bytes(body, MAX_KEPT_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            release(store, caller, &key).await;
+            release(service, caller, &key).await;
             return Err(ApiError::Internal(
                 format!("buffering a response: {e}").into(),
             ));
@@ -144,9 +136,8 @@ pub async fn idempotent<S: Store>(
             .map(str::to_owned),
         body: bytes.to_vec(),
     };
-    let done = state.service().clock().now();
-    if let Err(e) = store
-        .complete_idempotency_key(caller.user, &key, &stored, done)
+    if let Err(e) = service
+        .complete_idempotency_key(caller.user, &key, &stored)
         .await
     {
         // The write happened; the answer stands even though a repeat may not find it.
@@ -155,8 +146,8 @@ pub async fn idempotent<S: Store>(
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
-async fn release<S: Store>(store: &S, caller: Caller, key: &IdempotencyKey) {
-    if let Err(e) = store.release_idempotency_key(caller.user, key).await {
+async fn release<S: ViewingApi>(service: &S, caller: Caller, key: &IdempotencyKey) {
+    if let Err(e) = service.release_idempotency_key(caller.user, key).await {
         tracing::warn!(error = %e, "could not release an Idempotency-Key");
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP adapter: the axum router of the JSON API (SPEC §2–§6) with bearer-token auth, a
 //! per-user rate limit, problem+json errors, idempotency keys, OpenAPI, health and metrics.
 //!
-//! [`router`] is generic over the store; the server picks the store once at start-up.
+//! [`router`] is generic over the inbound port [`viewing_app::api::ViewingApi`] (the server
+//! passes a `ViewingService` over the store it picked at start-up; tests may pass a fake).
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -31,8 +32,7 @@ use tracing::Level;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
-use viewing_app::ViewingService;
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 use viewing_app::metrics::RelayMetrics;
 
 pub use auth::{AddressRateLimiter, Authenticator, JwtSecret, UserRateLimiter};
@@ -59,8 +59,9 @@ pub struct HttpConfig {
 }
 
 /// Everything the handlers share. Cheap to clone.
-pub struct AppState<S: Store> {
-    service: ViewingService<S>,
+pub struct AppState<S: ViewingApi> {
+    /// The inbound port every handler calls.
+    service: S,
     guard: auth::Guard,
     metrics: Arc<Metrics>,
     /// The background runner's numbers (outbox backlog, deliveries, handler lag), appended to
@@ -68,7 +69,7 @@ pub struct AppState<S: Store> {
     relay_metrics: Option<Arc<RelayMetrics>>,
 }
 
-impl<S: Store> Clone for AppState<S> {
+impl<S: ViewingApi> Clone for AppState<S> {
     fn clone(&self) -> Self {
         Self {
             service: self.service.clone(),
@@ -79,8 +80,8 @@ impl<S: Store> Clone for AppState<S> {
     }
 }
 
-impl<S: Store> AppState<S> {
-    pub fn new(service: ViewingService<S>, config: &HttpConfig) -> Self {
+impl<S: ViewingApi> AppState<S> {
+    pub fn new(service: S, config: &HttpConfig) -> Self {
         Self {
             service,
             guard: auth::Guard {
@@ -105,7 +106,7 @@ impl<S: Store> AppState<S> {
         self
     }
 
-    pub fn service(&self) -> &ViewingService<S> {
+    pub fn service(&self) -> &S {
         &self.service
     }
 
@@ -133,7 +134,7 @@ impl<S: Store> AppState<S> {
 /// Serve it with [`serve()`], which also answers what the HTTP parser refuses before the router
 /// sees it (over-long URIs and header sections) with problem+json, and gives the router the
 /// client address (`ConnectInfo<SocketAddr>`) for the per-address rate limit.
-pub fn router<S: Store>(state: AppState<S>) -> Router {
+pub fn router<S: ViewingApi>(state: AppState<S>) -> Router {
     let (routes, document) = routes(&state).split_for_parts();
     let document = openapi::Document::new(openapi::complete(document));
     let metrics = state.metrics.clone();
@@ -177,7 +178,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
 /// router and its operation in the OpenAPI document (`routes!`). `/api/**` is authenticated
 /// (401, 429) on every matched route; the idempotency key is read on the POST handlers only,
 /// so a method a path does not have is 405 whatever key it carries.
-pub fn routes<S: Store>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
+pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
     use handlers::{admin, catalog, engagement, ops, reading, viewing};
 
     let idempotent = |route: UtoipaMethodRouter<AppState<S>>| {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 
 use crate::AppState;
 use crate::dto::*;
@@ -81,7 +81,7 @@ impl Modify for ClosedBodies {
 }
 
 /// The document of the routes [`crate::router`] serves.
-pub fn document<S: Store>(state: &AppState<S>) -> utoipa::openapi::OpenApi {
+pub fn document<S: ViewingApi>(state: &AppState<S>) -> utoipa::openapi::OpenApi {
     complete(crate::routes(state).split_for_parts().1)
 }
 
@@ -94,7 +94,7 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
 
 /// The document as JSON, with the constraints utoipa's attributes cannot state (see
 /// [`refine`]).
-pub fn document_json<S: Store>(state: &AppState<S>) -> String {
+pub fn document_json<S: ViewingApi>(state: &AppState<S>) -> String {
     Document::new(document(state)).json().to_owned()
 }
 

@@ -67,7 +67,10 @@ fn app() -> (Router, Route) {
                 .put(handler.clone())
                 .delete(handler),
         )
-        .route_layer(from_fn_with_state(state, idempotent::<MemoryStore>))
+        .route_layer(from_fn_with_state(
+            state,
+            idempotent::<ViewingService<MemoryStore>>,
+        ))
         .layer(from_fn(move |mut req: Request, next: Next| async move {
             req.extensions_mut().insert(Caller { user, admin: false });
             next.run(req).await

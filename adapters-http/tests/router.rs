@@ -1,187 +1,204 @@
-//! The router in process, over a store that can be switched off: a store that is down answers
-//! 503 `unavailable` (readiness, reads, writes, idempotency keys), never a 500.
+//! The router in process, over a fake inbound service (the port the handlers call): a service
+//! whose store is down answers 503 `unavailable` (readiness, reads, writes, idempotency keys),
+//! never a 500; query strings reach the service as typed, half-open values.
 
+use std::collections::HashSet;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use adapters_http::{AppState, HttpConfig, JwtSecret, router};
-use adapters_memory::{MemoryStore, MemoryUow};
-use async_trait::async_trait;
+use adapters_memory::MemoryStore;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use tower::ServiceExt;
-use viewing_app::ViewingService;
-use viewing_app::domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
-};
+use viewing_app::api::ViewingApi;
+use viewing_app::domain::engagement::{Achievement, Reminder, WatchlistItem};
+use viewing_app::domain::event_ports::DeadLetter;
 use viewing_app::domain::idempotency::{
-    Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
+    Decision, IdempotencyKey, RequestFingerprint, StoredResponse,
 };
-use viewing_app::domain::ports::{IdempotencyStore, Store, StoreError, StoreResult};
-use viewing_app::domain::{EventId, UserId};
+use viewing_app::domain::ports::HistoryFilter;
+use viewing_app::domain::rules::abandon::Abandon;
+use viewing_app::domain::rules::episode::WatchEpisode;
+use viewing_app::domain::rules::movie::WatchMovie;
+use viewing_app::domain::rules::progress::ProgressView;
+use viewing_app::domain::{
+    AbandonId, AbandonRecord, EpisodeId, EventId, Movie, MovieId, RecordId, Show, ShowId, UserId,
+    ViewingRecord,
+};
+use viewing_app::engagement::GenrePreference;
+use viewing_app::history::{HistoryPage, HistoryPageRequest};
+use viewing_app::statistics::{Statistics, StatisticsRequest};
+use viewing_app::viewing::EpisodeWatched;
+use viewing_app::{AppError, AppResult, ViewingService};
 
+/// The inbound port with nothing behind it: no catalog, no records, and a switch that takes
+/// the (imaginary) store down. It keeps the history queries it was asked and the idempotency
+/// keys it holds.
 #[derive(Clone, Default)]
-struct Flaky {
-    inner: MemoryStore,
+struct Fake {
     down: Arc<AtomicBool>,
+    held: Arc<Mutex<HashSet<String>>>,
+    asked: Arc<Mutex<Vec<(HistoryFilter, HistoryPageRequest)>>>,
 }
 
-impl Flaky {
-    fn check(&self) -> StoreResult<()> {
+impl Fake {
+    fn up(&self) -> AppResult<()> {
         if self.down.load(Ordering::SeqCst) {
-            Err(StoreError::unavailable("connection refused"))
+            Err(AppError::Unavailable("connection refused".into()))
         } else {
             Ok(())
         }
     }
-}
 
-#[async_trait]
-impl Store for Flaky {
-    type Uow = MemoryUow;
-    async fn begin(&self) -> StoreResult<MemoryUow> {
-        self.check()?;
-        self.inner.begin().await
+    fn held(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
-    async fn ping(&self) -> StoreResult<()> {
-        self.check()
+
+    fn asked(&self) -> Vec<(HistoryFilter, HistoryPageRequest)> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
-#[async_trait]
-impl IdempotencyStore for Flaky {
+/// What a route these tests do not call answers.
+fn not_faked<T>() -> AppResult<T> {
+    Err(AppError::Unexpected("not part of this fake".into()))
+}
+
+impl ViewingApi for Fake {
+    async fn ping(&self) -> AppResult<()> {
+        self.up()
+    }
+    async fn upsert_movie(&self, _: Movie) -> AppResult<Movie> {
+        self.up().and_then(|_| not_faked())
+    }
+    async fn upsert_show(&self, _: Show) -> AppResult<Show> {
+        self.up().and_then(|_| not_faked())
+    }
+    async fn movie(&self, _: MovieId) -> AppResult<Movie> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn show(&self, _: ShowId) -> AppResult<Show> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn watch_movie(&self, _: UserId, _: MovieId, _: WatchMovie) -> AppResult<ViewingRecord> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn watch_episode(
+        &self,
+        _: UserId,
+        _: EpisodeId,
+        _: WatchEpisode,
+    ) -> AppResult<EpisodeWatched> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn abandon(&self, _: UserId, _: uuid::Uuid, _: Abandon) -> AppResult<AbandonRecord> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn viewing_record(&self, _: UserId, _: RecordId) -> AppResult<ViewingRecord> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn abandon_record(&self, _: UserId, _: AbandonId) -> AppResult<AbandonRecord> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn history(
+        &self,
+        _: UserId,
+        filter: &HistoryFilter,
+        request: HistoryPageRequest,
+    ) -> AppResult<HistoryPage> {
+        self.up()?;
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((filter.clone(), request));
+        Ok(HistoryPage {
+            items: Vec::new(),
+            page: request.page(),
+            limit: request.limit(),
+            total_items: 0,
+            total_pages: 0,
+            next_cursor: None,
+        })
+    }
+    async fn progress(&self, _: UserId, _: ShowId) -> AppResult<ProgressView> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn up_next(&self, _: UserId) -> AppResult<Vec<ProgressView>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn statistics(&self, _: UserId, _: &StatisticsRequest) -> AppResult<Statistics> {
+        self.up().and_then(|_| not_faked())
+    }
+    async fn achievements(&self, _: UserId) -> AppResult<Vec<Achievement>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn watchlist(&self, _: UserId) -> AppResult<Vec<WatchlistItem>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn add_to_watchlist(&self, _: UserId, _: uuid::Uuid) -> AppResult<(WatchlistItem, bool)> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn remove_from_watchlist(&self, _: UserId, _: uuid::Uuid) -> AppResult<()> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn reminders(&self, _: UserId) -> AppResult<Vec<Reminder>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn preferences(&self, _: UserId) -> AppResult<Vec<GenrePreference>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn dead_letters(&self) -> AppResult<Vec<DeadLetter>> {
+        self.up().map(|_| Vec::new())
+    }
+    async fn retry_dead_letter(&self, _: EventId) -> AppResult<Vec<DeadLetter>> {
+        self.up().and(Err(AppError::NotFound))
+    }
     async fn claim_idempotency_key(
         &self,
-        user: UserId,
+        _: UserId,
         key: &IdempotencyKey,
-        request: &RequestFingerprint,
-        now: DateTime<Utc>,
-        policy: IdempotencyPolicy,
-    ) -> StoreResult<Decision> {
-        self.check()?;
-        self.inner
-            .claim_idempotency_key(user, key, request, now, policy)
-            .await
+        _: &RequestFingerprint,
+    ) -> AppResult<Decision> {
+        self.up()?;
+        Ok(if self.held().insert(key.as_str().to_owned()) {
+            Decision::Fresh
+        } else {
+            Decision::InFlight
+        })
     }
     async fn complete_idempotency_key(
         &self,
-        user: UserId,
-        key: &IdempotencyKey,
-        response: &StoredResponse,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner
-            .complete_idempotency_key(user, key, response, now)
-            .await
+        _: UserId,
+        _: &IdempotencyKey,
+        _: &StoredResponse,
+    ) -> AppResult<()> {
+        self.up()
     }
-    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
-        self.check()?;
-        self.inner.release_idempotency_key(user, key).await
-    }
-}
-
-/// The relay's side goes down with the rest of the store.
-#[async_trait]
-impl OutboxRelay for Flaky {
-    async fn claim_events(
-        &self,
-        channel: RelayChannel,
-        token: ClaimToken,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-        limit: u32,
-    ) -> StoreResult<Vec<PendingEvent>> {
-        self.check()?;
-        self.inner
-            .claim_events(channel, token, now, lease, limit)
-            .await
-    }
-    async fn mark_delivered(
-        &self,
-        channel: RelayChannel,
-        seqs: &[i64],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner.mark_delivered(channel, seqs, now).await
-    }
-    async fn schedule_retry(
-        &self,
-        channel: RelayChannel,
-        token: ClaimToken,
-        seq: i64,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner
-            .schedule_retry(channel, token, seq, next_attempt_at, error)
-            .await
-    }
-    async fn renew_claim(
-        &self,
-        channel: RelayChannel,
-        token: ClaimToken,
-        until: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.renew_claim(channel, token, until).await
-    }
-    async fn park_event(
-        &self,
-        channel: RelayChannel,
-        token: ClaimToken,
-        seq: i64,
-        now: DateTime<Utc>,
-        error: &str,
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner.park_event(channel, token, seq, now, error).await
-    }
-    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
-        self.check()?;
-        self.inner.dead_letters(limit).await
-    }
-    async fn retry_dead_letter(
-        &self,
-        event: EventId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<DeadLetter>> {
-        self.check()?;
-        self.inner.retry_dead_letter(event, now).await
-    }
-    async fn release_events(
-        &self,
-        channel: RelayChannel,
-        token: ClaimToken,
-        seqs: &[i64],
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner.release_events(channel, token, seqs).await
-    }
-    async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        self.check()?;
-        self.inner.outbox_backlog(channel).await
+    async fn release_idempotency_key(&self, _: UserId, key: &IdempotencyKey) -> AppResult<()> {
+        self.up()?;
+        self.held().remove(key.as_str());
+        Ok(())
     }
 }
 
 const SECRET: &str = "router-test-secret";
 
-fn app(store: Flaky) -> (axum::Router, String) {
+fn config() -> HttpConfig {
     let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
-    let state = AppState::new(
-        ViewingService::new(store),
-        &HttpConfig {
-            jwt_secret: JwtSecret::new(SECRET),
-            rate_limit_per_min: n(600),
-            rate_limit_burst: n(100),
-            anon_rate_limit_per_min: n(60),
-            anon_rate_limit_burst: n(20),
-        },
-    );
+    HttpConfig {
+        jwt_secret: JwtSecret::new(SECRET),
+        rate_limit_per_min: n(600),
+        rate_limit_burst: n(100),
+        anon_rate_limit_per_min: n(60),
+        anon_rate_limit_burst: n(20),
+    }
+}
+
+fn app(service: Fake) -> (axum::Router, String) {
+    let state = AppState::new(service, &config());
     let now = Utc::now();
     let token = state
         .authenticator()
@@ -229,7 +246,7 @@ fn get(path: &str, token: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn a_store_that_is_down_answers_503() {
-    let store = Flaky::default();
+    let store = Fake::default();
     let (app, token) = app(store.clone());
 
     let (status, _) = call(&app, get("/health/ready", &token)).await;
@@ -269,7 +286,7 @@ async fn a_store_that_is_down_answers_503() {
 
 #[tokio::test]
 async fn the_openapi_document_is_valid_json_with_every_route() {
-    let (app, token) = app(Flaky::default());
+    let (app, token) = app(Fake::default());
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -278,24 +295,13 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
 
 #[tokio::test]
 async fn metrics_append_the_background_runners_numbers() {
-    let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
-    let service = ViewingService::new(Flaky::default());
+    let service = ViewingService::new(MemoryStore::new());
     let relay = viewing_app::relay::Relay::new(&service);
     relay
         .refresh_backlog()
         .await
         .unwrap_or_else(|e| panic!("backlog: {e}"));
-    let state = AppState::new(
-        service,
-        &HttpConfig {
-            jwt_secret: JwtSecret::new(SECRET),
-            rate_limit_per_min: n(600),
-            rate_limit_burst: n(100),
-            anon_rate_limit_per_min: n(60),
-            anon_rate_limit_burst: n(20),
-        },
-    )
-    .with_relay_metrics(relay.metrics());
+    let state = AppState::new(service, &config()).with_relay_metrics(relay.metrics());
     let response = router(state)
         .oneshot(
             Request::get("/metrics")
@@ -325,4 +331,62 @@ async fn metrics_append_the_background_runners_numbers() {
         text.contains("# TYPE viewing_handler_lag_seconds gauge"),
         "{text}"
     );
+}
+
+fn utc(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[tokio::test]
+async fn history_queries_reach_the_service_typed_and_half_open() {
+    let service = Fake::default();
+    let (app, token) = app(service.clone());
+    let (status, body) = call(
+        &app,
+        get(
+            "/api/viewing/history?startDate=2026-07-01&endDate=2026-07-01&tz=Europe/Paris\
+             &contentType=episode&platform=&limit=5&page=2",
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["page"].as_u64(), body["limit"].as_u64()),
+        (Some(2), Some(5))
+    );
+    let asked = service.asked();
+    let [(filter, request)] = asked.as_slice() else {
+        panic!("asked {asked:?}");
+    };
+    assert_eq!(filter.from, utc("2026-06-30T22:00:00Z"));
+    assert_eq!(
+        filter.to,
+        utc("2026-07-01T22:00:00Z"),
+        "the day after, exclusive"
+    );
+    assert_eq!(filter.platform, None, "an empty platform is absent");
+    assert_eq!((request.page(), request.limit()), (2, 5));
+
+    // A bad value is a 400 naming the parameter, and the service is not asked.
+    for (query, param) in [
+        ("endDate=", "endDate"),
+        ("startDate=1899-12-31", "startDate"),
+        ("tz=Mars/Olympus", "tz"),
+        ("limit=101", "limit"),
+        ("cursor=zz", "cursor"),
+    ] {
+        let (status, body) =
+            call(&app, get(&format!("/api/viewing/history?{query}"), &token)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(body["code"], "malformed-request", "{query}");
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.starts_with(&format!("{param}: ")),
+            "{query}: {detail}"
+        );
+    }
+    assert_eq!(service.asked().len(), 1);
 }

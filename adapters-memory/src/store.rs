@@ -197,7 +197,7 @@ impl UserRepository for MemoryUow {
 
 fn matches(r: &ViewingRecord, f: &HistoryFilter) -> bool {
     f.from.is_none_or(|from| r.watch_date >= from)
-        && f.to.is_none_or(|to| r.watch_date <= to)
+        && f.to.is_none_or(|to| r.watch_date < to)
         && f.content_type.is_none_or(|t| r.watched.content_type() == t)
         && f.platform.as_ref().is_none_or(|p| {
             r.platform
@@ -422,7 +422,7 @@ impl AbandonRepository for MemoryUow {
             .filter(|a| {
                 a.user_id == user
                     && from.is_none_or(|f| a.abandon_date >= f)
-                    && to.is_none_or(|t| a.abandon_date <= t)
+                    && to.is_none_or(|t| a.abandon_date < t)
             })
             .cloned()
             .collect();

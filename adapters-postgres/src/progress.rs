@@ -390,7 +390,7 @@ impl AbandonRepository for PgUow {
         let rows = sqlx::query(concat!(
             select_abandons!(),
             " WHERE user_id = $1 AND ($2::timestamptz IS NULL OR abandon_date >= $2) \
-             AND ($3::timestamptz IS NULL OR abandon_date <= $3) \
+             AND ($3::timestamptz IS NULL OR abandon_date < $3) \
              ORDER BY abandon_date DESC, id DESC"
         ))
         .bind(user.as_uuid())

@@ -99,7 +99,7 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFil
         q.push(" AND r.watch_date >= ").push_bind(ts(from));
     }
     if let Some(to) = filter.to {
-        q.push(" AND r.watch_date <= ").push_bind(ts(to));
+        q.push(" AND r.watch_date < ").push_bind(ts(to));
     }
     if let Some(t) = filter.content_type {
         q.push(" AND r.content_type = ").push_bind(t.as_str());

@@ -402,7 +402,7 @@ impl AbandonRepository for SqliteUow {
         let rows = sqlx::query(concat!(
             select_abandons!(),
             " WHERE user_id = ?1 AND (?2 IS NULL OR abandon_date >= ?2) \
-             AND (?3 IS NULL OR abandon_date <= ?3) ORDER BY abandon_date DESC, id DESC",
+             AND (?3 IS NULL OR abandon_date < ?3) ORDER BY abandon_date DESC, id DESC",
         ))
         .bind(id(user))
         .bind(ts_opt(from))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use viewing_app::relay::Relay;
-use viewing_app::statistics::{Breakdown, StatisticsParams};
+use viewing_app::statistics::{Breakdown, Period, StatisticsRequest};
 use viewing_app::{UuidV7, ViewingService};
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
 use viewing_domain::event_ports::{ClaimToken, ProcessedEvents, RelayChannel};
@@ -292,7 +292,7 @@ pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(sto
             .expect("episode");
     }
     let stale = service
-        .statistics(u, &StatisticsParams::default())
+        .statistics(u, &StatisticsRequest::default())
         .await
         .expect("stats");
     assert_eq!(
@@ -303,11 +303,7 @@ pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(sto
     // Movie, two episodes, season and show completed, first movie and first show unlocked.
     assert_eq!(relay.drain().await.expect("drain"), 7);
     for period in ["week", "month", "year", "all"] {
-        let p = StatisticsParams {
-            period: Some(period.into()),
-            tz: Some("Asia/Kathmandu".into()),
-            date: Some("2024-06-14".into()),
-        };
+        let p = stats_request(period, "Asia/Kathmandu", Some("2024-06-14"));
         let s = service.statistics(u, &p).await.expect("stats");
         let c = |key: &str, count, minutes| Breakdown {
             key: key.into(),
@@ -342,11 +338,7 @@ pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(sto
             "{period}"
         );
     }
-    let next_week = StatisticsParams {
-        period: Some("week".into()),
-        tz: Some("Asia/Kathmandu".into()),
-        date: Some("2024-06-21".into()),
-    };
+    let next_week = stats_request("week", "Asia/Kathmandu", Some("2024-06-21"));
     assert_eq!(
         service
             .statistics(u, &next_week)
@@ -368,7 +360,7 @@ pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(sto
     let before = format!(
         "{:?}",
         service
-            .statistics(u, &StatisticsParams::default())
+            .statistics(u, &StatisticsRequest::default())
             .await
             .expect("s")
     );
@@ -378,7 +370,7 @@ pub async fn handlers_end_to_end_statistics_and_redelivery<S: Store + Probe>(sto
     let after = format!(
         "{:?}",
         service
-            .statistics(u, &StatisticsParams::default())
+            .statistics(u, &StatisticsRequest::default())
             .await
             .expect("s")
     );
@@ -406,4 +398,13 @@ macro_rules! event_contract_tests {
             dead_letter_after_ten_failures,
         );
     };
+}
+
+/// A statistics request from the query's words (`period`, IANA zone, `YYYY-MM-DD`).
+fn stats_request(period: &str, tz: &str, date: Option<&str>) -> StatisticsRequest {
+    StatisticsRequest {
+        period: Period::parse(period).expect("period"),
+        tz: tz.parse().expect("time zone"),
+        date: date.map(|d| d.parse().expect("date")),
+    }
 }

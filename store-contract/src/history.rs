@@ -95,7 +95,7 @@ pub async fn history_filters<S: Store + Probe>(store: S) {
         }
     };
 
-    // Inclusive bounds, to the microsecond.
+    // Half-open bounds, `[from, to)`, to the microsecond.
     let (from, to) = (minute(60), at(70_000, 1));
     check(
         HistoryFilter {
@@ -103,7 +103,7 @@ pub async fn history_filters<S: Store + Probe>(store: S) {
             to: Some(to),
             ..Default::default()
         },
-        &|r| r.watch_date >= from && r.watch_date <= to,
+        &|r| r.watch_date >= from && r.watch_date < to,
     )
     .await;
     check(
@@ -119,7 +119,7 @@ pub async fn history_filters<S: Store + Probe>(store: S) {
             to: Some(minute(0)),
             ..Default::default()
         },
-        &|r| r.watch_date <= minute(0),
+        &|r| r.watch_date < minute(0),
     )
     .await;
     check(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use adapters_memory::ManualClock;
 use chrono::{DateTime, Utc};
-use viewing_app::history::HistoryParams;
+use viewing_app::history::{HistoryPageRequest, decode_cursor};
 use viewing_app::{AppError, UuidV7, ViewingService};
 use viewing_domain::ports::{
     BingeSessionRepository, CatalogRepository, HistoryFilter, HistoryPaging,
@@ -387,12 +387,12 @@ pub async fn app_movie_rewatch_and_history<S: Store + Probe>(store: S) {
     // Cursor paging through the service: every record once, newest first.
     ids.reverse();
     let mut seen = Vec::new();
-    let mut params = HistoryParams {
-        limit: Some(2),
-        ..Default::default()
-    };
+    let mut request = HistoryPageRequest::new(None, Some(2), None).expect("paging");
     loop {
-        let page = svc.history(u, &params).await.expect("history");
+        let page = svc
+            .history(u, &HistoryFilter::default(), request)
+            .await
+            .expect("history");
         assert_eq!(page.total_items, 5);
         seen.extend(page.items.iter().map(|i| i.record.id));
         assert!(
@@ -401,7 +401,10 @@ pub async fn app_movie_rewatch_and_history<S: Store + Probe>(store: S) {
                 .all(|i| i.title.as_deref() == Some("Paprika"))
         );
         match page.next_cursor {
-            Some(c) => params.cursor = Some(c),
+            Some(c) => {
+                let cursor = decode_cursor(&c).expect("a cursor the service issued");
+                request = HistoryPageRequest::new(None, Some(2), Some(cursor)).expect("paging");
+            }
             None => break,
         }
     }

@@ -19,7 +19,7 @@ use store_contract::fixtures::{episode, movie, show, user};
 use viewing_app::engagement::RecordingNotifier;
 use viewing_app::relay::{Relay, RelayConfig};
 use viewing_app::runner::{Runner, RunnerConfig};
-use viewing_app::statistics::StatisticsParams;
+use viewing_app::statistics::StatisticsRequest;
 use viewing_app::{SystemClock, UuidV7, ViewingService};
 use viewing_domain::event_ports::{OutboxRelay, RelayChannel};
 use viewing_domain::events::EventEnvelope;
@@ -311,7 +311,7 @@ async fn two_relays_on_one_database_deliver_each_event_once_to_nats_and_the_hand
                 .await
                 .expect("records");
         let s = replicas[1]
-            .statistics(*u, &StatisticsParams::default())
+            .statistics(*u, &StatisticsRequest::default())
             .await
             .expect("statistics");
         assert_eq!(s.total_watched, records as u64);

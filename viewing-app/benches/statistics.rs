@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use viewing_app::ViewingService;
 use viewing_app::handlers::{EventHandler, HandlerContext, HandlersConfig, StatisticsCalculator};
-use viewing_app::statistics::StatisticsParams;
+use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_domain::events::{IsoDuration, MovieWatched};
 use viewing_domain::ports::{Clock, Store, UnitOfWork};
 use viewing_domain::values::{Genre, Minutes, Title};
@@ -118,10 +118,10 @@ fn bench_store<S: Store>(
             ("month", "Asia/Kathmandu"),
             ("week", "Pacific/Chatham"),
         ] {
-            let params = StatisticsParams {
-                period: Some(period.into()),
-                tz: Some(tz.into()),
-                date: Some("2025-06-15".into()),
+            let params = StatisticsRequest {
+                period: Period::parse(period).expect("period"),
+                tz: tz.parse().expect("time zone"),
+                date: chrono::NaiveDate::from_ymd_opt(2025, 6, 15),
             };
             let check = rt.block_on(svc.statistics(user, &params)).expect("stats");
             assert!(check.total_watched > 0, "{period}: data present");

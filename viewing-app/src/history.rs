@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 use viewing_domain::ports::{
     CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging, Store, ViewingRecordRepository,
 };
 use viewing_domain::values;
-use viewing_domain::{ContentType, RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
+use viewing_domain::{RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
 
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
@@ -18,19 +18,6 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 /// The highest page number (a 32-bit signed integer, as the OpenAPI document says).
 pub const MAX_PAGE: u32 = i32::MAX as u32;
-
-/// The query string of `GET /api/viewing/history`, as received.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HistoryParams {
-    pub start_date: Option<String>,
-    pub end_date: Option<String>,
-    pub content_type: Option<String>,
-    pub platform: Option<String>,
-    pub page: Option<u32>,
-    pub limit: Option<u32>,
-    pub tz: Option<String>,
-    pub cursor: Option<String>,
-}
 
 /// One history line: the record and the titles a client shows with it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,43 +44,20 @@ pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }
 
-/// Parses an IANA time zone name (default UTC).
-pub fn parse_tz(tz: Option<&str>) -> AppResult<Tz> {
-    match tz {
-        None => Ok(Tz::UTC),
-        Some(name) => name
-            .parse::<Tz>()
-            .map_err(|_| AppError::Malformed(format!("tz: unknown time zone {name:?}"))),
-    }
+/// The first instant of `date` in `tz`: where a range starting on that day begins. `None`
+/// when the day is outside what chrono can represent.
+pub fn start_of_day(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    local_midnight(date, tz)
 }
 
-/// An RFC 3339 instant, or a `YYYY-MM-DD` date taken in `tz` (its start, or its end when `end`).
-pub fn parse_bound(field: &str, raw: &str, tz: Tz, end: bool) -> AppResult<DateTime<Utc>> {
-    let out_of_range = |e: viewing_domain::values::ValidationError| {
-        AppError::Malformed(format!("{field}: {}", e.message))
-    };
-    if let Ok(instant) = DateTime::parse_from_rfc3339(raw) {
-        return values::instant("date", instant.with_timezone(&Utc)).map_err(out_of_range);
-    }
-    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        AppError::Malformed(format!(
-            "{field}: expected an RFC 3339 instant or YYYY-MM-DD"
-        ))
-    })?;
-    values::instant("date", date.and_time(NaiveTime::MIN).and_utc()).map_err(out_of_range)?;
-    let day = if end {
-        date.succ_opt()
-            .ok_or_else(|| AppError::Malformed(format!("{field}: date out of range")))?
-    } else {
-        date
-    };
-    let start = local_midnight(day, tz)
-        .ok_or_else(|| AppError::Malformed(format!("{field}: date out of range")))?;
-    Ok(if end {
-        start - chrono::Duration::microseconds(1)
-    } else {
-        start
-    })
+/// The first instant after `date` in `tz`: the exclusive end of a range ending on that day.
+pub fn end_of_day(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    local_midnight(date.succ_opt()?, tz)
+}
+
+/// The exclusive end of a range whose last instant is `last` (instants are whole microseconds).
+pub fn just_after(last: DateTime<Utc>) -> DateTime<Utc> {
+    last + chrono::Duration::microseconds(1)
 }
 
 /// The first instant of `date` in `tz` (skipping a DST gap at midnight).
@@ -108,7 +72,8 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     None
 }
 
-fn encode_cursor(c: &HistoryCursor) -> String {
+/// The opaque text of a keyset cursor, given back to clients as `nextCursor`.
+pub fn encode_cursor(c: &HistoryCursor) -> String {
     format!(
         "{:x}.{}",
         c.watch_date.timestamp_micros(),
@@ -116,7 +81,8 @@ fn encode_cursor(c: &HistoryCursor) -> String {
     )
 }
 
-fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
+/// A cursor this service issued ([`encode_cursor`]); anything else is `Malformed`.
+pub fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
     let bad = || AppError::Malformed("cursor: not a cursor this service issued".to_owned());
     let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
     let micros = i64::from_str_radix(micros, 16).map_err(|_| bad())?;
@@ -130,80 +96,99 @@ fn decode_cursor(raw: &str) -> AppResult<HistoryCursor> {
     })
 }
 
-/// A free-text query value as given: an empty one (`?platform=`, as HTML forms send) counts as
-/// absent. Values with a format (dates, zones, enumerations) are taken as they are, so an empty
-/// one is refused like any other value outside the format the OpenAPI document states.
-pub fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.trim().is_empty())
+/// Which slice of the history to read: a 1-based page of `limit` items, or the `limit` items
+/// after a keyset cursor. Valid once built: `limit` is 1..=[`MAX_LIMIT`], `page` 1..=[`MAX_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryPageRequest {
+    page: u32,
+    limit: u32,
+    cursor: Option<HistoryCursor>,
 }
 
-impl HistoryParams {
-    fn filter(&self) -> AppResult<HistoryFilter> {
-        let tz = parse_tz(self.tz.as_deref())?;
-        let from = self
-            .start_date
-            .as_deref()
-            .map(|s| parse_bound("startDate", s, tz, false))
-            .transpose()?;
-        let to = self
-            .end_date
-            .as_deref()
-            .map(|s| parse_bound("endDate", s, tz, true))
-            .transpose()?;
-        // A start after the end is a valid, empty range (the OpenAPI document cannot say
-        // otherwise, and nothing is wrong with asking).
-        let content_type = self
-            .content_type
-            .as_deref()
-            .map(|c| {
-                ContentType::parse(c).ok_or_else(|| {
-                    AppError::Malformed("contentType: expected movie or episode".to_owned())
-                })
-            })
-            .transpose()?;
-        Ok(HistoryFilter {
-            from,
-            to,
-            content_type,
-            platform: self.platform.clone().filter(|p| !p.trim().is_empty()),
-        })
+impl Default for HistoryPageRequest {
+    /// The first page of [`DEFAULT_LIMIT`] items.
+    fn default() -> Self {
+        Self {
+            page: 1,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+        }
     }
+}
 
-    fn paging(&self) -> AppResult<(HistoryPaging, u32, u32)> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+impl HistoryPageRequest {
+    /// Page 1 and [`DEFAULT_LIMIT`] when not given; `Malformed` naming `page` or `limit` when out
+    /// of range. With a cursor, `page` is only echoed back.
+    pub fn new(
+        page: Option<u32>,
+        limit: Option<u32>,
+        cursor: Option<HistoryCursor>,
+    ) -> AppResult<Self> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(AppError::Malformed(format!(
                 "limit: must be between 1 and {MAX_LIMIT}"
             )));
         }
-        let page = self.page.unwrap_or(1);
+        let page = page.unwrap_or(1);
         if !(1..=MAX_PAGE).contains(&page) {
             return Err(AppError::Malformed(format!(
                 "page: must be between 1 and {MAX_PAGE}"
             )));
         }
-        Ok(match self.cursor.as_deref() {
-            Some(c) => (
-                HistoryPaging::After {
-                    cursor: decode_cursor(c)?,
-                    limit,
-                },
-                page,
-                limit,
-            ),
-            None => (HistoryPaging::Page { page, limit }, page, limit),
+        Ok(Self {
+            page,
+            limit,
+            cursor,
         })
+    }
+
+    pub fn page(&self) -> u32 {
+        self.page
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    pub fn cursor(&self) -> Option<HistoryCursor> {
+        self.cursor
+    }
+
+    fn paging(&self) -> HistoryPaging {
+        match self.cursor {
+            Some(cursor) => HistoryPaging::After {
+                cursor,
+                limit: self.limit,
+            },
+            None => HistoryPaging::Page {
+                page: self.page,
+                limit: self.limit,
+            },
+        }
     }
 }
 
 impl<S: Store> ViewingService<S> {
     /// `GET /api/viewing/history`: newest first.
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
-    pub async fn history(&self, user: UserId, params: &HistoryParams) -> AppResult<HistoryPage> {
-        let filter = params.filter()?;
-        let (paging, page, limit) = params.paging()?;
+    /// `filter.from` is inclusive and `filter.to` exclusive; a start after the end is a valid,
+    /// empty range.
+    pub async fn history(
+        &self,
+        user: UserId,
+        filter: &HistoryFilter,
+        request: HistoryPageRequest,
+    ) -> AppResult<HistoryPage> {
+        // No record lies past the latest instant a client may send: an end beyond it bounds
+        // nothing (and keeps years past 9999 away from the stores).
+        let filter = HistoryFilter {
+            to: filter.to.filter(|to| *to <= values::LATEST_INSTANT),
+            ..filter.clone()
+        };
+        let (page, limit) = (request.page, request.limit);
         let mut uow = self.store.begin_read().await?;
-        let slice = uow.history(user, &filter, paging).await?;
+        let slice = uow.history(user, &filter, request.paging()).await?;
 
         let mut shows: HashMap<ShowId, Option<Show>> = HashMap::new();
         let movie_ids: Vec<uuid::Uuid> = slice
@@ -266,58 +251,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_are_inclusive_days_in_the_zone() {
+    fn days_are_half_open_in_the_zone() {
         let tz: Tz = "Europe/Paris".parse().unwrap_or(Tz::UTC);
-        let from = parse_bound("s", "2026-07-01", tz, false).ok();
-        let to = parse_bound("e", "2026-07-01", tz, true).ok();
+        let day = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default();
         assert_eq!(
-            from.map(|d| d.to_rfc3339()),
+            start_of_day(day, tz).map(|d| d.to_rfc3339()),
             Some("2026-06-30T22:00:00+00:00".into())
         );
         assert_eq!(
-            to.map(|d| d.to_rfc3339()),
-            Some("2026-07-01T21:59:59.999999+00:00".into())
+            end_of_day(day, tz).map(|d| d.to_rfc3339()),
+            Some("2026-07-01T22:00:00+00:00".into())
         );
-        assert!(parse_bound("s", "yesterday", tz, false).is_err());
-        assert!(parse_tz(Some("Mars/Olympus")).is_err());
     }
 
     #[test]
-    fn empty_free_text_counts_as_absent_and_empty_formats_are_refused() {
-        let p = HistoryParams {
-            platform: Some(String::new()),
-            ..HistoryParams::default()
-        };
-        assert_eq!(p.filter().ok(), Some(HistoryFilter::default()));
-        for empty in [
-            HistoryParams {
-                start_date: Some(String::new()),
-                ..HistoryParams::default()
-            },
-            HistoryParams {
-                end_date: Some(" ".into()),
-                ..HistoryParams::default()
-            },
-            HistoryParams {
-                content_type: Some(String::new()),
-                ..HistoryParams::default()
-            },
-            HistoryParams {
-                tz: Some(String::new()),
-                ..HistoryParams::default()
-            },
-        ] {
-            assert!(empty.filter().is_err(), "{empty:?}");
-        }
-        assert!(matches!(
-            p.paging(),
-            Ok((HistoryPaging::Page { page: 1, limit: 20 }, 1, 20))
-        ));
-        let bad = HistoryParams {
-            content_type: Some("series".into()),
-            ..HistoryParams::default()
-        };
-        assert!(bad.filter().is_err());
+    fn page_requests_are_bounded() {
+        assert_eq!(
+            HistoryPageRequest::new(None, None, None).ok(),
+            Some(HistoryPageRequest::default())
+        );
+        assert!(HistoryPageRequest::new(Some(0), None, None).is_err());
+        assert!(HistoryPageRequest::new(None, Some(0), None).is_err());
+        assert!(HistoryPageRequest::new(None, Some(MAX_LIMIT + 1), None).is_err());
+        assert!(HistoryPageRequest::new(Some(MAX_PAGE), Some(MAX_LIMIT), None).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! its ports, one unit of work per command.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod catalog;
 pub mod dead_letters;
 pub mod engagement;

@@ -9,7 +9,7 @@ use viewing_domain::ports::Store;
 use viewing_domain::stats::{Dimension, StatsDelta, cover, cover_everything};
 
 use crate::error::{AppError, AppResult};
-use crate::history::{local_midnight, parse_tz};
+use crate::history::{Tz, end_of_day, start_of_day};
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +52,24 @@ impl Period {
     }
 }
 
-/// The query string of `GET /api/viewing/statistics`, as received.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatisticsParams {
-    pub period: Option<String>,
-    pub tz: Option<String>,
-    pub date: Option<String>,
+/// What `GET /api/viewing/statistics` asks for: the period containing `date` (today in `tz`
+/// when `None`), its days taken in `tz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatisticsRequest {
+    pub period: Period,
+    pub tz: Tz,
+    pub date: Option<NaiveDate>,
+}
+
+impl Default for StatisticsRequest {
+    /// All time, in UTC.
+    fn default() -> Self {
+        Self {
+            period: Period::All,
+            tz: Tz::UTC,
+            date: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,52 +106,36 @@ pub struct Statistics {
 /// Platform name used when a record has none.
 pub const UNKNOWN_PLATFORM: &str = "unknown";
 
-/// Resolved query: period, its days, and its instants.
+/// Resolved query: period, its days, and its instants, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsRange {
     pub period: Period,
+    /// First and last day, inclusive.
     pub days: Option<(NaiveDate, NaiveDate)>,
+    /// The first instant of the first day (inclusive).
     pub from: Option<DateTime<Utc>>,
+    /// The first instant after the last day (exclusive).
     pub to: Option<DateTime<Utc>>,
 }
 
-impl StatisticsParams {
+impl StatisticsRequest {
+    /// The period's days and instants, `now` giving today's date when none was asked for.
     pub fn resolve(&self, now: DateTime<Utc>) -> AppResult<StatisticsRange> {
-        let period = match self.period.as_deref() {
-            None => Period::All,
-            Some(p) => Period::parse(p).ok_or_else(|| {
-                AppError::Malformed("period: expected week, month, year or all".to_owned())
-            })?,
-        };
-        let tz = parse_tz(self.tz.as_deref())?;
-        let date = match self.date.as_deref() {
-            None => now.with_timezone(&tz).date_naive(),
-            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| AppError::Malformed("date: expected YYYY-MM-DD".to_owned()))
-                .and_then(|d| {
-                    let midnight = d.and_time(chrono::NaiveTime::MIN).and_utc();
-                    viewing_domain::values::instant("date", midnight)
-                        .map(|_| d)
-                        .map_err(|e| AppError::Malformed(format!("date: {}", e.message)))
-                })?,
-        };
-        let days = period.days(date);
-        let bounds =
-            |(first, last): (NaiveDate, NaiveDate)| -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-                let from = local_midnight(first, tz)?;
-                let to = local_midnight(last.succ_opt()?, tz)? - Duration::microseconds(1);
-                Some((from, to))
-            };
+        let date = self
+            .date
+            .unwrap_or_else(|| now.with_timezone(&self.tz).date_naive());
+        let days = self.period.days(date);
         let (from, to) = match days {
-            Some(d) => {
-                let (f, t) = bounds(d)
-                    .ok_or_else(|| AppError::Malformed("date: out of range".to_owned()))?;
+            Some((first, last)) => {
+                let bounds = start_of_day(first, self.tz).zip(end_of_day(last, self.tz));
+                let (f, t) =
+                    bounds.ok_or_else(|| AppError::Malformed("date: out of range".to_owned()))?;
                 (Some(f), Some(t))
             }
             None => (None, None),
         };
         Ok(StatisticsRange {
-            period,
+            period: self.period,
             days,
             from,
             to,
@@ -197,11 +193,11 @@ impl<S: Store> ViewingService<S> {
     pub async fn statistics(
         &self,
         user: UserId,
-        params: &StatisticsParams,
+        request: &StatisticsRequest,
     ) -> AppResult<Statistics> {
-        let range = params.resolve(self.clock.now())?;
+        let range = request.resolve(self.clock.now())?;
         let spans = match (range.from, range.to) {
-            (Some(from), Some(to)) => cover(from, to + Duration::microseconds(1)),
+            (Some(from), Some(to)) => cover(from, to),
             _ => cover_everything(),
         };
         let mut uow = self.store.begin_read().await?;
@@ -213,6 +209,24 @@ impl<S: Store> ViewingService<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_is_half_open_in_its_zone() {
+        let request = StatisticsRequest {
+            period: Period::Month,
+            tz: "Europe/Paris".parse().unwrap_or(Tz::UTC),
+            date: NaiveDate::from_ymd_opt(2026, 7, 15),
+        };
+        let range = request.resolve(Utc::now()).ok();
+        assert_eq!(
+            range.and_then(|r| r.from).map(|d| d.to_rfc3339()),
+            Some("2026-06-30T22:00:00+00:00".into())
+        );
+        assert_eq!(
+            range.and_then(|r| r.to).map(|d| d.to_rfc3339()),
+            Some("2026-07-31T22:00:00+00:00".into())
+        );
+    }
 
     #[test]
     fn periods_are_calendar_periods() {

@@ -13,7 +13,7 @@ use support::*;
 use viewing_app::engagement::RecordingNotifier;
 use viewing_app::handlers::{EventHandler, HandlerContext, default_handlers};
 use viewing_app::relay::Relay;
-use viewing_app::statistics::StatisticsParams;
+use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_app::{AppError, AppResult};
 use viewing_domain::engagement::{Reminder, ReminderStatus};
 use viewing_domain::event_ports::{Notifier, OutboxRelay, RelayChannel};
@@ -48,10 +48,18 @@ async fn drain(w: &World) -> usize {
     relay(w).drain().await.expect("drain")
 }
 
-fn all_time() -> StatisticsParams {
-    StatisticsParams {
-        period: Some("all".into()),
-        ..StatisticsParams::default()
+fn all_time() -> StatisticsRequest {
+    StatisticsRequest {
+        period: Period::All,
+        ..StatisticsRequest::default()
+    }
+}
+/// A statistics request from the query's words (`period`, IANA zone, `YYYY-MM-DD`).
+fn stats_request(period: &str, tz: &str, date: Option<&str>) -> StatisticsRequest {
+    StatisticsRequest {
+        period: Period::parse(period).expect("period"),
+        tz: tz.parse().expect("time zone"),
+        date: date.map(|d| d.parse().expect("date")),
     }
 }
 
@@ -87,11 +95,7 @@ async fn buckets_give_the_same_statistics_as_the_records() {
             "Asia/Kathmandu",
             "Pacific/Chatham",
         ] {
-            let p = StatisticsParams {
-                period: Some(period.into()),
-                tz: Some(tz.into()),
-                date: None,
-            };
+            let p = stats_request(period, tz, None);
             let from_records = oracle::statistics_from_records(&w.svc, w.user, &p)
                 .await
                 .expect("records");
@@ -116,11 +120,7 @@ async fn a_period_edge_in_a_time_zone_splits_the_utc_day() {
     w.clock.set(at);
     watch_movie(&w, 9).await;
     drain(&w).await;
-    let week = |tz: &str, date: &str| StatisticsParams {
-        period: Some("week".into()),
-        tz: Some(tz.into()),
-        date: Some(date.into()),
-    };
+    let week = |tz: &str, date: &str| stats_request("week", tz, Some(date));
     let utc = w.svc.statistics(w.user, &week("UTC", "2026-03-02")).await;
     let ktm = w
         .svc
@@ -644,10 +644,10 @@ mod equivalence {
                         .expect("episode");
                 }
                 drain(&w).await;
-                let params = StatisticsParams {
-                    period: Some(["week", "month", "year", "all"][period].into()),
-                    tz: Some(ZONES[zone].into()),
-                    date: Some((start + Duration::days(day)).date_naive().to_string()),
+                let params = StatisticsRequest {
+                    period: [Period::Week, Period::Month, Period::Year, Period::All][period],
+                    tz: ZONES[zone].parse().expect("time zone"),
+                    date: Some((start + Duration::days(day)).date_naive()),
                 };
                 let mut a = oracle::statistics_from_records(&w.svc, w.user, &params)
                     .await

@@ -5,8 +5,10 @@ mod support;
 use chrono::{Duration, NaiveDate};
 use support::*;
 use viewing_app::AppError;
-use viewing_app::history::HistoryParams;
-use viewing_app::statistics::StatisticsParams;
+use viewing_app::history::{HistoryPageRequest, decode_cursor};
+use viewing_app::statistics::{Period, StatisticsRequest};
+use viewing_domain::ContentType;
+use viewing_domain::ports::HistoryFilter;
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
@@ -481,10 +483,8 @@ async fn a_movie_rewatch_is_inferred_and_history_pages_by_cursor() {
         .svc
         .history(
             w.user,
-            &HistoryParams {
-                limit: Some(2),
-                ..Default::default()
-            },
+            &HistoryFilter::default(),
+            HistoryPageRequest::new(None, Some(2), None).expect("paging"),
         )
         .await
         .expect("history");
@@ -498,11 +498,9 @@ async fn a_movie_rewatch_is_inferred_and_history_pages_by_cursor() {
             .svc
             .history(
                 w.user,
-                &HistoryParams {
-                    limit: Some(2),
-                    cursor: Some(c),
-                    ..Default::default()
-                },
+                &HistoryFilter::default(),
+                HistoryPageRequest::new(None, Some(2), Some(decode_cursor(&c).expect("cursor")))
+                    .expect("paging"),
             )
             .await
             .expect("next page");
@@ -516,10 +514,11 @@ async fn a_movie_rewatch_is_inferred_and_history_pages_by_cursor() {
         .svc
         .history(
             w.user,
-            &HistoryParams {
-                content_type: Some("movie".into()),
+            &HistoryFilter {
+                content_type: Some(ContentType::Movie),
                 ..Default::default()
             },
+            HistoryPageRequest::default(),
         )
         .await
         .expect("movies only");
@@ -527,7 +526,11 @@ async fn a_movie_rewatch_is_inferred_and_history_pages_by_cursor() {
     assert_eq!(movies.items[0].title.as_deref(), Some("Heat"));
     let other = w
         .svc
-        .history(UserId::from(uuid(2, 0x1)), &HistoryParams::default())
+        .history(
+            UserId::from(uuid(2, 0x1)),
+            &HistoryFilter::default(),
+            HistoryPageRequest::default(),
+        )
         .await
         .expect("other user");
     assert_eq!(other.total_items, 0);
@@ -557,8 +560,8 @@ async fn statistics_count_records_minutes_genres_platforms_and_completions() {
         .svc
         .statistics(
             w.user,
-            &StatisticsParams {
-                period: Some("week".into()),
+            &StatisticsRequest {
+                period: Period::Week,
                 ..Default::default()
             },
         )
@@ -583,9 +586,9 @@ async fn statistics_count_records_minutes_genres_platforms_and_completions() {
         .svc
         .statistics(
             w.user,
-            &StatisticsParams {
-                period: Some("week".into()),
-                date: Some("2026-03-09".into()),
+            &StatisticsRequest {
+                period: Period::Week,
+                date: chrono::NaiveDate::from_ymd_opt(2026, 3, 9),
                 ..Default::default()
             },
         )

@@ -140,7 +140,8 @@ pub trait UserRepository: Send {
     async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
-/// Filters of the history query; `from` and `to` are inclusive instants.
+/// Filters of the history query: `watch_date` in `[from, to)` (`from` inclusive, `to`
+/// exclusive; an open end when `None`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
     pub from: Option<DateTime<Utc>>,
@@ -246,7 +247,7 @@ pub trait AbandonRepository: Send {
         user: UserId,
         item: uuid::Uuid,
     ) -> StoreResult<Option<AbandonRecord>>;
-    /// The user's abandon records with `abandon_date` in `[from, to]` (open ends when `None`),
+    /// The user's abandon records with `abandon_date` in `[from, to)` (open ends when `None`),
     /// newest first.
     async fn abandons_between(
         &mut self,

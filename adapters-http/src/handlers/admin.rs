@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+use viewing_app::api::ViewingApi;
 use viewing_app::domain::EventId;
 use viewing_app::domain::event_ports::{DeadLetter, RelayChannel};
-use viewing_app::domain::ports::Store;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors};
@@ -107,7 +107,7 @@ pub struct DeadLetterRetryDto {
     ),
     security(("bearer" = []))
 )]
-pub async fn dead_letters<S: Store>(
+pub async fn dead_letters<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<DeadLettersDto>> {
@@ -131,7 +131,7 @@ pub async fn dead_letters<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn retry_dead_letter<S: Store>(
+pub async fn retry_dead_letter<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     path: Result<ApiPath<Uuid>, ApiError>,

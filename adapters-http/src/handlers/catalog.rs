@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use uuid::Uuid;
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 use viewing_app::domain::{MovieId, ShowId};
 
 use crate::AppState;
@@ -25,7 +25,7 @@ use crate::extract::{Admin, ApiJson, ApiPath, Caller};
     ),
     security(("bearer" = []))
 )]
-pub async fn put_movie<S: Store>(
+pub async fn put_movie<S: ViewingApi>(
     State(state): State<AppState<S>>,
     _admin: Admin,
     ApiPath(id): ApiPath<Uuid>,
@@ -51,7 +51,7 @@ pub async fn put_movie<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn put_show<S: Store>(
+pub async fn put_show<S: ViewingApi>(
     State(state): State<AppState<S>>,
     _admin: Admin,
     ApiPath(id): ApiPath<Uuid>,
@@ -75,7 +75,7 @@ pub async fn put_show<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_movie<S: Store>(
+pub async fn get_movie<S: ViewingApi>(
     State(state): State<AppState<S>>,
     _caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
@@ -95,7 +95,7 @@ pub async fn get_movie<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_show<S: Store>(
+pub async fn get_show<S: ViewingApi>(
     State(state): State<AppState<S>>,
     _caller: Caller,
     ApiPath(id): ApiPath<Uuid>,

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 
 use crate::AppState;
 use crate::dto::{
@@ -26,7 +26,7 @@ use crate::extract::{ApiPath, Caller};
     ),
     security(("bearer" = []))
 )]
-pub async fn achievements<S: Store>(
+pub async fn achievements<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<AchievementsDto>> {
@@ -45,7 +45,7 @@ pub async fn achievements<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn watchlist<S: Store>(
+pub async fn watchlist<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<WatchlistDto>> {
@@ -68,7 +68,7 @@ pub async fn watchlist<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn add_to_watchlist<S: Store>(
+pub async fn add_to_watchlist<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(content_id): ApiPath<Uuid>,
@@ -96,7 +96,7 @@ pub async fn add_to_watchlist<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn remove_from_watchlist<S: Store>(
+pub async fn remove_from_watchlist<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(content_id): ApiPath<Uuid>,
@@ -117,7 +117,7 @@ pub async fn remove_from_watchlist<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn reminders<S: Store>(
+pub async fn reminders<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<RemindersDto>> {
@@ -136,7 +136,7 @@ pub async fn reminders<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn preferences<S: Store>(
+pub async fn preferences<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<PreferencesDto>> {

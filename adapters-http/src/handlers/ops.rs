@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -31,7 +31,7 @@ pub async fn live() -> Json<HealthDto> {
         (status = 200, description = "Ready", body = HealthDto),
         (status = 503, description = "`unavailable`: the store does not answer", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json<HealthDto>> {
+pub async fn ready<S: ViewingApi>(State(state): State<AppState<S>>) -> ApiResult<Json<HealthDto>> {
     state.service().ping().await?;
     Ok(Json(HealthDto { status: "ready" }))
 }
@@ -41,7 +41,7 @@ pub async fn ready<S: Store>(State(state): State<AppState<S>>) -> ApiResult<Json
 /// failures, per-handler lag, reminders sent.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
-pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
+pub async fn metrics<S: ViewingApi>(State(state): State<AppState<S>>) -> Response {
     let text = state.metrics().render_with(state.relay_metrics());
     let mut response = text.into_response();
     response.headers_mut().insert(

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use uuid::Uuid;
+use viewing_app::api::ViewingApi;
 use viewing_app::domain::ShowId;
-use viewing_app::domain::ports::Store;
 
 use crate::AppState;
 use crate::dto::{
@@ -23,12 +23,13 @@ use crate::extract::{ApiPath, ApiQuery, Caller};
     ),
     security(("bearer" = []))
 )]
-pub async fn history<S: Store>(
+pub async fn history<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<HistoryPageDto>> {
-    let page = state.service().history(caller.user, &query.into()).await?;
+    let (filter, page) = query.parse()?;
+    let page = state.service().history(caller.user, &filter, page).await?;
     Ok(Json(HistoryPageDto::from(&page)))
 }
 
@@ -43,7 +44,7 @@ pub async fn history<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn progress<S: Store>(
+pub async fn progress<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(show_id): ApiPath<Uuid>,
@@ -64,7 +65,7 @@ pub async fn progress<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn up_next<S: Store>(
+pub async fn up_next<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
 ) -> ApiResult<Json<UpNextDto>> {
@@ -84,14 +85,12 @@ pub async fn up_next<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn statistics<S: Store>(
+pub async fn statistics<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiQuery(query): ApiQuery<StatisticsQuery>,
 ) -> ApiResult<Json<StatisticsDto>> {
-    let stats = state
-        .service()
-        .statistics(caller.user, &query.into())
-        .await?;
+    let request = query.parse()?;
+    let stats = state.service().statistics(caller.user, &request).await?;
     Ok(Json(StatisticsDto::from(&stats)))
 }

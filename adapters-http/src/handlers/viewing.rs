@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use uuid::Uuid;
-use viewing_app::domain::ports::Store;
+use viewing_app::api::ViewingApi;
 use viewing_app::domain::{AbandonId, EpisodeId, MovieId, RecordId};
 
 use crate::AppState;
@@ -50,7 +50,7 @@ pub fn abandon_location(id: AbandonId) -> String {
     ),
     security(("bearer" = []))
 )]
-pub async fn watch_movie<S: Store>(
+pub async fn watch_movie<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(movie_id): ApiPath<Uuid>,
@@ -85,7 +85,7 @@ pub async fn watch_movie<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn watch_episode<S: Store>(
+pub async fn watch_episode<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(episode_id): ApiPath<Uuid>,
@@ -120,7 +120,7 @@ pub async fn watch_episode<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn abandon<S: Store>(
+pub async fn abandon<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(item_id): ApiPath<Uuid>,
@@ -145,7 +145,7 @@ pub async fn abandon<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_record<S: Store>(
+pub async fn get_record<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
@@ -168,7 +168,7 @@ pub async fn get_record<S: Store>(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_abandoned<S: Store>(
+pub async fn get_abandoned<S: ViewingApi>(
     State(state): State<AppState<S>>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,

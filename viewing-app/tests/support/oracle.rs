@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use viewing_app::statistics::{Breakdown, Statistics, StatisticsParams, StatisticsRange};
+use viewing_app::statistics::{Breakdown, Statistics, StatisticsRange, StatisticsRequest};
 use viewing_app::{AppResult, ViewingService};
 use viewing_domain::ports::{
     AbandonRepository, CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging,
@@ -15,7 +15,7 @@ use viewing_domain::ports::{
 use viewing_domain::{BingeSessionId, Movie, MovieId, Show, ShowId, UserId, Watched};
 
 fn within(range: &StatisticsRange, at: DateTime<Utc>) -> bool {
-    range.from.is_none_or(|f| at >= f) && range.to.is_none_or(|t| at <= t)
+    range.from.is_none_or(|f| at >= f) && range.to.is_none_or(|t| at < t)
 }
 
 #[derive(Default)]
@@ -51,7 +51,7 @@ const PAGE: u32 = 500;
 pub async fn statistics_from_records<S: Store>(
     svc: &ViewingService<S>,
     user: UserId,
-    params: &StatisticsParams,
+    params: &StatisticsRequest,
 ) -> AppResult<Statistics> {
     let range = params.resolve(svc.clock().now())?;
     let mut uow = svc.store().begin().await?;

@@ -1,0 +1,305 @@
+//! The inbound port: every use case a driving adapter (the HTTP API) calls, as one trait.
+//! [`ViewingService`] implements it over any store; an adapter's tests fake it in a few lines
+//! instead of faking a store.
+//!
+//! Each method says which [`AppError`](crate::AppError) variants it ends in; every one may also end in
+//! `Unavailable` (the store does not answer) or `Unexpected`.
+
+use std::future::Future;
+
+use viewing_domain::engagement::{Achievement, Reminder, WatchlistItem};
+use viewing_domain::event_ports::DeadLetter;
+use viewing_domain::idempotency::{
+    Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
+};
+use viewing_domain::ports::{HistoryFilter, Store};
+use viewing_domain::rules::abandon::Abandon;
+use viewing_domain::rules::episode::WatchEpisode;
+use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::rules::progress::ProgressView;
+use viewing_domain::{
+    AbandonId, AbandonRecord, EpisodeId, EventId, Movie, MovieId, RecordId, Show, ShowId, UserId,
+    ViewingRecord,
+};
+
+use crate::engagement::GenrePreference;
+use crate::error::AppResult;
+use crate::history::{HistoryPage, HistoryPageRequest};
+use crate::service::ViewingService;
+use crate::statistics::{Statistics, StatisticsRequest};
+use crate::viewing::EpisodeWatched;
+
+/// The viewing service as its driving adapters see it. Cheap to clone; futures are `Send` so
+/// they run on a multi-threaded runtime.
+pub trait ViewingApi: Clone + Send + Sync + 'static {
+    /// Readiness: `Unavailable` when the store does not answer.
+    fn ping(&self) -> impl Future<Output = AppResult<()>> + Send;
+
+    /// Creates or replaces a catalog movie; `Invalid` when it breaks a catalog rule.
+    fn upsert_movie(&self, movie: Movie) -> impl Future<Output = AppResult<Movie>> + Send;
+    /// Creates or replaces a catalog show; `Invalid` when it breaks a catalog rule.
+    fn upsert_show(&self, show: Show) -> impl Future<Output = AppResult<Show>> + Send;
+    /// `NotFound` when the catalog has no such movie.
+    fn movie(&self, id: MovieId) -> impl Future<Output = AppResult<Movie>> + Send;
+    /// `NotFound` when the catalog has no such show.
+    fn show(&self, id: ShowId) -> impl Future<Output = AppResult<Show>> + Send;
+
+    /// Records a watched movie; `ContentNotFound`, `Invalid`.
+    fn watch_movie(
+        &self,
+        user: UserId,
+        movie_id: MovieId,
+        cmd: WatchMovie,
+    ) -> impl Future<Output = AppResult<ViewingRecord>> + Send;
+    /// Records a watched episode; `ContentNotFound`, `EpisodeOutOfOrder`, `NotFound` (binge
+    /// session), `Invalid`.
+    fn watch_episode(
+        &self,
+        user: UserId,
+        episode_id: EpisodeId,
+        cmd: WatchEpisode,
+    ) -> impl Future<Output = AppResult<EpisodeWatched>> + Send;
+    /// Abandons a movie or a show; `ContentNotFound`, `Invalid`.
+    fn abandon(
+        &self,
+        user: UserId,
+        item_id: uuid::Uuid,
+        cmd: Abandon,
+    ) -> impl Future<Output = AppResult<AbandonRecord>> + Send;
+    /// One of the user's records; `NotFound` otherwise.
+    fn viewing_record(
+        &self,
+        user: UserId,
+        id: RecordId,
+    ) -> impl Future<Output = AppResult<ViewingRecord>> + Send;
+    /// One of the user's abandon records; `NotFound` otherwise.
+    fn abandon_record(
+        &self,
+        user: UserId,
+        id: AbandonId,
+    ) -> impl Future<Output = AppResult<AbandonRecord>> + Send;
+
+    /// The user's history in `[filter.from, filter.to)`, newest first.
+    fn history(
+        &self,
+        user: UserId,
+        filter: &HistoryFilter,
+        request: HistoryPageRequest,
+    ) -> impl Future<Output = AppResult<HistoryPage>> + Send;
+    /// Progress in one show; `ContentNotFound` when the catalog has no such show.
+    fn progress(
+        &self,
+        user: UserId,
+        show_id: ShowId,
+    ) -> impl Future<Output = AppResult<ProgressView>> + Send;
+    /// The user's shows in progress, most recent activity first.
+    fn up_next(&self, user: UserId) -> impl Future<Output = AppResult<Vec<ProgressView>>> + Send;
+    /// Statistics of a calendar period; `Malformed` when the period falls outside the calendar.
+    fn statistics(
+        &self,
+        user: UserId,
+        request: &StatisticsRequest,
+    ) -> impl Future<Output = AppResult<Statistics>> + Send;
+
+    /// The user's unlocked achievements.
+    fn achievements(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = AppResult<Vec<Achievement>>> + Send;
+    /// The user's watchlist.
+    fn watchlist(&self, user: UserId)
+    -> impl Future<Output = AppResult<Vec<WatchlistItem>>> + Send;
+    /// Adds an item (`true` when added now); `ContentNotFound`.
+    fn add_to_watchlist(
+        &self,
+        user: UserId,
+        content_id: uuid::Uuid,
+    ) -> impl Future<Output = AppResult<(WatchlistItem, bool)>> + Send;
+    /// Removes an item; `NotFound` when it was not on the watchlist.
+    fn remove_from_watchlist(
+        &self,
+        user: UserId,
+        content_id: uuid::Uuid,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+    /// Every reminder of the user.
+    fn reminders(&self, user: UserId) -> impl Future<Output = AppResult<Vec<Reminder>>> + Send;
+    /// The user's genres, ranked.
+    fn preferences(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = AppResult<Vec<GenrePreference>>> + Send;
+
+    /// The events the relay parked, oldest first.
+    fn dead_letters(&self) -> impl Future<Output = AppResult<Vec<DeadLetter>>> + Send;
+    /// Makes a parked event due again; `NotFound` when it is not parked.
+    fn retry_dead_letter(
+        &self,
+        event: EventId,
+    ) -> impl Future<Output = AppResult<Vec<DeadLetter>>> + Send;
+
+    /// Claims an `Idempotency-Key` for `request` now, under the default policy: the domain's
+    /// [`viewing_domain::idempotency::decide`], taken atomically.
+    fn claim_idempotency_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
+    ) -> impl Future<Output = AppResult<Decision>> + Send;
+    /// Keeps the answer of a claimed key, so a repeat replays it.
+    fn complete_idempotency_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+    /// Forgets a claimed key whose request failed, so a corrected retry runs.
+    fn release_idempotency_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+}
+
+impl<S: Store> ViewingApi for ViewingService<S> {
+    async fn ping(&self) -> AppResult<()> {
+        ViewingService::ping(self).await
+    }
+
+    async fn upsert_movie(&self, movie: Movie) -> AppResult<Movie> {
+        ViewingService::upsert_movie(self, movie).await
+    }
+
+    async fn upsert_show(&self, show: Show) -> AppResult<Show> {
+        ViewingService::upsert_show(self, show).await
+    }
+
+    async fn movie(&self, id: MovieId) -> AppResult<Movie> {
+        ViewingService::movie(self, id).await
+    }
+
+    async fn show(&self, id: ShowId) -> AppResult<Show> {
+        ViewingService::show(self, id).await
+    }
+
+    async fn watch_movie(
+        &self,
+        user: UserId,
+        movie_id: MovieId,
+        cmd: WatchMovie,
+    ) -> AppResult<ViewingRecord> {
+        ViewingService::watch_movie(self, user, movie_id, cmd).await
+    }
+
+    async fn watch_episode(
+        &self,
+        user: UserId,
+        episode_id: EpisodeId,
+        cmd: WatchEpisode,
+    ) -> AppResult<EpisodeWatched> {
+        ViewingService::watch_episode(self, user, episode_id, cmd).await
+    }
+
+    async fn abandon(
+        &self,
+        user: UserId,
+        item_id: uuid::Uuid,
+        cmd: Abandon,
+    ) -> AppResult<AbandonRecord> {
+        ViewingService::abandon(self, user, item_id, cmd).await
+    }
+
+    async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
+        ViewingService::viewing_record(self, user, id).await
+    }
+
+    async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {
+        ViewingService::abandon_record(self, user, id).await
+    }
+
+    async fn history(
+        &self,
+        user: UserId,
+        filter: &HistoryFilter,
+        request: HistoryPageRequest,
+    ) -> AppResult<HistoryPage> {
+        ViewingService::history(self, user, filter, request).await
+    }
+
+    async fn progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
+        ViewingService::progress(self, user, show_id).await
+    }
+
+    async fn up_next(&self, user: UserId) -> AppResult<Vec<ProgressView>> {
+        ViewingService::up_next(self, user).await
+    }
+
+    async fn statistics(&self, user: UserId, request: &StatisticsRequest) -> AppResult<Statistics> {
+        ViewingService::statistics(self, user, request).await
+    }
+
+    async fn achievements(&self, user: UserId) -> AppResult<Vec<Achievement>> {
+        ViewingService::achievements(self, user).await
+    }
+
+    async fn watchlist(&self, user: UserId) -> AppResult<Vec<WatchlistItem>> {
+        ViewingService::watchlist(self, user).await
+    }
+
+    async fn add_to_watchlist(
+        &self,
+        user: UserId,
+        content_id: uuid::Uuid,
+    ) -> AppResult<(WatchlistItem, bool)> {
+        ViewingService::add_to_watchlist(self, user, content_id).await
+    }
+
+    async fn remove_from_watchlist(&self, user: UserId, content_id: uuid::Uuid) -> AppResult<()> {
+        ViewingService::remove_from_watchlist(self, user, content_id).await
+    }
+
+    async fn reminders(&self, user: UserId) -> AppResult<Vec<Reminder>> {
+        ViewingService::reminders(self, user).await
+    }
+
+    async fn preferences(&self, user: UserId) -> AppResult<Vec<GenrePreference>> {
+        ViewingService::preferences(self, user).await
+    }
+
+    async fn dead_letters(&self) -> AppResult<Vec<DeadLetter>> {
+        ViewingService::dead_letters(self).await
+    }
+
+    async fn retry_dead_letter(&self, event: EventId) -> AppResult<Vec<DeadLetter>> {
+        ViewingService::retry_dead_letter(self, event).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        request: &RequestFingerprint,
+    ) -> AppResult<Decision> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .claim_idempotency_key(user, key, request, now, IdempotencyPolicy::default())
+            .await?)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .complete_idempotency_key(user, key, response, now)
+            .await?)
+    }
+
+    async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> AppResult<()> {
+        Ok(self.store.release_idempotency_key(user, key).await?)
+    }
+}
