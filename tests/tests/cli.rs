@@ -106,7 +106,7 @@ async fn migrate_then_import_a_catalog_then_serve_it() {
     let bad = dir.path().join("bad.json");
     let bad_catalog = json!({
         "movies": [
-            { "id": Uuid::new_v4(), "title": "   ", "runtimeMinutes": 90 },
+            { "id": Uuid::new_v4(), "title": "   ", "runtimeMinutes": 90, "stars": 5 },
             { "id": Uuid::new_v4(), "title": "Fine", "runtimeMinutes": 5000 }
         ]
     });
@@ -119,6 +119,7 @@ async fn migrate_then_import_a_catalog_then_serve_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("movies[0].title"), "{err}");
     assert!(err.contains("movies[1].runtimeMinutes"), "{err}");
+    assert!(err.contains("movies[0].stars: unknown field"), "{err}");
     let out = run(
         &["catalog", "import", "/no/such/file.json"],
         &[("DATABASE_URL", &url)],
