@@ -6,29 +6,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod catalog;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod engagement;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod event_ports;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod events;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod handler_ports;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod idempotency;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod ids;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod ports;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod records;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod rules;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod stats;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod values;
 
 pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};
