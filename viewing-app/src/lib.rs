@@ -143,32 +143,22 @@
 
 pub mod catalog;
 pub mod catalog_file;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod dead_letters;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod engagement;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod error;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod handlers;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod history;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod metrics;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod progress;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod relay;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod runner;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod service;
-#[allow(missing_docs)] // issue 9: documented item by item
+#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod statistics;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod system;
 pub mod text;
-#[allow(missing_docs)] // issue 9: documented item by item
 pub mod viewing;
 
 pub use error::{AppError, AppResult};
