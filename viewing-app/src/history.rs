@@ -14,7 +14,9 @@ use viewing_domain::{ContentType, RecordId, Show, ShowId, UserId, ViewingRecord,
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
 
+/// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 20;
+/// The most items a page may hold.
 pub const MAX_LIMIT: u32 = 100;
 /// The highest page number (a 32-bit signed integer, as the OpenAPI document says).
 pub const MAX_PAGE: u32 = i32::MAX as u32;
@@ -22,31 +24,47 @@ pub const MAX_PAGE: u32 = i32::MAX as u32;
 /// The query string of `GET /api/viewing/history`, as received.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryParams {
+    /// First day (in `tz`), inclusive.
     pub start_date: Option<String>,
+    /// Last day (in `tz`), inclusive.
     pub end_date: Option<String>,
+    /// `movie` or `episode`.
     pub content_type: Option<String>,
+    /// Only this platform (case-insensitive).
     pub platform: Option<String>,
+    /// 1-based page number (offset paging).
     pub page: Option<u32>,
+    /// Items per page.
     pub limit: Option<u32>,
+    /// IANA time zone of the dates; UTC when absent.
     pub tz: Option<String>,
+    /// Continue after this cursor (keyset paging).
     pub cursor: Option<String>,
 }
 
 /// One history line: the record and the titles a client shows with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryItem {
+    /// The viewing.
     pub record: ViewingRecord,
     /// The movie's or the episode's title.
     pub title: Option<String>,
+    /// The show's title, for an episode.
     pub show_title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One page of `GET /api/viewing/history`.
 pub struct HistoryPage {
+    /// The lines, newest first.
     pub items: Vec<HistoryItem>,
+    /// This page's number.
     pub page: u32,
+    /// Items per page.
     pub limit: u32,
+    /// Records matching the filters, all pages together.
     pub total_items: u64,
+    /// Pages at this limit.
     pub total_pages: u64,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,

@@ -147,15 +147,12 @@ pub mod dead_letters;
 pub mod engagement;
 pub mod error;
 pub mod handlers;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod history;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod metrics;
 pub mod progress;
 pub mod relay;
 pub mod runner;
 pub mod service;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod statistics;
 pub mod system;
 pub mod text;

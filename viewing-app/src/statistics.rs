@@ -13,14 +13,20 @@ use crate::history::{local_midnight, parse_tz};
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The period of `GET /api/viewing/statistics`.
 pub enum Period {
+    /// The ISO week (Monday to Sunday) holding the date.
     Week,
+    /// The calendar month holding the date.
     Month,
+    /// The calendar year holding the date.
     Year,
+    /// Everything, ever.
     All,
 }
 
 impl Period {
+    /// The period named `week`, `month`, `year` or `all`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "week" => Some(Period::Week),
@@ -55,39 +61,61 @@ impl Period {
 /// The query string of `GET /api/viewing/statistics`, as received.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatisticsParams {
+    /// `week`, `month`, `year` or `all` (the default).
     pub period: Option<String>,
+    /// IANA time zone the period's days are in; UTC by default.
     pub tz: Option<String>,
+    /// A day in the period; today by default.
     pub date: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One key of a breakdown.
 pub struct Breakdown {
     /// The type, genre or platform.
     pub key: String,
+    /// Viewings.
     pub count: u64,
+    /// Minutes watched.
     pub minutes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A user's statistics for a period (SPEC §6).
 pub struct Statistics {
+    /// The period asked for.
     pub period: Period,
     /// First day of the period in the requested zone (`None` for `all`).
     pub from: Option<NaiveDate>,
     /// Last day of the period, inclusive.
     pub to: Option<NaiveDate>,
+    /// Viewings.
     pub total_watched: u64,
+    /// Movie viewings.
     pub movies: u64,
+    /// Episode viewings.
     pub episodes: u64,
+    /// Rewatches.
     pub rewatches: u64,
+    /// Minutes watched.
     pub total_minutes: u64,
+    /// Hours watched, rounded to one decimal.
     pub total_hours: f64,
+    /// By content type.
     pub by_type: Vec<Breakdown>,
+    /// By genre.
     pub by_genre: Vec<Breakdown>,
+    /// By platform.
     pub by_platform: Vec<Breakdown>,
+    /// Shows completed.
     pub shows_completed: u64,
+    /// Seasons completed.
     pub seasons_completed: u64,
+    /// Movies and shows abandoned.
     pub abandoned: u64,
+    /// Binge sessions started in the period.
     pub binge_sessions: u64,
+    /// Most episodes of one of those sessions.
     pub longest_binge_episodes: u64,
 }
 
@@ -97,13 +125,18 @@ pub const UNKNOWN_PLATFORM: &str = "unknown";
 /// Resolved query: period, its days, and its instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsRange {
+    /// The period.
     pub period: Period,
+    /// Its first and last day in the zone (`None` for `all`).
     pub days: Option<(NaiveDate, NaiveDate)>,
+    /// Its first instant.
     pub from: Option<DateTime<Utc>>,
+    /// Its last instant (inclusive).
     pub to: Option<DateTime<Utc>>,
 }
 
 impl StatisticsParams {
+    /// Checks the parameters and resolves the period's days and instants relative to `now`.
     pub fn resolve(&self, now: DateTime<Utc>) -> AppResult<StatisticsRange> {
         let period = match self.period.as_deref() {
             None => Period::All,

@@ -8,18 +8,14 @@
 
 pub mod catalog;
 pub mod engagement;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod event_ports;
 pub mod events;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod handler_ports;
 pub mod idempotency;
 pub mod ids;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod ports;
 pub mod records;
 pub mod rules;
-#[allow(missing_docs)] // issue 9: documented in a separate commit
 pub mod stats;
 pub mod values;
 
