@@ -6,7 +6,7 @@
 //! library to load content. [`parse`] checks the whole file before anything is written: every
 //! problem comes back at once, each named by its path in the file (`movies[1].runtimeMinutes`,
 //! `shows[0].seasons[2].episodes[0].title`, `shows[3].rating` for a field the format does not
-//! know). Texts are cleaned with [`plain_text`](crate::text::plain_text), the same cleaner the
+//! know). Texts are cleaned with [`plain_text`], the same cleaner the
 //! HTTP API uses, and a movie or show entry is validated by the same code as the API's
 //! `PUT /api/catalog/...` bodies ([`MovieEntry::into_movie`], [`ShowEntry::into_show`]).
 //!

@@ -23,8 +23,8 @@ const MAX_ROUNDS: usize = 16;
 /// result, however often repeated, yields markup (SPEC §9). Ordinary text stays as typed:
 /// `Tom & Jerry`, `a < b`, `5 > 3`, emoji, accents, right-to-left scripts.
 ///
-/// `None` when the text is still changing after [`MAX_ROUNDS`] (markup buried under dozens of
-/// layers of encoding): such input is refused, never stored.
+/// `None` when the text is still changing after 16 rounds (markup buried under dozens of layers
+/// of encoding): such input is refused, never stored.
 pub fn plain_text(raw: &str) -> Option<String> {
     let mut text: String = raw.chars().filter(|c| !c.is_control()).collect();
     for _ in 0..MAX_ROUNDS {
