@@ -12,12 +12,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters_http::dto::CatalogFile;
-use adapters_http::{ApiError, AppState, Authenticator, HttpConfig, JwtSecret};
+use adapters_http::{AppState, Authenticator, HttpConfig, JwtSecret};
 use adapters_memory::MemoryStore;
 use adapters_postgres::PgStore;
 use adapters_sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
+use viewing_app::catalog_file::{self, CatalogFileError};
 use viewing_app::domain::ports::{Store, StoreError};
 use viewing_app::domain::{RulesConfig, UserId};
 use viewing_app::{SystemClock, UuidV7, ViewingService};
@@ -303,52 +303,25 @@ async fn shutdown_signal() {
 }
 
 /// Loads a catalog file: every entry is validated first (all problems reported at once), then
-/// each is upserted.
+/// everything is written in one unit of work.
 pub async fn import<S: Store>(service: ViewingService<S>, file: &Path) -> Fallible<()> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let catalog: CatalogFile =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut problems = Vec::new();
-    let mut movies = Vec::new();
-    let mut shows = Vec::new();
-    for (i, m) in catalog.movies.into_iter().enumerate() {
-        match m.body.try_into_domain(m.id) {
-            Ok(movie) => movies.push(movie),
-            Err(e) => problems.extend(describe(&format!("movies[{i}]"), &e)),
-        }
-    }
-    for (i, s) in catalog.shows.into_iter().enumerate() {
-        match s.body.try_into_domain(s.id) {
-            Ok(show) => shows.push(show),
-            Err(e) => problems.extend(describe(&format!("shows[{i}]"), &e)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(format!(
+    let catalog = catalog_file::parse(&text).map_err(|e| match e {
+        CatalogFileError::Malformed(m) => format!("{}: {m}", file.display()),
+        CatalogFileError::Invalid(problems) => format!(
             "{}: nothing imported:\n  {}",
             file.display(),
-            problems.join("\n  ")
-        )
-        .into());
-    }
-    let (n_movies, n_shows) = (movies.len(), shows.len());
-    for movie in movies {
-        service.upsert_movie(movie).await?;
-    }
-    for show in shows {
-        service.upsert_show(show).await?;
-    }
-    say(&format!("imported {n_movies} movies and {n_shows} shows"));
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        ),
+    })?;
+    let imported = service.import_catalog(catalog).await?;
+    say(&format!(
+        "imported {} movies and {} shows",
+        imported.movies, imported.shows
+    ));
     Ok(())
-}
-
-fn describe(prefix: &str, e: &ApiError) -> Vec<String> {
-    let problem = e.problem();
-    match problem.errors {
-        Some(errors) if !errors.is_empty() => errors
-            .iter()
-            .map(|f| format!("{prefix}.{}: {}", f.field, f.message))
-            .collect(),
-        _ => vec![format!("{prefix}: {}", problem.detail)],
-    }
 }

@@ -106,7 +106,7 @@ async fn migrate_then_import_a_catalog_then_serve_it() {
     let bad = dir.path().join("bad.json");
     let bad_catalog = json!({
         "movies": [
-            { "id": Uuid::new_v4(), "title": "   ", "runtimeMinutes": 90 },
+            { "id": Uuid::new_v4(), "title": "   ", "runtimeMinutes": 90, "stars": 5 },
             { "id": Uuid::new_v4(), "title": "Fine", "runtimeMinutes": 5000 }
         ]
     });
@@ -119,6 +119,7 @@ async fn migrate_then_import_a_catalog_then_serve_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("movies[0].title"), "{err}");
     assert!(err.contains("movies[1].runtimeMinutes"), "{err}");
+    assert!(err.contains("movies[0].stars: unknown field"), "{err}");
     let out = run(
         &["catalog", "import", "/no/such/file.json"],
         &[("DATABASE_URL", &url)],
@@ -681,4 +682,56 @@ async fn a_postgresql_that_cannot_be_reached_is_named_once_and_fast() {
         "{out:?}"
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// The catalog file is parsed by the app crate (SPEC §15): a file with problems imports nothing
+/// and names every problem by its path, unknown fields at any depth included, on either store.
+#[tokio::test]
+async fn a_catalog_file_with_problems_names_each_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (urls, _db) = database_urls(dir.path()).await;
+    let good_movie = Uuid::new_v4();
+    let bad = dir.path().join("bad.json");
+    let catalog = json!({
+        "movies": [{ "id": good_movie, "title": "Heat", "runtimeMinutes": 170.0 }],
+        "shows": [{ "id": Uuid::new_v4(), "title": "<b></b>", "status": "ended", "network": "x",
+            "seasons": [{ "seasonId": Uuid::new_v4(), "seasonNumber": 1, "episodes": [
+                { "episodeId": Uuid::new_v4(), "episodeNumber": 1, "title": "Pilot",
+                  "runtimeMinutes": 2000, "rating": 9 }
+            ]}]
+        }]
+    });
+    std::fs::write(&bad, catalog.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let bad = bad.display().to_string();
+    for url in &urls {
+        let out = run(&["migrate", "--database-url", url], &[]);
+        assert!(out.status.success(), "{out:?}");
+        let out = run(&["catalog", "import", &bad, "--database-url", url], &[]);
+        assert!(!out.status.success(), "{url}: {out:?}");
+        let err = stderr(&out);
+        for needle in [
+            "nothing imported",
+            "shows[0].network: unknown field",
+            "shows[0].seasons[0].episodes[0].rating: unknown field",
+            "shows[0].title: must not be blank",
+            "shows[0].seasons[0].episodes[0].runtimeMinutes:",
+        ] {
+            assert!(err.contains(needle), "{url}: {needle} missing from {err}");
+        }
+        let server = Server::start_with(
+            &server_bin!(),
+            Options {
+                database_url: Some(url.clone()),
+                ..Options::default()
+            },
+        );
+        let m = server
+            .client(Uuid::new_v4())
+            .get(&format!("/api/catalog/movies/{good_movie}"))
+            .await;
+        assert_eq!(
+            m.status, 404,
+            "{url}: the valid movie of a refused file was imported"
+        );
+    }
 }

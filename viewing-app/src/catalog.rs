@@ -3,6 +3,7 @@
 use viewing_domain::ports::{CatalogRepository, Store, UnitOfWork};
 use viewing_domain::{Movie, MovieId, Show, ShowId};
 
+use crate::catalog_file::Catalog;
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
 
@@ -25,15 +26,44 @@ impl<S: Store> ViewingService<S> {
         Ok(show)
     }
 
+    /// Writes a parsed [catalog file](crate::catalog_file) in one unit of work: every movie and
+    /// show is created or replaced, or, if the store fails, none is. Answers how many of each
+    /// were written.
+    pub async fn import_catalog(&self, catalog: Catalog) -> AppResult<ImportedCatalog> {
+        let mut uow = self.store.begin().await?;
+        for movie in &catalog.movies {
+            uow.upsert_movie(movie).await?;
+        }
+        for show in &catalog.shows {
+            uow.upsert_show(show).await?;
+        }
+        uow.commit().await?;
+        Ok(ImportedCatalog {
+            movies: catalog.movies.len(),
+            shows: catalog.shows.len(),
+        })
+    }
+
+    /// A movie by id; [`AppError::ContentNotFound`] when the catalog has none.
     #[tracing::instrument(level = "debug", skip_all, fields(movie = %id))]
     pub async fn movie(&self, id: MovieId) -> AppResult<Movie> {
         let mut uow = self.store.begin_read().await?;
         uow.movie(id).await?.ok_or(AppError::ContentNotFound)
     }
 
+    /// A show with its whole tree; [`AppError::ContentNotFound`] when the catalog has none.
     #[tracing::instrument(level = "debug", skip_all, fields(show = %id))]
     pub async fn show(&self, id: ShowId) -> AppResult<Show> {
         let mut uow = self.store.begin_read().await?;
         uow.show(id).await?.ok_or(AppError::ContentNotFound)
     }
+}
+
+/// What [`ViewingService::import_catalog`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedCatalog {
+    /// Movies created or replaced.
+    pub movies: usize,
+    /// Shows created or replaced, each with its whole tree.
+    pub shows: usize,
 }

@@ -26,15 +26,20 @@ pub fn reminder_backoff(attempts: u32) -> Duration {
 /// One ranked genre of `GET /api/viewing/preferences`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenrePreference {
+    /// 1 for the strongest affinity.
     pub rank: u32,
+    /// The genre's name.
     pub genre: String,
+    /// The affinity score shown (points / 10).
     pub score: f64,
 }
 
 /// What one scheduler run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FiredReminders {
+    /// Reminders the notifier took.
     pub sent: usize,
+    /// Reminders the notifier refused this time (retried later, or failed for good).
     pub failed: usize,
 }
 
@@ -185,6 +190,7 @@ impl<S: Store> ViewingService<S> {
 pub struct RecordingNotifier(std::sync::Mutex<Vec<Reminder>>);
 
 impl RecordingNotifier {
+    /// Every reminder handed over so far, in order.
     pub fn sent(&self) -> Vec<Reminder> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -7,6 +7,8 @@ use viewing_domain::rules::order::MissingEpisode;
 use viewing_domain::values::ValidationError;
 
 #[derive(Debug, thiserror::Error)]
+/// Why a use case did not succeed. Each variant is one answer an adapter can give (the HTTP
+/// adapter maps them to problem+json statuses); none carries a store's own error type.
 pub enum AppError {
     /// The movie, show or episode is not in the catalog.
     #[error("content not found")]
@@ -30,9 +32,11 @@ pub enum AppError {
     #[error("store unavailable")]
     Unavailable(#[source] viewing_domain::ports::BoxError),
     #[error("unexpected error")]
+    /// A store or internal failure with no meaning for the caller; the source says what.
     Unexpected(#[source] viewing_domain::ports::BoxError),
 }
 
+/// The result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
 
 impl From<StoreError> for AppError {

@@ -14,7 +14,9 @@ use viewing_domain::{RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
 
+/// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 20;
+/// The most items a page may hold.
 pub const MAX_LIMIT: u32 = 100;
 /// The highest page number (a 32-bit signed integer, as the OpenAPI document says).
 pub const MAX_PAGE: u32 = i32::MAX as u32;
@@ -22,18 +24,26 @@ pub const MAX_PAGE: u32 = i32::MAX as u32;
 /// One history line: the record and the titles a client shows with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryItem {
+    /// The viewing.
     pub record: ViewingRecord,
     /// The movie's or the episode's title.
     pub title: Option<String>,
+    /// The show's title, for an episode.
     pub show_title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One page of `GET /api/viewing/history`.
 pub struct HistoryPage {
+    /// The lines, newest first.
     pub items: Vec<HistoryItem>,
+    /// This page's number.
     pub page: u32,
+    /// Items per page.
     pub limit: u32,
+    /// Records matching the filters, all pages together.
     pub total_items: u64,
+    /// Pages at this limit.
     pub total_pages: u64,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
@@ -143,14 +153,17 @@ impl HistoryPageRequest {
         })
     }
 
+    /// The 1-based page asked for.
     pub fn page(&self) -> u32 {
         self.page
     }
 
+    /// Items per page (1 to [`MAX_LIMIT`]).
     pub fn limit(&self) -> u32 {
         self.limit
     }
 
+    /// The keyset cursor to continue after, when one was given.
     pub fn cursor(&self) -> Option<HistoryCursor> {
         self.cursor
     }

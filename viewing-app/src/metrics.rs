@@ -15,6 +15,7 @@ pub struct HandlerCounters {
     pub applied: u64,
     /// Events skipped because they were already applied (redeliveries).
     pub skipped: u64,
+    /// Events whose application failed.
     pub failed: u64,
     /// Seconds between the last applied event's `occurredAt` and its application.
     pub last_lag_seconds: f64,
@@ -23,8 +24,11 @@ pub struct HandlerCounters {
 /// Per channel: what was delivered and what waits.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ChannelCounters {
+    /// Events delivered.
     pub delivered: u64,
+    /// Deliveries that failed.
     pub failed: u64,
+    /// Events waiting.
     pub backlog: u64,
     /// Age of the oldest undelivered event, 0 when none.
     pub oldest_pending_seconds: f64,
@@ -49,10 +53,15 @@ pub struct RelayMetrics {
 /// A copy of every number at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsSnapshot {
+    /// Per channel.
     pub channels: BTreeMap<RelayChannel, ChannelCounters>,
+    /// Per handler, by name.
     pub handlers: BTreeMap<&'static str, HandlerCounters>,
+    /// Reminders the notifier took.
     pub reminders_sent: u64,
+    /// Reminders the notifier refused.
     pub reminders_failed: u64,
+    /// Shows reported inactive.
     pub inactive_reported: u64,
 }
 
@@ -78,6 +87,7 @@ impl RelayMetrics {
         self.inactive_reported.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Every number now.
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             channels: locked(&self.channels).clone(),

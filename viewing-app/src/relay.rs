@@ -30,6 +30,7 @@ use crate::metrics::RelayMetrics;
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the relay claims, retries and parks events.
 pub struct RelayConfig {
     /// Events claimed at once.
     pub batch: u32,
@@ -38,6 +39,7 @@ pub struct RelayConfig {
     pub lease: Duration,
     /// First retry delay of a failed event; doubles per attempt up to `retry_max`.
     pub retry_base: Duration,
+    /// The longest retry delay.
     pub retry_max: Duration,
     /// Failed deliveries on a channel after which an event is parked as a dead letter.
     pub max_attempts: u32,
@@ -81,8 +83,11 @@ impl RelayConfig {
 /// What one pass over a batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassOutcome {
+    /// Events claimed for delivery.
     pub claimed: usize,
+    /// Events delivered on their channel.
     pub delivered: usize,
+    /// Events whose delivery failed (retried later or parked).
     pub failed: usize,
     /// Events parked as dead letters in this pass.
     pub parked: usize,
@@ -107,12 +112,16 @@ impl PassOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("handler {handler} failed: {source}")]
+    /// A handler returned an error; its unit of work was rolled back.
     Handler {
+        /// The handler's name.
         handler: &'static str,
         #[source]
+        /// What it returned.
         source: AppError,
     },
     #[error(transparent)]
+    /// The broker refused the event or could not be reached.
     Publish(#[from] PublishError),
 }
 
@@ -131,6 +140,8 @@ impl DeliveryError {
     }
 }
 
+/// Delivers the outbox's events to the handlers (and, with a publisher, to a broker) at least
+/// once, each channel on its own, with leases so several replicas can relay together.
 pub struct Relay<S: Store> {
     store: S,
     clock: Arc<dyn Clock>,
@@ -158,34 +169,41 @@ impl<S: Store> Relay<S> {
         }
     }
 
+    /// Also publishes every event to a broker, on a channel of its own.
     pub fn with_publisher(mut self, publisher: Arc<dyn EventPublisher>) -> Self {
         self.publisher = Some(publisher);
         self
     }
 
+    /// Delivers to these handlers instead of the five of SPEC §7.
     pub fn with_handlers(mut self, handlers: Handlers<S::Uow>) -> Self {
         self.handlers = handlers;
         self
     }
 
+    /// Handler settings.
     pub fn with_handlers_config(mut self, config: HandlersConfig) -> Self {
         self.handlers_config = config;
         self
     }
 
+    /// Batch, lease and retry settings.
     pub fn with_config(mut self, config: RelayConfig) -> Self {
         self.config = config;
         self
     }
 
+    /// The batch, lease and retry settings.
     pub fn config(&self) -> &RelayConfig {
         &self.config
     }
 
+    /// The counters the relay keeps (shared with the metrics endpoint).
     pub fn metrics(&self) -> Arc<RelayMetrics> {
         self.metrics.clone()
     }
 
+    /// Whether events also go to a broker.
     pub fn has_publisher(&self) -> bool {
         self.publisher.is_some()
     }

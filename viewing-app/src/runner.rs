@@ -22,6 +22,7 @@ use crate::relay::Relay;
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How often the background tasks run.
 pub struct RunnerConfig {
     /// Pause between relay passes when the outbox is idle.
     pub poll_interval: Duration,
@@ -29,9 +30,11 @@ pub struct RunnerConfig {
     pub max_backoff: Duration,
     /// How often due reminders are looked for.
     pub reminder_interval: Duration,
+    /// Reminders fired per run.
     pub reminder_batch: u32,
     /// How often the inactivity job runs (first run at start).
     pub inactivity_interval: Duration,
+    /// Shows checked per inactivity run.
     pub inactivity_batch: u32,
     /// How often the outbox backlog is read into the metrics.
     pub metrics_interval: Duration,
@@ -54,6 +57,8 @@ impl Default for RunnerConfig {
 /// Called with the task name and the error of a failed step (the server logs it).
 pub type ErrorSink = Arc<dyn Fn(&'static str, &AppError) + Send + Sync>;
 
+/// The background tasks of a serving process: relay passes, the reminder scheduler, the
+/// inactivity job and the backlog metric, each retried with a backoff after errors.
 pub struct Runner<S: Store> {
     service: ViewingService<S>,
     relay: Arc<Relay<S>>,
@@ -65,6 +70,7 @@ pub struct Runner<S: Store> {
 type Task<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 impl<S: Store> Runner<S> {
+    /// Tasks over `service` and `relay`, handing due reminders to `notifier`.
     pub fn new(service: ViewingService<S>, relay: Relay<S>, notifier: Arc<dyn Notifier>) -> Self {
         Self {
             service,
@@ -75,20 +81,24 @@ impl<S: Store> Runner<S> {
         }
     }
 
+    /// Other intervals and batch sizes.
     pub fn with_config(mut self, config: RunnerConfig) -> Self {
         self.config = config;
         self
     }
 
+    /// Where failed steps are reported (otherwise they are only retried).
     pub fn on_error(mut self, sink: ErrorSink) -> Self {
         self.on_error = Some(sink);
         self
     }
 
+    /// The relay's counters.
     pub fn metrics(&self) -> Arc<RelayMetrics> {
         self.relay.metrics()
     }
 
+    /// The relay the tasks drive.
     pub fn relay(&self) -> Arc<Relay<S>> {
         self.relay.clone()
     }

@@ -31,6 +31,8 @@ impl<S: Store> ViewingService<S> {
         )
     }
 
+    /// A service with its clock, id generator and rules given: for tests that fix the time and the
+    /// ids, and for a server configured from its settings.
     pub fn with_parts(
         store: S,
         clock: Arc<dyn Clock>,
@@ -45,14 +47,17 @@ impl<S: Store> ViewingService<S> {
         }
     }
 
+    /// The store the use cases run on.
     pub fn store(&self) -> &S {
         &self.store
     }
 
+    /// The clock commands read "now" from.
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
 
+    /// The rules' settings (binge gap, inactivity period).
     pub fn rules(&self) -> &RulesConfig {
         &self.rules
     }

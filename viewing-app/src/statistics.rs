@@ -13,14 +13,20 @@ use crate::history::{Tz, end_of_day, start_of_day};
 use crate::service::ViewingService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The period of `GET /api/viewing/statistics`.
 pub enum Period {
+    /// The ISO week (Monday to Sunday) holding the date.
     Week,
+    /// The calendar month holding the date.
     Month,
+    /// The calendar year holding the date.
     Year,
+    /// Everything, ever.
     All,
 }
 
 impl Period {
+    /// The period named `week`, `month`, `year` or `all`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "week" => Some(Period::Week),
@@ -56,8 +62,11 @@ impl Period {
 /// when `None`), its days taken in `tz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsRequest {
+    /// Week, month, year or all time.
     pub period: Period,
+    /// The zone the period's days are in.
     pub tz: Tz,
+    /// A day inside the period; today in `tz` when `None`.
     pub date: Option<NaiveDate>,
 }
 
@@ -73,33 +82,52 @@ impl Default for StatisticsRequest {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One key of a breakdown.
 pub struct Breakdown {
     /// The type, genre or platform.
     pub key: String,
+    /// Viewings.
     pub count: u64,
+    /// Minutes watched.
     pub minutes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A user's statistics for a period (SPEC §6).
 pub struct Statistics {
+    /// The period asked for.
     pub period: Period,
     /// First day of the period in the requested zone (`None` for `all`).
     pub from: Option<NaiveDate>,
     /// Last day of the period, inclusive.
     pub to: Option<NaiveDate>,
+    /// Viewings.
     pub total_watched: u64,
+    /// Movie viewings.
     pub movies: u64,
+    /// Episode viewings.
     pub episodes: u64,
+    /// Rewatches.
     pub rewatches: u64,
+    /// Minutes watched.
     pub total_minutes: u64,
+    /// Hours watched, rounded to one decimal.
     pub total_hours: f64,
+    /// By content type.
     pub by_type: Vec<Breakdown>,
+    /// By genre.
     pub by_genre: Vec<Breakdown>,
+    /// By platform.
     pub by_platform: Vec<Breakdown>,
+    /// Shows completed.
     pub shows_completed: u64,
+    /// Seasons completed.
     pub seasons_completed: u64,
+    /// Movies and shows abandoned.
     pub abandoned: u64,
+    /// Binge sessions started in the period.
     pub binge_sessions: u64,
+    /// Most episodes of one of those sessions.
     pub longest_binge_episodes: u64,
 }
 
@@ -109,6 +137,7 @@ pub const UNKNOWN_PLATFORM: &str = "unknown";
 /// Resolved query: period, its days, and its instants, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsRange {
+    /// The period.
     pub period: Period,
     /// First and last day, inclusive.
     pub days: Option<(NaiveDate, NaiveDate)>,

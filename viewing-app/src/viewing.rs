@@ -20,6 +20,7 @@ use crate::service::ViewingService;
 /// What recording an episode produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeWatched {
+    /// The record written for the requested episode.
     pub record: ViewingRecord,
     /// A season was completed for the first time by this watch.
     pub season_completed: bool,

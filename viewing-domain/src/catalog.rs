@@ -13,19 +13,29 @@ const MAX_NUMBER: u32 = 1_000_000;
 pub const SPECIALS_SEASON: u32 = 0;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A movie of the catalog: what a movie viewing refers to.
 pub struct Movie {
+    /// Chosen by the catalog's owner; the same id names it everywhere.
     pub id: MovieId,
+    /// Plain text, never blank.
     pub title: Title,
+    /// Its length; the minutes a viewing of it counts when none are given.
     pub runtime: Minutes,
+    /// Distinct genres (ignoring case), in the order given.
     pub genres: Vec<Genre>,
+    /// 1800-01-01 to 9999-12-31 when known.
     pub release_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Whether a show will get new episodes: only a finished show can be *completed*.
 pub enum ShowStatus {
+    /// More episodes will come: a user who saw every aired one is caught up, not done.
     Returning,
+    /// Finished as planned.
     Ended,
+    /// Stopped early; finished all the same.
     Canceled,
 }
 
@@ -34,6 +44,7 @@ impl ShowStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, ShowStatus::Ended | ShowStatus::Canceled)
     }
+    /// The lowercase name used on the wire and in the stores.
     pub fn as_str(self) -> &'static str {
         match self {
             ShowStatus::Returning => "returning",
@@ -41,6 +52,7 @@ impl ShowStatus {
             ShowStatus::Canceled => "canceled",
         }
     }
+    /// The status named by [`ShowStatus::as_str`], or `None`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "returning" => Some(ShowStatus::Returning),
@@ -52,11 +64,17 @@ impl ShowStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One episode of a season.
 pub struct Episode {
+    /// Its id, unique in the catalog.
     pub id: EpisodeId,
+    /// Its number within the season (unique there).
     pub number: u32,
+    /// Plain text, never blank.
     pub title: Title,
+    /// Its length; what a watch counts when it gives no duration.
     pub runtime: Minutes,
+    /// When it airs; `None` means already aired. An episode not aired yet cannot be watched.
     pub air_date: Option<NaiveDate>,
 }
 
@@ -68,13 +86,18 @@ impl Episode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One season of a show, with its episodes.
 pub struct Season {
+    /// Its id, unique in the catalog.
     pub id: SeasonId,
+    /// Its number within the show; 0 holds specials, which never count towards progress or order.
     pub number: u32,
+    /// Its episodes, sorted by number.
     pub episodes: Vec<Episode>,
 }
 
 impl Season {
+    /// Season 0: specials, outside progress, order and completion.
     pub fn is_specials(&self) -> bool {
         self.number == SPECIALS_SEASON
     }
@@ -84,9 +107,13 @@ impl Season {
 /// and refuses duplicate numbers or ids, so every rule can rely on the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Show {
+    /// Its id, unique in the catalog.
     pub id: ShowId,
+    /// Plain text, never blank.
     pub title: Title,
+    /// Whether more episodes will come.
     pub status: ShowStatus,
+    /// Distinct genres (ignoring case).
     pub genres: Vec<Genre>,
     seasons: Vec<Season>,
 }
@@ -94,11 +121,14 @@ pub struct Show {
 /// Where an episode sits in its show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EpisodeRef<'a> {
+    /// The season holding it.
     pub season: &'a Season,
+    /// The episode.
     pub episode: &'a Episode,
 }
 
 impl EpisodeRef<'_> {
+    /// In season 0: outside progress, order and completion.
     pub fn is_special(&self) -> bool {
         self.season.is_specials()
     }
@@ -113,6 +143,9 @@ impl Show {
     /// every store keeps numbers as 32-bit integers).
     pub const MAX_NUMBER: u32 = MAX_NUMBER;
 
+    /// A show whose tree is valid: season numbers unique, episode numbers unique within their season,
+    /// ids unique across the tree, numbers at most [`Show::MAX_NUMBER`]. Seasons and episodes are
+    /// sorted by number, so every reader walks them in viewing order.
     pub fn new(
         id: ShowId,
         title: Title,
@@ -179,6 +212,7 @@ impl Show {
         &self.seasons
     }
 
+    /// The season numbered `number`.
     pub fn season(&self, number: u32) -> Option<&Season> {
         self.seasons.iter().find(|s| s.number == number)
     }
@@ -193,6 +227,7 @@ impl Show {
         })
     }
 
+    /// An episode of this show with its season, or `None` when it belongs elsewhere.
     pub fn episode(&self, id: EpisodeId) -> Option<EpisodeRef<'_>> {
         self.episodes().find(|e| e.episode.id == id)
     }

@@ -42,8 +42,10 @@ pub enum RelayChannel {
 }
 
 impl RelayChannel {
+    /// Every channel, in delivery order.
     pub const EVERY: [RelayChannel; 2] = [RelayChannel::Handlers, RelayChannel::Broker];
 
+    /// The lowercase name used in metrics, the admin API and the stores.
     pub fn as_str(self) -> &'static str {
         match self {
             RelayChannel::Handlers => "handlers",
@@ -69,7 +71,9 @@ pub struct PendingEvent {
     /// The event's id and user as stored beside the payload (known even when the payload
     /// cannot be read).
     pub event_id: EventId,
+    /// Whose event (as stored beside the payload).
     pub user_id: UserId,
+    /// The event, or why it could not be read.
     pub body: PendingBody,
     /// Failed deliveries on this channel so far.
     pub attempts: u32,
@@ -89,6 +93,7 @@ impl PendingEvent {
 /// encoding); a payload it cannot read is handed over as such, never failing the whole claim.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingBody {
+    /// The event, read.
     Event(EventEnvelope),
     /// The stored text is not an envelope this build can read: not JSON, missing fields, an
     /// unknown event type or an unsupported `schemaVersion`.
@@ -101,14 +106,19 @@ pub enum PendingBody {
 /// An event parked on one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// The event's id.
     pub event_id: EventId,
+    /// The channel it is parked on.
     pub channel: RelayChannel,
+    /// Whose event.
     pub user_id: UserId,
     /// As stored beside the payload.
     pub event_type: String,
     /// Failed deliveries on this channel, the one that parked it included.
     pub attempts: u32,
+    /// The error of the last failed delivery.
     pub last_error: Option<String>,
+    /// When it was parked.
     pub parked_at: DateTime<Utc>,
     /// The payload exactly as stored.
     pub payload: String,
@@ -230,6 +240,7 @@ pub trait ProcessedEvents: Send {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a broker did not take an event.
 pub enum PublishError {
     /// The broker cannot be reached or did not acknowledge in time: try again later.
     #[error("broker unavailable: {0}")]

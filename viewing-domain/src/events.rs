@@ -19,9 +19,13 @@ use crate::values::{Percent, Rating};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "WireEnvelope", try_from = "WireEnvelope")]
 pub struct EventEnvelope {
+    /// Unique per event: consumers drop duplicates by it.
     pub event_id: EventId,
+    /// When the command that produced it ran.
     pub occurred_at: DateTime<Utc>,
+    /// Whose viewing it is about.
     pub user_id: UserId,
+    /// What happened.
     pub event: DomainEvent,
 }
 
@@ -29,6 +33,7 @@ impl EventEnvelope {
     /// The envelope schema this build writes and reads.
     pub const SCHEMA_VERSION: u32 = 1;
 
+    /// The event's type name on the wire (see [`DomainEvent::TYPES`]).
     pub fn event_type(&self) -> &'static str {
         self.event.event_type()
     }
@@ -90,19 +95,27 @@ impl TryFrom<WireEnvelope> for EventEnvelope {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "eventType", content = "payload")]
+/// What happened, as consumers (handlers, the broker) receive it: the contract of SPEC §7.
 pub enum DomainEvent {
+    /// A movie viewing was recorded.
     MovieWatched(MovieWatched),
     #[serde(rename = "TVEpisodeWatched")]
+    /// An episode viewing was recorded.
     TvEpisodeWatched(TvEpisodeWatched),
     #[serde(rename = "TVSeasonCompleted")]
+    /// A season was completed for the first time.
     TvSeasonCompleted(TvSeasonCompleted),
     #[serde(rename = "TVShowCompleted")]
+    /// A show was completed (every aired regular episode watched, the show finished).
     TvShowCompleted(TvShowCompleted),
+    /// A user gave up on a movie or show.
     ViewingAbandoned(ViewingAbandoned),
+    /// A user reached a milestone.
     AchievementUnlocked(AchievementUnlocked),
 }
 
 impl DomainEvent {
+    /// Every event type name, in the order of the variants.
     pub const TYPES: [&'static str; 6] = [
         "MovieWatched",
         "TVEpisodeWatched",
@@ -112,6 +125,7 @@ impl DomainEvent {
         "AchievementUnlocked",
     ];
 
+    /// This event's type name on the wire.
     pub fn event_type(&self) -> &'static str {
         match self {
             DomainEvent::MovieWatched(_) => Self::TYPES[0],
@@ -126,15 +140,23 @@ impl DomainEvent {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `MovieWatched`.
 pub struct MovieWatched {
+    /// The movie watched.
     pub movie_id: MovieId,
     /// The viewing record this event describes.
     pub record_id: RecordId,
+    /// When the viewing finished.
     pub watch_date: DateTime<Utc>,
+    /// Where it was watched, as typed.
     pub viewing_location: Option<String>,
+    /// Where it was streamed, as typed.
     pub viewing_platform: Option<String>,
+    /// With whom.
     pub watched_with: Vec<String>,
+    /// Why (a free text such as `date night`).
     pub viewing_context: Option<String>,
+    /// Whether the user had seen it before.
     pub is_rewatch: bool,
     /// Minutes the client reported; none means the movie's runtime.
     pub viewing_duration: Option<IsoDuration>,
@@ -142,16 +164,27 @@ pub struct MovieWatched {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `TvEpisodeWatched`.
 pub struct TvEpisodeWatched {
+    /// The episode watched.
     pub episode_id: EpisodeId,
+    /// The record this viewing created.
     pub record_id: RecordId,
+    /// Its show.
     pub show_id: ShowId,
+    /// Its season number.
     pub season_number: u32,
+    /// Its number within the season.
     pub episode_number: u32,
+    /// When the viewing finished.
     pub watch_date: DateTime<Utc>,
+    /// Where it was streamed, as typed.
     pub platform: Option<String>,
+    /// The binge session the record joined, if any yet.
     pub binge_session_id: Option<BingeSessionId>,
+    /// How long it was watched (the episode's runtime unless given).
     pub viewing_duration: IsoDuration,
+    /// Whether the user had seen it before.
     pub is_rewatch: bool,
     /// Recorded by `markPreviousWatched`.
     pub backfilled: bool,
@@ -159,49 +192,75 @@ pub struct TvEpisodeWatched {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `TvSeasonCompleted`.
 pub struct TvSeasonCompleted {
+    /// The season completed.
     pub season_id: SeasonId,
+    /// Its show.
     pub show_id: ShowId,
+    /// Its number.
     pub season_number: u32,
+    /// When the viewing that completed it finished.
     pub completion_date: DateTime<Utc>,
     /// From the season's first first-time watch to its completion.
     pub binge_duration: IsoDuration,
+    /// Regular episodes of the season watched.
     pub episodes_watched: u32,
+    /// The rating the user gave with the completing watch.
     pub season_rating: Option<Rating>,
+    /// Whether the user means to watch the next season.
     pub next_season_intent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `TvShowCompleted`.
 pub struct TvShowCompleted {
+    /// The show completed.
     pub show_id: ShowId,
+    /// When the viewing that completed it finished.
     pub completion_date: DateTime<Utc>,
+    /// Aired regular episodes of the show.
     pub total_episodes: u32,
     /// Sum of the first-time watch durations.
     pub total_viewing_time: IsoDuration,
+    /// The rating the user gave with the completing watch.
     pub overall_rating: Option<Rating>,
+    /// Whether the user would watch it again.
     pub rewatch_interest: bool,
+    /// The user's reaction to the finale, as typed.
     pub series_finale_reaction: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `ViewingAbandoned`.
 pub struct ViewingAbandoned {
+    /// The movie or show given up.
     pub item_id: uuid::Uuid,
+    /// Whether it is a movie or a show.
     pub item_type: ItemType,
+    /// When the user gave up.
     pub abandon_date: DateTime<Utc>,
+    /// How far they got.
     pub progress_percent: Percent,
+    /// Why, as typed.
     pub abandon_reason: Option<String>,
+    /// What they thought of it.
     pub quality_rating: Option<Rating>,
+    /// Whether they might try again.
     pub would_retry: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `AchievementUnlocked`.
 pub struct AchievementUnlocked {
     /// Stable code, e.g. `movies-10`, `marathon`.
     pub achievement: String,
+    /// The name shown to the user.
     pub title: String,
+    /// When the viewing that reached it happened.
     pub unlocked_at: DateTime<Utc>,
 }
 
@@ -211,15 +270,19 @@ pub struct AchievementUnlocked {
 pub struct IsoDuration(i64);
 
 impl IsoDuration {
+    /// Whole seconds of `d`; negative spans become zero.
     pub fn from_duration(d: Duration) -> Self {
         Self(d.num_seconds().max(0))
     }
+    /// `m` minutes.
     pub fn from_minutes(m: u32) -> Self {
         Self(i64::from(m) * 60)
     }
+    /// Whole seconds.
     pub fn seconds(self) -> i64 {
         self.0
     }
+    /// As a chrono duration.
     pub fn to_duration(self) -> Duration {
         Duration::seconds(self.0)
     }

@@ -30,6 +30,7 @@ pub trait StatisticsRepository: Send {
     async fn read_buckets(&mut self, user: UserId, spans: &[BucketSpan])
     -> StoreResult<StatsDelta>;
 
+    /// What the statistics handler has counted for a binge session, if anything.
     async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>>;
 
     /// Inserts or replaces by session id.
@@ -37,6 +38,7 @@ pub trait StatisticsRepository: Send {
 }
 
 #[async_trait]
+/// The `AchievementTracker`'s state: milestone counters and the achievements unlocked.
 pub trait AchievementRepository: Send {
     /// Adds `by` to the user's milestone counter `counter` (starting at zero) and returns the
     /// new value.
@@ -50,6 +52,7 @@ pub trait AchievementRepository: Send {
 }
 
 #[async_trait]
+/// The watchlist: movies and shows a user wants to watch.
 pub trait WatchlistRepository: Send {
     /// Adds the item unless the user already has that content, and returns what is stored
     /// (the existing item keeps its `added_at`) and whether it was added now.
@@ -70,7 +73,9 @@ pub trait WatchlistRepository: Send {
 }
 
 #[async_trait]
+/// Continuation reminders, one per user and show.
 pub trait ReminderRepository: Send {
+    /// The reminder of `(user, show)`, whatever its status.
     async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>>;
 
     /// Inserts or replaces the reminder of `(user_id, show_id)`.
@@ -87,6 +92,7 @@ pub trait ReminderRepository: Send {
 }
 
 #[async_trait]
+/// Genre affinity points per user.
 pub trait PreferenceRepository: Send {
     /// Adds `points` (negative lowers) to the user's score of `genre`, starting at zero.
     async fn add_genre_points(&mut self, user: UserId, genre: &str, points: i64)

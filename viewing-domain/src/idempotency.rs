@@ -21,6 +21,7 @@ pub struct IdempotencyKey(String);
 pub struct InvalidIdempotencyKey;
 
 impl IdempotencyKey {
+    /// A key as sent in the `Idempotency-Key` header: 1 to 255 printable ASCII characters.
     pub fn parse(raw: &str) -> Result<Self, InvalidIdempotencyKey> {
         let printable = raw.bytes().all(|b| (b' '..=b'~').contains(&b));
         if raw.is_empty() || raw.len() > MAX_KEY_LEN || !printable {
@@ -29,6 +30,7 @@ impl IdempotencyKey {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The key as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -45,23 +47,31 @@ impl std::fmt::Display for IdempotencyKey {
 /// when their fingerprints are equal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RequestFingerprint {
+    /// The HTTP method.
     pub method: String,
+    /// The request path (without query).
     pub path: String,
+    /// A digest of the raw body; equal bodies give equal digests.
     pub body_digest: Vec<u8>,
 }
 
 /// The answer a request produced, kept so a repeat of its key gets it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The `Location` header, if the answer had one.
     pub location: Option<String>,
+    /// The body, byte for byte.
     pub body: Vec<u8>,
 }
 
 /// A kept answer and when it was kept (the lifetime counts from then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completed {
+    /// When the answer was kept.
     pub at: DateTime<Utc>,
+    /// The answer.
     pub response: StoredResponse,
 }
 

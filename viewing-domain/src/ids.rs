@@ -11,9 +11,11 @@ macro_rules! id_type {
         pub struct $name(Uuid);
 
         impl $name {
+            /// The id `id` names.
             pub const fn from_uuid(id: Uuid) -> Self {
                 Self(id)
             }
+            /// The UUID underneath, for the stores and the wire.
             pub const fn as_uuid(&self) -> Uuid {
                 self.0
             }
@@ -42,13 +44,20 @@ macro_rules! id_type {
 id_type!(
     /// The authenticated user (a token's `sub`).
     UserId,
+    /// A movie of the catalog.
     MovieId,
+    /// A show of the catalog.
     ShowId,
+    /// A season of a show.
     SeasonId,
+    /// An episode of a show.
     EpisodeId,
     /// A viewing record (movie or episode).
     RecordId,
+    /// An abandon record.
     AbandonId,
+    /// A binge session.
     BingeSessionId,
+    /// A domain event; consumers drop duplicates by it.
     EventId,
 );

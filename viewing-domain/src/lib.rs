@@ -4,6 +4,7 @@
 //! load state through the [`ports`], ask the [`rules`] for a decision and write it in one unit
 //! of work.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod engagement;

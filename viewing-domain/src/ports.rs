@@ -35,36 +35,47 @@ use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFin
 use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 
+/// A store's own error, boxed so the ports name no database library.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
+/// Why a store call failed. Use cases map these to their own errors; none is retried silently
+/// except `Conflict`, which a command retries in a fresh unit of work.
 pub enum StoreError {
     #[error("the store is unavailable: {0}")]
+    /// The database cannot be reached (or timed out): try again later.
     Unavailable(#[source] BoxError),
     #[error("conflicting concurrent write: {0}")]
+    /// A concurrent write won a race (unique key, serialization failure).
     Conflict(String),
     #[error("unexpected store error: {0}")]
+    /// Anything else: a bug or a broken database.
     Unexpected(#[source] BoxError),
 }
 
 impl StoreError {
+    /// [`StoreError::Unexpected`] from any error.
     pub fn unexpected(e: impl Into<BoxError>) -> Self {
         StoreError::Unexpected(e.into())
     }
+    /// [`StoreError::Unavailable`] from any error.
     pub fn unavailable(e: impl Into<BoxError>) -> Self {
         StoreError::Unavailable(e.into())
     }
 }
 
+/// The result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The time source. Rules never read the system clock themselves.
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
     fn now(&self) -> DateTime<Utc>;
 }
 
 /// Makes new identifiers; the production one returns UUID v7 (time-ordered).
 pub trait IdGenerator: Send + Sync + 'static {
+    /// A new unique id.
     fn new_id(&self) -> uuid::Uuid;
 }
 
@@ -121,13 +132,17 @@ pub trait UnitOfWork:
 }
 
 #[async_trait]
+/// The catalog: movies and shows with their trees.
 pub trait CatalogRepository: Send {
+    /// A movie by id.
     async fn movie(&mut self, id: MovieId) -> StoreResult<Option<Movie>>;
+    /// A show by id, with its whole tree.
     async fn show(&mut self, id: ShowId) -> StoreResult<Option<Show>>;
     /// The whole show an episode belongs to.
     async fn show_of_episode(&mut self, id: EpisodeId) -> StoreResult<Option<Show>>;
     /// Titles of movies and shows by id; unknown ids are left out.
     async fn titles(&mut self, ids: &[uuid::Uuid]) -> StoreResult<HashMap<uuid::Uuid, String>>;
+    /// Inserts or replaces a movie.
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()>;
     /// Replaces the show's whole tree. A season or episode id already used by another show is
     /// [`StoreError::Conflict`].
@@ -135,6 +150,7 @@ pub trait CatalogRepository: Send {
 }
 
 #[async_trait]
+/// The users known to the store (created by their first write).
 pub trait UserRepository: Send {
     /// Creates the user row on first write; a no-op afterwards.
     async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()>;
@@ -144,8 +160,11 @@ pub trait UserRepository: Send {
 /// exclusive; an open end when `None`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
+    /// Earliest watch date (inclusive).
     pub from: Option<DateTime<Utc>>,
+    /// Latest watch date (inclusive).
     pub to: Option<DateTime<Utc>>,
+    /// Only movies or only episodes.
     pub content_type: Option<ContentType>,
     /// Compared ASCII-case-insensitively.
     pub platform: Option<String>,
@@ -154,28 +173,50 @@ pub struct HistoryFilter {
 /// Position after the last item of a page: newest-first order is `(watch_date, id)` descending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryCursor {
+    /// The last item's watch date.
     pub watch_date: DateTime<Utc>,
+    /// The last item's id (breaks ties).
     pub id: RecordId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which part of a user's history to read.
 pub enum HistoryPaging {
     /// 1-based page of `limit` items (offset paging; cost grows with depth).
-    Page { page: u32, limit: u32 },
+    /// Offset paging.
+    Page {
+        /// 1-based page number.
+        page: u32,
+        /// Items per page.
+        limit: u32,
+    },
     /// Items strictly after the cursor (keyset paging through `(user, watch_date)`).
-    After { cursor: HistoryCursor, limit: u32 },
+    /// Keyset paging after a cursor.
+    After {
+        /// The last item of the previous page.
+        cursor: HistoryCursor,
+        /// Items per page.
+        limit: u32,
+    },
     /// The first page of keyset paging.
-    First { limit: u32 },
+    /// The first keyset page.
+    First {
+        /// Items per page.
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One page of history.
 pub struct HistorySlice {
+    /// The records, newest first.
     pub items: Vec<ViewingRecord>,
     /// Records matching the filter, all pages together.
     pub total_items: u64,
 }
 
 #[async_trait]
+/// Viewing records: every movie and episode viewing a user recorded.
 pub trait ViewingRecordRepository: Send {
     /// Stores a record (and its companions).
     async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()>;
@@ -205,7 +246,9 @@ pub trait ViewingRecordRepository: Send {
 }
 
 #[async_trait]
+/// The stored progress summary per user and show.
 pub trait ShowProgressRepository: Send {
+    /// The user's progress in a show, if they watched any of it.
     async fn progress(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<ShowProgress>>;
     /// Inserts or replaces the row and its season completions.
     async fn save_progress(&mut self, progress: &ShowProgress) -> StoreResult<()>;
@@ -221,21 +264,28 @@ pub trait ShowProgressRepository: Send {
 }
 
 #[async_trait]
+/// Binge sessions.
 pub trait BingeSessionRepository: Send {
     /// A session of any user (the caller checks ownership).
     async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
+    /// The user's sessions of a show.
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<BingeSession>>;
+    /// Inserts or replaces a session.
     async fn save_binge_session(&mut self, session: &BingeSession) -> StoreResult<()>;
+    /// Removes a session (its records are reassigned first).
     async fn delete_binge_session(&mut self, id: BingeSessionId) -> StoreResult<()>;
 }
 
 #[async_trait]
+/// Abandon records.
 pub trait AbandonRepository: Send {
+    /// Stores an abandon record.
     async fn insert_abandon(&mut self, record: &AbandonRecord) -> StoreResult<()>;
+    /// One of the user's abandon records, by id.
     async fn abandon_record(
         &mut self,
         user: UserId,
@@ -260,6 +310,7 @@ pub trait AbandonRepository: Send {
 /// Events are appended in the same transaction as the records they describe.
 #[async_trait]
 pub trait Outbox: Send {
+    /// Appends events, in order, to be relayed after commit.
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
 }
 

@@ -16,9 +16,13 @@ use crate::ids::{BingeSessionId, UserId};
 /// The size of a bucket. Buckets of every granularity start at UTC boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Granularity {
+    /// A quarter of an hour: the finest step, so any time-zone offset falls on a boundary.
     Quarter,
+    /// A UTC day.
     Day,
+    /// A UTC month.
     Month,
+    /// A UTC year.
     Year,
     /// One bucket per user holding everything.
     All,
@@ -34,6 +38,7 @@ impl Granularity {
         Granularity::All,
     ];
 
+    /// The lowercase name the stores keep.
     pub fn as_str(self) -> &'static str {
         match self {
             Granularity::Quarter => "quarter",
@@ -44,6 +49,7 @@ impl Granularity {
         }
     }
 
+    /// The granularity named by `as_str`, or `None`.
     pub fn parse(s: &str) -> Option<Self> {
         Self::EVERY.into_iter().find(|g| g.as_str() == s)
     }
@@ -87,7 +93,9 @@ pub fn all_time_start() -> DateTime<Utc> {
 /// One bucket of one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BucketKey {
+    /// Its size.
     pub granularity: Granularity,
+    /// Its first instant.
     pub start: DateTime<Utc>,
 }
 
@@ -102,12 +110,16 @@ pub fn buckets_containing(at: DateTime<Utc>) -> [BucketKey; 5] {
 /// The buckets of one granularity whose start is in `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BucketSpan {
+    /// The buckets' size.
     pub granularity: Granularity,
+    /// Start of the first bucket.
     pub from: DateTime<Utc>,
+    /// End (exclusive): no bucket starting here or later.
     pub to: DateTime<Utc>,
 }
 
 impl BucketSpan {
+    /// Whether `key` is one of these buckets.
     pub fn contains(&self, key: &BucketKey) -> bool {
         key.granularity == self.granularity && key.start >= self.from && key.start < self.to
     }
@@ -159,12 +171,16 @@ pub fn cover(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<BucketSpan> {
 /// A statistics breakdown axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
+    /// Movie or episode.
     ContentType,
+    /// A genre of the content.
     Genre,
+    /// The platform (or `unknown`).
     Platform,
 }
 
 impl Dimension {
+    /// The lowercase name the stores keep.
     pub fn as_str(self) -> &'static str {
         match self {
             Dimension::ContentType => "type",
@@ -172,6 +188,7 @@ impl Dimension {
             Dimension::Platform => "platform",
         }
     }
+    /// The dimension named by `as_str`, or `None`.
     pub fn parse(s: &str) -> Option<Self> {
         [
             Dimension::ContentType,
@@ -187,13 +204,21 @@ impl Dimension {
 /// `longest_binge`, which takes the maximum.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsCounters {
+    /// Viewings (movies and episodes).
     pub watched: i64,
+    /// Movie viewings.
     pub movies: i64,
+    /// Episode viewings.
     pub episodes: i64,
+    /// Viewings that were rewatches.
     pub rewatches: i64,
+    /// Minutes watched.
     pub minutes: i64,
+    /// Shows completed.
     pub shows_completed: i64,
+    /// Seasons completed.
     pub seasons_completed: i64,
+    /// Movies and shows abandoned.
     pub abandoned: i64,
     /// Binge sessions that started in the bucket.
     pub binge_sessions: i64,
@@ -202,6 +227,7 @@ pub struct StatsCounters {
 }
 
 impl StatsCounters {
+    /// Adds `o`: sums, and the larger `longest_binge`.
     pub fn combine(&mut self, o: &StatsCounters) {
         self.watched += o.watched;
         self.movies += o.movies;
@@ -219,18 +245,23 @@ impl StatsCounters {
 /// Count and minutes of one key (a type, genre or platform) of a dimension.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Viewings.
     pub count: i64,
+    /// Minutes watched.
     pub minutes: i64,
 }
 
 /// What one event adds to its buckets, and also what a read returns (the sum of buckets).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatsDelta {
+    /// The plain numbers.
     pub counters: StatsCounters,
+    /// Count and minutes per `(dimension, key)`.
     pub dimensions: BTreeMap<(Dimension, String), Tally>,
 }
 
 impl StatsDelta {
+    /// Adds `count` and `minutes` to `key` of `dimension`.
     pub fn tally(&mut self, dimension: Dimension, key: &str, count: i64, minutes: i64) {
         let t = self
             .dimensions
@@ -240,6 +271,7 @@ impl StatsDelta {
         t.minutes += minutes;
     }
 
+    /// Adds every number of `o`.
     pub fn combine(&mut self, o: &StatsDelta) {
         self.counters.combine(&o.counters);
         for ((d, k), t) in &o.dimensions {
@@ -247,6 +279,7 @@ impl StatsDelta {
         }
     }
 
+    /// Adds nothing.
     pub fn is_empty(&self) -> bool {
         *self == StatsDelta::default()
     }
@@ -255,10 +288,13 @@ impl StatsDelta {
 /// The statistics handler's memory of one binge session: where it was counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BingeStat {
+    /// The session.
     pub session_id: BingeSessionId,
+    /// Whose session.
     pub user_id: UserId,
     /// The session start the count was added at.
     pub start: DateTime<Utc>,
+    /// The episodes already counted for it.
     pub episodes: u32,
 }
 

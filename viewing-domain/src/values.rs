@@ -8,11 +8,14 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{field}: {message}")]
 pub struct ValidationError {
+    /// The API's name of the refused field.
     pub field: &'static str,
+    /// What is wrong, for a person.
     pub message: String,
 }
 
 impl ValidationError {
+    /// `field` refused for `message`.
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
@@ -26,6 +29,7 @@ impl ValidationError {
 pub struct Rating(u8);
 
 impl Rating {
+    /// Validates a client value: 0.0 to 10.0, at most one decimal.
     pub fn new(field: &'static str, value: f64) -> Result<Self, ValidationError> {
         if !value.is_finite() || !(0.0..=10.0).contains(&value) {
             return Err(ValidationError::new(field, "must be between 0.0 and 10.0"));
@@ -36,12 +40,15 @@ impl Rating {
         }
         Ok(Self(tenths as u8))
     }
+    /// A rating kept in tenths (0 to 100), as stores hold it.
     pub fn from_tenths(tenths: u8) -> Option<Self> {
         (tenths <= 100).then_some(Self(tenths))
     }
+    /// Tenths of a point: 7.5 is 75.
     pub fn tenths(self) -> u8 {
         self.0
     }
+    /// The rating as a number (7.5).
     pub fn value(self) -> f64 {
         f64::from(self.0) / 10.0
     }
@@ -65,7 +72,9 @@ impl<'de> Deserialize<'de> for Rating {
 pub struct Percent(u16);
 
 impl Percent {
+    /// 0 %.
     pub const ZERO: Percent = Percent(0);
+    /// 100 %.
     pub const FULL: Percent = Percent(10_000);
 
     /// Validates a client value; it is rounded to two decimals.
@@ -84,12 +93,15 @@ impl Percent {
         let hundredths = (part * 10_000 * 2 + u64::from(whole)) / (u64::from(whole) * 2);
         Self(hundredths as u16)
     }
+    /// A percentage kept in hundredths (0 to 10 000), as stores hold it.
     pub fn from_hundredths(h: u16) -> Option<Self> {
         (h <= 10_000).then_some(Self(h))
     }
+    /// Hundredths of a percent: 12.5 % is 1250.
     pub fn hundredths(self) -> u16 {
         self.0
     }
+    /// The percentage as a number (12.5).
     pub fn value(self) -> f64 {
         f64::from(self.0) / 100.0
     }
@@ -138,16 +150,20 @@ macro_rules! text_type {
         pub struct $name(String);
 
         impl $name {
+            /// The longest text accepted, in characters (over-long input is refused, never cut).
             pub const MAX_CHARS: usize = $max;
+            /// The API's name of the field this text comes from.
             pub const FIELD: &'static str = $field;
 
             /// Cleans and validates; blank input is `Ok(None)`.
             pub fn parse(raw: &str) -> Result<Option<Self>, ValidationError> {
                 Ok(clean_text($field, raw, $max)?.map(Self))
             }
+            /// The cleaned text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// The cleaned text, owned.
             pub fn into_inner(self) -> String {
                 self.0
             }
@@ -164,19 +180,27 @@ macro_rules! text_type {
 text_type!(
     /// Why the user stopped watching.
     AbandonReason, "abandonReason", 500);
-text_type!(ViewingLocation, "viewingLocation", 200);
+text_type!(
+    /// Where a movie was watched (`home`, `cinema`, ...).
+    ViewingLocation, "viewingLocation", 200);
 text_type!(
     /// Where it was watched (`viewingPlatform` for movies, `platform` for episodes).
     Platform, "platform", 100);
-text_type!(ViewingContext, "viewingContext", 50);
-text_type!(CompanionName, "watchedWith", 200);
+text_type!(
+    /// Why or how a movie was watched (`date night`, ...).
+    ViewingContext, "viewingContext", 50);
+text_type!(
+    /// One person a viewing was shared with.
+    CompanionName, "watchedWith", 200);
 text_type!(
     /// Free text reaction to a series finale.
     FinaleReaction, "seriesFinaleReaction", 500);
 text_type!(
     /// A catalog title.
     Title, "title", 300);
-text_type!(Genre, "genres", 50);
+text_type!(
+    /// A genre name; equal ignoring case counts as the same genre.
+    Genre, "genres", 50);
 
 /// The people a viewing was shared with: at most 20 names, each at most 200 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -184,8 +208,10 @@ text_type!(Genre, "genres", 50);
 pub struct Companions(Vec<CompanionName>);
 
 impl Companions {
+    /// The most names a viewing may list.
     pub const MAX: usize = 20;
 
+    /// Each name cleaned and validated; blank names are dropped, more than [`Companions::MAX`] refused.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, ValidationError> {
         if names.len() > Self::MAX {
             return Err(ValidationError::new(
@@ -201,9 +227,11 @@ impl Companions {
         }
         Ok(Self(out))
     }
+    /// The names, in the order given.
     pub fn names(&self) -> &[CompanionName] {
         &self.0
     }
+    /// Nobody named.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -215,8 +243,10 @@ impl Companions {
 pub struct Minutes(u32);
 
 impl Minutes {
+    /// One day.
     pub const MAX: u32 = 24 * 60;
 
+    /// Validates `value` as whole minutes, 0 to [`Minutes::MAX`]; `field` names it in the refusal.
     pub fn new(field: &'static str, value: i64) -> Result<Self, ValidationError> {
         if !(0..=i64::from(Self::MAX)).contains(&value) {
             return Err(ValidationError::new(
@@ -226,6 +256,7 @@ impl Minutes {
         }
         Ok(Self(value as u32))
     }
+    /// `v`, or [`Minutes::MAX`] when it is larger: for sums read back from a store.
     pub const fn from_u32_saturating(v: u32) -> Self {
         if v > Self::MAX {
             Self(Self::MAX)
@@ -233,9 +264,11 @@ impl Minutes {
             Self(v)
         }
     }
+    /// The minutes.
     pub fn get(self) -> u32 {
         self.0
     }
+    /// As a chrono duration.
     pub fn as_duration(self) -> Duration {
         Duration::minutes(i64::from(self.0))
     }

@@ -5,13 +5,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use viewing_app::domain::values::{Genre, Minutes, Title, calendar_date};
-use viewing_app::domain::{
-    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus,
+use viewing_app::catalog_file::{
+    EpisodeEntry, FieldProblem, MovieEntry, SeasonEntry, ShowEntry, ShowStatusEntry,
 };
+use viewing_app::domain::{Movie, Show, ShowStatus};
 
-use crate::error::ApiError;
-use crate::sanitize::Checker;
+use crate::error::{ApiError, FieldError};
 
 /// `PUT /api/catalog/movies/{movieId}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -55,6 +54,16 @@ impl From<ShowStatusDto> for ShowStatus {
             ShowStatusDto::Returning => ShowStatus::Returning,
             ShowStatusDto::Ended => ShowStatus::Ended,
             ShowStatusDto::Canceled => ShowStatus::Canceled,
+        }
+    }
+}
+
+impl From<ShowStatusDto> for ShowStatusEntry {
+    fn from(s: ShowStatusDto) -> Self {
+        match s {
+            ShowStatusDto::Returning => ShowStatusEntry::Returning,
+            ShowStatusDto::Ended => ShowStatusEntry::Ended,
+            ShowStatusDto::Canceled => ShowStatusEntry::Canceled,
         }
     }
 }
@@ -120,7 +129,8 @@ pub struct ShowDocument {
     pub body: ShowBody,
 }
 
-/// `{ "movies": [...], "shows": [...] }`, the file `viewing-server catalog import` reads.
+/// `{ "movies": [...], "shows": [...] }`, the file `viewing-server catalog import` reads: its
+/// schema for the OpenAPI document. The file is parsed by [`viewing_app::catalog_file::parse`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CatalogFile {
     #[serde(default)]
@@ -129,91 +139,64 @@ pub struct CatalogFile {
     pub shows: Vec<ShowDocument>,
 }
 
-fn genres(c: &mut Checker, raw: &[String]) -> Vec<Genre> {
-    let mut out: Vec<Genre> = Vec::new();
-    for (i, g) in raw.iter().enumerate() {
-        if let Some(g) = c.text(&format!("genres[{i}]"), Some(g), Genre::parse)
-            && !out
-                .iter()
-                .any(|o| o.as_str().eq_ignore_ascii_case(g.as_str()))
-        {
-            out.push(g);
-        }
-    }
-    out
-}
-
-/// An optional calendar date in the range every store keeps.
-fn date(c: &mut Checker, field: &'static str, d: Option<NaiveDate>) -> Option<Option<NaiveDate>> {
-    match d {
-        None => Some(None),
-        Some(d) => c.check(field, calendar_date(field, d)).map(Some),
-    }
-}
-
-fn runtime(c: &mut Checker, field: &str, minutes: i64) -> Option<Minutes> {
-    c.check(field, Minutes::new("runtimeMinutes", minutes))
+/// The app's check of a catalog entry, its problems as one 422.
+fn refused(problems: Vec<FieldProblem>) -> ApiError {
+    ApiError::Validation(
+        problems
+            .into_iter()
+            .map(|p| FieldError {
+                field: p.field,
+                message: p.message,
+            })
+            .collect(),
+    )
 }
 
 impl MovieBody {
+    /// The domain's movie, checked by the app's catalog rules (the same as the import file's).
     pub fn try_into_domain(self, id: Uuid) -> Result<Movie, ApiError> {
-        let mut c = Checker::new();
-        let title = c.required_text("title", &self.title, Title::parse);
-        let runtime = runtime(&mut c, "runtimeMinutes", self.runtime_minutes);
-        let genres = genres(&mut c, &self.genres);
-        let release_date = date(&mut c, "releaseDate", self.release_date);
-        c.finish(|| {
-            Some(Movie {
-                id: MovieId::from(id),
-                title: title?,
-                runtime: runtime?,
-                genres,
-                release_date: release_date?,
-            })
-        })
-    }
-}
-
-impl EpisodeBody {
-    fn check(self, c: &mut Checker) -> Option<Episode> {
-        let title = c.required_text("title", &self.title, Title::parse);
-        let runtime = runtime(c, "runtimeMinutes", self.runtime_minutes);
-        let air_date = date(c, "airDate", self.air_date);
-        Some(Episode {
-            id: EpisodeId::from(self.episode_id),
-            number: self.episode_number,
-            title: title?,
-            runtime: runtime?,
-            air_date: air_date?,
-        })
+        MovieEntry {
+            id,
+            title: self.title,
+            runtime_minutes: self.runtime_minutes,
+            genres: self.genres,
+            release_date: self.release_date,
+        }
+        .into_movie()
+        .map_err(refused)
     }
 }
 
 impl ShowBody {
+    /// The domain's show, checked by the app's catalog rules (the same as the import file's).
     pub fn try_into_domain(self, id: Uuid) -> Result<Show, ApiError> {
-        let mut c = Checker::new();
-        let title = c.required_text("title", &self.title, Title::parse);
-        let genres = genres(&mut c, &self.genres);
-        let mut seasons = Vec::with_capacity(self.seasons.len());
-        for (si, season) in self.seasons.into_iter().enumerate() {
-            let mut episodes = Vec::with_capacity(season.episodes.len());
-            for (ei, episode) in season.episodes.into_iter().enumerate() {
-                let mut ec = Checker::new();
-                let e = episode.check(&mut ec);
-                c.absorb(&format!("seasons[{si}].episodes[{ei}]."), ec);
-                episodes.extend(e);
-            }
-            seasons.push(Season {
-                id: SeasonId::from(season.season_id),
-                number: season.season_number,
-                episodes,
-            });
+        ShowEntry {
+            id,
+            title: self.title,
+            status: self.status.into(),
+            genres: self.genres,
+            seasons: self
+                .seasons
+                .into_iter()
+                .map(|season| SeasonEntry {
+                    season_id: season.season_id,
+                    season_number: season.season_number,
+                    episodes: season
+                        .episodes
+                        .into_iter()
+                        .map(|e| EpisodeEntry {
+                            episode_id: e.episode_id,
+                            episode_number: e.episode_number,
+                            title: e.title,
+                            runtime_minutes: e.runtime_minutes,
+                            air_date: e.air_date,
+                        })
+                        .collect(),
+                })
+                .collect(),
         }
-        let Some(title) = title.filter(|_| c.is_ok()) else {
-            return c.finish(|| None);
-        };
-        Show::new(ShowId::from(id), title, self.status.into(), genres, seasons)
-            .map_err(ApiError::validation)
+        .into_show()
+        .map_err(refused)
     }
 }
 

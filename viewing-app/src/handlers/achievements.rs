@@ -11,6 +11,8 @@ use viewing_domain::{DomainEvent, EventEnvelope, EventId, UserId};
 use super::{EventHandler, HandlerContext};
 use crate::error::AppResult;
 
+/// The `AchievementTracker` handler: unlocks milestones (first movie, ten movies, marathon...)
+/// once per user, and emits `AchievementUnlocked` for each.
 pub struct AchievementTracker;
 
 /// First-time movie watches that unlock a milestone.

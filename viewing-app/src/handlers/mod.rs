@@ -43,12 +43,18 @@ impl Default for HandlersConfig {
 /// What a handler may use besides its unit of work.
 #[derive(Clone, Copy)]
 pub struct HandlerContext<'a> {
+    /// The time a handler's writes are stamped with.
     pub clock: &'a dyn Clock,
+    /// Where new ids come from.
     pub ids: &'a dyn IdGenerator,
+    /// Handler settings.
     pub config: &'a HandlersConfig,
 }
 
 #[async_trait]
+/// A consumer of domain events inside the service (SPEC §7). The relay delivers each event to
+/// each handler at least once; the handler's processed mark, written in the same unit of work as
+/// its effects, makes a redelivery a no-op.
 pub trait EventHandler<U: UnitOfWork>: Send + Sync {
     /// Stable name: the key of its processed marks and metrics. Never rename one in use.
     fn name(&self) -> &'static str;
@@ -63,6 +69,7 @@ pub trait EventHandler<U: UnitOfWork>: Send + Sync {
     ) -> AppResult<()>;
 }
 
+/// The handlers a relay delivers to, in order.
 pub type Handlers<U> = Vec<Box<dyn EventHandler<U>>>;
 
 /// The five handlers of SPEC §7.

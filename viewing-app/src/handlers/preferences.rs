@@ -11,16 +11,24 @@ use viewing_domain::{DomainEvent, EventEnvelope, ItemType};
 use super::{EventHandler, HandlerContext, genres_of};
 use crate::error::AppResult;
 
+/// The `RecommendationEngine` handler: keeps each user's genre affinity points.
 pub struct RecommendationEngine;
 
 /// Points per genre of the item, by what happened.
 pub mod weights {
+    /// A first viewing of a movie.
     pub const MOVIE_WATCHED: i64 = 10;
+    /// A movie watched again.
     pub const MOVIE_REWATCHED: i64 = 15;
+    /// A first viewing of an episode.
     pub const EPISODE_WATCHED: i64 = 1;
+    /// An episode watched again.
     pub const EPISODE_REWATCHED: i64 = 2;
+    /// A season completed.
     pub const SEASON_COMPLETED: i64 = 5;
+    /// A show completed.
     pub const SHOW_COMPLETED: i64 = 20;
+    /// An abandon with a low quality rating.
     pub const ABANDONED_LOW_QUALITY: i64 = -20;
     /// A quality rating below this (in tenths: 5.0) makes an abandon count against the genres.
     pub const LOW_QUALITY_BELOW_TENTHS: u8 = 50;

@@ -14,6 +14,8 @@ use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
 use super::{EventHandler, HandlerContext};
 use crate::error::AppResult;
 
+/// The `ContinuationReminder` handler: schedules a reminder for the next episode after each
+/// watch of an unfinished show, and cancels it on completion or abandon.
 pub struct ContinuationReminder;
 
 /// Cancels the scheduled reminder of a show unless a watch after `at` made it.

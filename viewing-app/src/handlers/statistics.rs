@@ -12,6 +12,8 @@ use super::{EventHandler, HandlerContext, genres_of};
 use crate::error::AppResult;
 use crate::statistics::UNKNOWN_PLATFORM;
 
+/// The `StatisticsCalculator` handler: adds each event to the user's statistics buckets
+/// (SPEC §6), which `ViewingService::statistics` reads.
 pub struct StatisticsCalculator;
 
 fn minutes_of(seconds: i64) -> i64 {

@@ -7,6 +7,7 @@ use viewing_domain::{DomainEvent, EventEnvelope};
 use super::{EventHandler, HandlerContext};
 use crate::error::AppResult;
 
+/// The `WatchlistManager` handler: takes a watched movie or a completed show off the watchlist.
 pub struct WatchlistManager;
 
 #[async_trait]

@@ -9,11 +9,17 @@ use crate::rules::RulesConfig;
 use crate::values::{AbandonReason, Percent, Rating, ValidationError, watch_date};
 
 #[derive(Debug, Clone, Default, PartialEq)]
+/// The command "I gave up on this movie or show" (SPEC §5), its values already valid.
 pub struct Abandon {
+    /// When; now by default, never in the future.
     pub abandon_date: Option<DateTime<Utc>>,
+    /// How far the user got; computed from progress when omitted.
     pub progress_percent: Option<Percent>,
+    /// Why.
     pub abandon_reason: Option<AbandonReason>,
+    /// What they thought of it.
     pub quality_rating: Option<Rating>,
+    /// Whether they might try again (false when omitted).
     pub would_retry: Option<bool>,
 }
 
@@ -23,8 +29,11 @@ pub fn inactivity_reason(rules: &RulesConfig) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// What an abandon writes.
 pub struct AbandonDecision {
+    /// The abandon record.
     pub record: AbandonRecord,
+    /// Its `ViewingAbandoned` event.
     pub event: DomainEvent,
 }
 
@@ -56,6 +65,7 @@ pub fn decide_abandon(
     Ok(AbandonDecision { record, event })
 }
 
+/// The `ViewingAbandoned` event of a record (also used by the inactivity job).
 pub fn abandoned_event(record: &AbandonRecord) -> DomainEvent {
     DomainEvent::ViewingAbandoned(ViewingAbandoned {
         item_id: record.item_id,

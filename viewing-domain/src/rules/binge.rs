@@ -22,13 +22,16 @@ use crate::records::{BingeSession, ViewingRecord, Watched};
 pub struct SessionPlan {
     /// Every record of the input with its session (or none).
     pub assignments: HashMap<RecordId, Option<BingeSessionId>>,
+    /// The sessions, each with its records' first and last watch dates.
     pub sessions: Vec<BingeSession>,
 }
 
 /// What has to be written to go from the stored state to a plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionChanges {
+    /// Sessions to create or update.
     pub save: Vec<BingeSession>,
+    /// Sessions that no longer have records to hold.
     pub delete: Vec<BingeSessionId>,
     /// Stored records whose session changes.
     pub moves: Vec<(RecordId, Option<BingeSessionId>)>,
@@ -189,6 +192,7 @@ impl SessionPlan {
         }
     }
 
+    /// The session `record` belongs to in this plan.
     pub fn session_of(&self, record: RecordId) -> Option<BingeSessionId> {
         self.assignments.get(&record).copied().flatten()
     }

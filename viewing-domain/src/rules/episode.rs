@@ -20,25 +20,38 @@ use crate::values::{FinaleReaction, Minutes, Platform, Rating, ValidationError, 
 /// What the client asked for (already validated value by value).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WatchEpisode {
+    /// When the viewing finished; now by default.
     pub watch_date: Option<DateTime<Utc>>,
+    /// Where it was streamed.
     pub platform: Option<Platform>,
+    /// A session the client names: the record joins it and stays in it.
     pub binge_session_id: Option<BingeSessionId>,
+    /// How long it was watched; the runtime by default.
     pub viewing_duration: Option<Minutes>,
+    /// Also record every earlier unwatched regular episode, instead of refusing an out-of-order watch.
     pub mark_previous_watched: bool,
+    /// A rating for the season, kept when this watch completes it.
     pub season_rating: Option<Rating>,
+    /// Whether the user means to watch the next season.
     pub next_season_intent: Option<bool>,
+    /// A rating for the show, kept when this watch completes it.
     pub overall_rating: Option<Rating>,
+    /// Whether the user would watch the show again.
     pub rewatch_interest: Option<bool>,
+    /// The user's reaction to the finale.
     pub series_finale_reaction: Option<FinaleReaction>,
 }
 
 /// What the store holds for this user and show when the command runs.
 #[derive(Debug, Clone, Copy)]
 pub struct EpisodeState<'a> {
+    /// Who watches.
     pub user: UserId,
+    /// The show of the episode.
     pub show: &'a Show,
     /// Every episode record of the user for the show.
     pub records: &'a [ViewingRecord],
+    /// The user's stored progress summary of the show, if any.
     pub progress: Option<&'a ShowProgress>,
     /// The user's sessions of this show.
     pub sessions: &'a [BingeSession],
@@ -47,18 +60,25 @@ pub struct EpisodeState<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why an episode watch is refused.
 pub enum WatchEpisodeError {
     #[error("episode is not part of the show")]
+    /// The episode is not in the show.
     EpisodeNotFound,
     #[error("episode out of order: S{}E{} is not watched yet", .0.season_number, .0.episode_number)]
+    /// An earlier regular episode is not watched yet (and `mark_previous_watched` was not set).
     OutOfOrder(MissingEpisode),
     #[error("episode has not aired yet")]
+    /// The episode airs later.
     NotAired,
     #[error("binge session not found")]
+    /// The named binge session does not exist.
     BingeSessionNotFound,
     #[error("binge session belongs to another show")]
+    /// The named binge session is of another show or user.
     BingeSessionOfAnotherShow,
     #[error(transparent)]
+    /// A value refused.
     Invalid(#[from] ValidationError),
 }
 
@@ -67,10 +87,15 @@ pub enum WatchEpisodeError {
 pub struct EpisodeWatchDecision {
     /// Records to insert: backfilled ones first, the requested one last.
     pub new_records: Vec<ViewingRecord>,
+    /// How the user's binge sessions change.
     pub sessions: SessionChanges,
+    /// The new progress summary.
     pub progress: ShowProgress,
+    /// The events to append to the outbox.
     pub events: Vec<DomainEvent>,
+    /// A season was completed for the first time by this watch.
     pub season_completed: bool,
+    /// The show was completed by this watch.
     pub show_completed: bool,
 }
 

@@ -11,20 +11,30 @@ use crate::values::{
 };
 
 #[derive(Debug, Clone, Default, PartialEq)]
+/// The command "I watched this movie" (SPEC §5), its values already valid.
 pub struct WatchMovie {
+    /// When the viewing finished; now by default.
     pub watch_date: Option<DateTime<Utc>>,
+    /// Where it was watched.
     pub viewing_location: Option<ViewingLocation>,
+    /// Where it was streamed.
     pub viewing_platform: Option<Platform>,
+    /// With whom.
     pub watched_with: Companions,
+    /// Why or how.
     pub viewing_context: Option<ViewingContext>,
     /// When omitted: true exactly when the user already has a record of the movie.
     pub is_rewatch: Option<bool>,
+    /// How long; the runtime by default.
     pub viewing_duration: Option<Minutes>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// What a movie watch writes.
 pub struct MovieWatchDecision {
+    /// The record.
     pub record: ViewingRecord,
+    /// Its `MovieWatched` event.
     pub event: DomainEvent,
 }
 

@@ -12,8 +12,11 @@ use crate::records::ViewingRecord;
 /// The first episode the user still has to watch, as named in a 409 answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MissingEpisode {
+    /// The episode.
     pub episode_id: EpisodeId,
+    /// Its season number.
     pub season_number: u32,
+    /// Its number within the season.
     pub episode_number: u32,
 }
 

@@ -11,12 +11,19 @@ use crate::rules::RulesConfig;
 use crate::values::Percent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a user stands in a show (SPEC §6).
 pub enum ProgressStatus {
+    /// No regular episode watched.
     NotStarted,
+    /// Started, with aired episodes left.
     Watching,
+    /// Every aired episode of a returning show watched: waiting for more.
     CaughtUp,
+    /// Every aired episode of a finished show watched.
     Completed,
+    /// Abandoned by the user.
     Dropped,
+    /// In progress but without a watch for the inactivity period (90 days by default).
     Stalled,
 }
 
@@ -28,58 +35,90 @@ impl ProgressStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The latest regular episode watched.
 pub struct LastWatched {
+    /// The episode.
     pub episode_id: EpisodeId,
+    /// Its season number.
     pub season_number: u32,
+    /// Its number within the season.
     pub episode_number: u32,
+    /// When it was watched.
     pub watch_date: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The next regular episode to watch ("up next").
 pub struct NextEpisode {
+    /// The episode.
     pub episode_id: EpisodeId,
+    /// Its season number.
     pub season_number: u32,
+    /// Its number within the season.
     pub episode_number: u32,
+    /// Its title.
     pub title: String,
+    /// When it airs (`None`: already aired).
     pub air_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Progress in one regular season.
 pub struct SeasonProgressView {
+    /// The season number.
     pub season_number: u32,
+    /// Aired episodes of it watched.
     pub episodes_watched: u32,
+    /// Its aired episodes.
     pub total_episodes: u32,
+    /// Completed once (stays true).
     pub completed: bool,
     /// When the season was first watched in full.
     pub completion_date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A user's progress in a show, as `GET /api/viewing/progress/{showId}` reads it.
 pub struct ProgressView {
+    /// The show.
     pub show_id: ShowId,
+    /// Its title.
     pub title: String,
+    /// Where the user stands.
     pub status: ProgressStatus,
+    /// Aired regular episodes watched.
     pub episodes_watched: u32,
+    /// Aired regular episodes.
     pub total_episodes: u32,
+    /// `episodes_watched` of `total_episodes`.
     pub completion_percent: Percent,
+    /// Seasons completed once.
     pub completed_seasons: u32,
+    /// The latest regular episode watched.
     pub last_watched: Option<LastWatched>,
+    /// What to watch next.
     pub next_episode: Option<NextEpisode>,
+    /// Each regular season.
     pub seasons: Vec<SeasonProgressView>,
+    /// Latest viewing of any kind (rewatches and specials included).
     pub last_activity_at: Option<DateTime<Utc>>,
+    /// Minutes of every viewing of the show.
     pub total_viewing_minutes: u64,
 }
 
 /// Counts of aired regular episodes watched, overall and per season.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
+    /// Aired regular episodes watched.
     pub watched: u32,
+    /// Aired regular episodes.
     pub total: u32,
     /// `(season id, season number, watched, total)` for each regular season, in order.
     pub seasons: Vec<(crate::ids::SeasonId, u32, u32, u32)>,
 }
 
 impl Tally {
+    /// Every aired regular episode watched (and there is at least one).
     pub fn all_watched(&self) -> bool {
         self.total > 0 && self.watched == self.total
     }
