@@ -19,7 +19,7 @@ use viewing_app::domain::event_ports::{
 use viewing_app::domain::idempotency::{
     Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
-use viewing_app::domain::ports::{IdempotencyStore, Store, StoreError, StoreResult};
+use viewing_app::domain::ports::{Begin, IdempotencyStore, Store, StoreError, StoreResult};
 use viewing_app::domain::{EventId, UserId};
 
 #[derive(Clone, Default)]
@@ -39,12 +39,16 @@ impl Flaky {
 }
 
 #[async_trait]
-impl Store for Flaky {
+impl Begin for Flaky {
     type Uow = MemoryUow;
     async fn begin(&self) -> StoreResult<MemoryUow> {
         self.check()?;
         self.inner.begin().await
     }
+}
+
+#[async_trait]
+impl Store for Flaky {
     async fn ping(&self) -> StoreResult<()> {
         self.check()
     }

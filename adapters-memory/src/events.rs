@@ -391,7 +391,7 @@ impl OutboxRelay for MemoryStore {
         lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<PendingEvent>> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         let (outbox, events) = guard.split();
         let start = events.delivered_prefix.get(&channel).copied().unwrap_or(0);
         let mut blocked: HashSet<UserId> = HashSet::new();
@@ -439,7 +439,7 @@ impl OutboxRelay for MemoryStore {
         seqs: &[i64],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         let len = guard.outbox().len();
         for &seq in seqs {
             if index_of(seq).is_some_and(|i| i < len) {
@@ -460,7 +460,7 @@ impl OutboxRelay for MemoryStore {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         if let Some(d) = guard.events.delivery.get_mut(&(channel, seq))
             && d.claim.is_some_and(|(t, _)| t == token)
             && d.delivered_at.is_none()
@@ -479,7 +479,7 @@ impl OutboxRelay for MemoryStore {
         token: ClaimToken,
         until: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         let mut renewed = 0;
         for ((c, _), d) in guard.events.delivery.iter_mut() {
             if *c == channel
@@ -501,7 +501,7 @@ impl OutboxRelay for MemoryStore {
         now: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         if let Some(d) = guard.events.delivery.get_mut(&(channel, seq))
             && d.claim.is_some_and(|(t, _)| t == token)
             && d.delivered_at.is_none()
@@ -515,7 +515,7 @@ impl OutboxRelay for MemoryStore {
     }
 
     async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
-        let guard = self.state.lock().await;
+        let guard = self.lock().await?;
         let mut out: Vec<(i64, DeadLetter)> = guard
             .events
             .delivery
@@ -539,7 +539,7 @@ impl OutboxRelay for MemoryStore {
         event: EventId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<DeadLetter>> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         let Some(index) = guard.outbox().iter().position(|e| e.event_id == event) else {
             return Ok(Vec::new());
         };
@@ -577,7 +577,7 @@ impl OutboxRelay for MemoryStore {
         token: ClaimToken,
         seqs: &[i64],
     ) -> StoreResult<()> {
-        let mut guard = self.state.lock().await;
+        let mut guard = self.lock().await?;
         for &seq in seqs {
             if let Some(d) = guard.events.delivery.get_mut(&(channel, seq))
                 && d.claim.is_some_and(|(t, _)| t == token)
@@ -589,7 +589,7 @@ impl OutboxRelay for MemoryStore {
     }
 
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        let guard = self.state.lock().await;
+        let guard = self.lock().await?;
         let start = guard
             .events
             .delivered_prefix

@@ -10,4 +10,4 @@ mod events;
 mod store;
 
 pub use clock::{ManualClock, SequentialIds};
-pub use store::{MemoryStore, MemoryUow};
+pub use store::{DEFAULT_LOCK_WAIT, MemoryStore, MemoryUow};

@@ -1,5 +1,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -46,15 +47,60 @@ impl Shared {
     }
 }
 
+/// How long a call waits for the store's lock by default ([`MemoryStore::with_lock_wait`]).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
+
 /// The in-memory store. Clones share the same data.
-#[derive(Debug, Clone, Default)]
+///
+/// A unit of work holds the store's only lock until it is committed or dropped, so every other
+/// call waits for it. A call that waits longer than the lock wait (5 s by default) fails with
+/// [`StoreError::Unavailable`] instead of hanging: a unit of work left open (by the same task,
+/// say) shows up as an error naming the cause. Waiting needs a Tokio runtime with its timer
+/// enabled (`#[tokio::main]` and `#[tokio::test]` have one); an uncontended call needs none.
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
     pub(crate) state: Arc<Mutex<Shared>>,
+    lock_wait: Duration,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            state: Arc::default(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+        }
+    }
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same store (clones share data) with another lock wait.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The store's lock, or `Unavailable` after the lock wait. An uncontended lock is taken
+    /// at once, without a timer.
+    pub(crate) async fn lock(&self) -> StoreResult<OwnedMutexGuard<Shared>> {
+        if let Ok(guard) = self.state.clone().try_lock_owned() {
+            return Ok(guard);
+        }
+        tokio::time::timeout(self.lock_wait, self.state.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(
+                    format!(
+                        "the memory store stayed locked for {} ms: a unit of work is still \
+                         open (commit or drop it before the next call)",
+                        self.lock_wait.as_millis()
+                    )
+                    .into(),
+                )
+            })
     }
 
     /// Every event appended so far, in order (what a relay would deliver).
@@ -79,11 +125,12 @@ impl Drop for MemoryUow {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl Begin for MemoryStore {
     type Uow = MemoryUow;
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(&self) -> StoreResult<MemoryUow> {
-        let guard = self.state.clone().lock_owned().await;
+        let guard = self.lock().await?;
         let work = guard.state.clone();
         Ok(MemoryUow {
             guard,
@@ -91,19 +138,25 @@ impl Store for MemoryStore {
             journal: crate::events::Journal::default(),
         })
     }
+}
 
+#[async_trait]
+impl Store for MemoryStore {
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
     }
 }
 
 #[async_trait]
-impl UnitOfWork for MemoryUow {
+impl UserItemLock for MemoryUow {
     async fn lock_user_item(&mut self, _user: UserId, _item: uuid::Uuid) -> StoreResult<()> {
         // Every unit of work already holds the store's only lock.
         Ok(())
     }
+}
 
+#[async_trait]
+impl Transaction for MemoryUow {
     async fn commit(mut self) -> StoreResult<()> {
         self.guard.state = std::mem::take(&mut self.work);
         self.journal.forget();
@@ -450,7 +503,7 @@ impl IdempotencyStore for MemoryStore {
         now: DateTime<Utc>,
         policy: IdempotencyPolicy,
     ) -> StoreResult<Decision> {
-        let mut shared = self.state.lock().await;
+        let mut shared = self.lock().await?;
         let keys = &mut shared.state.idempotency;
         let slot = (user, key.clone());
         let decision = idempotency::decide(keys.get(&slot), request, now, policy);
@@ -467,7 +520,7 @@ impl IdempotencyStore for MemoryStore {
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut shared = self.state.lock().await;
+        let mut shared = self.lock().await?;
         if let Some(row) = shared.state.idempotency.get_mut(&(user, key.clone())) {
             row.completed = Some(Completed {
                 at: now,
@@ -478,7 +531,7 @@ impl IdempotencyStore for MemoryStore {
     }
 
     async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
-        let mut shared = self.state.lock().await;
+        let mut shared = self.lock().await?;
         let slot = (user, key.clone());
         if shared
             .state

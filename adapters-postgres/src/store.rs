@@ -10,7 +10,9 @@ use sqlx::{Postgres, Transaction};
 use viewing_domain::idempotency::{
     self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
 };
-use viewing_domain::ports::{IdempotencyStore, Store, StoreError, StoreResult, StoredResponse};
+use viewing_domain::ports::{
+    Begin, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+};
 use viewing_domain::{EventEnvelope, UserId};
 
 use crate::codec::{corrupt, db_err, get, ts};
@@ -94,13 +96,17 @@ impl PgStore {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl Begin for PgStore {
     type Uow = PgUow;
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(&self) -> StoreResult<PgUow> {
         Ok(PgUow::new(self.begin_tx().await?))
     }
+}
 
+#[async_trait]
+impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -8,7 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 use viewing_domain::ports::{
-    CatalogRepository, StoreError, StoreResult, UnitOfWork, UserRepository,
+    CatalogRepository, StoreError, StoreResult, UserItemLock, UserRepository,
 };
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
@@ -17,7 +17,7 @@ use viewing_domain::{
 
 use crate::codec::{corrupt, db_err, get, get_u32, int, required, ts};
 
-/// One transaction over every repository. Dropping it without [`UnitOfWork::commit`] rolls
+/// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
 /// returned to the pool).
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl PgUow {
 }
 
 #[async_trait]
-impl UnitOfWork for PgUow {
+impl UserItemLock for PgUow {
     /// A transaction-scoped advisory lock on the pair, held until commit or rollback.
     ///
     /// Why an advisory lock rather than row locks or SERIALIZABLE: the rows to protect may not
@@ -59,7 +59,10 @@ impl UnitOfWork for PgUow {
         .map_err(db_err)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl viewing_domain::ports::Transaction for PgUow {
     async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }

@@ -18,7 +18,7 @@ use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
 };
-use viewing_domain::ports::{Store, StoreResult, UnitOfWork};
+use viewing_domain::ports::{Begin, StoreResult, Transaction};
 use viewing_domain::stats::{
     BingeStat, BucketKey, BucketSpan, Dimension, StatsCounters, StatsDelta, Tally,
 };

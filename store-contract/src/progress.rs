@@ -5,7 +5,7 @@ use viewing_domain::events::{
     DomainEvent, IsoDuration, TvEpisodeWatched, TvSeasonCompleted, ViewingAbandoned,
 };
 use viewing_domain::ports::{
-    AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, Store, UnitOfWork,
+    AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, Store, Transaction,
     UserRepository,
 };
 use viewing_domain::{

@@ -10,7 +10,7 @@ use viewing_app::history::HistoryParams;
 use viewing_app::{AppError, UuidV7, ViewingService};
 use viewing_domain::ports::{
     BingeSessionRepository, CatalogRepository, HistoryFilter, HistoryPaging,
-    ShowProgressRepository, Store, UnitOfWork, ViewingRecordRepository,
+    ShowProgressRepository, Store, Transaction, ViewingRecordRepository,
 };
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;

@@ -1,8 +1,8 @@
 //! The commands that record viewing: a movie, an episode, an abandon; and the binge rebuild.
 
 use viewing_domain::ports::{
-    AbandonRepository, BingeSessionRepository, CatalogRepository, Outbox, ShowProgressRepository,
-    Store, UnitOfWork, UserRepository, ViewingRecordRepository,
+    AbandonRepository, Begin, BingeSessionRepository, CatalogRepository, CommandUnitOfWork, Outbox,
+    ShowProgressRepository, Transaction, UserItemLock, UserRepository, ViewingRecordRepository,
 };
 use viewing_domain::rules::abandon::{Abandon, decide_abandon, inactivity_event, is_inactive};
 use viewing_domain::rules::binge::plan_sessions;
@@ -27,7 +27,12 @@ pub struct EpisodeWatched {
     pub show_completed: bool,
 }
 
-impl<S: Store> ViewingService<S> {
+impl<S> ViewingService<S>
+where
+    S: Begin,
+    S::Uow: Transaction + UserItemLock + CatalogRepository + ViewingRecordRepository,
+    S::Uow: UserRepository + Outbox,
+{
     /// `POST /api/viewing/movies/{movieId}/watched`.
     pub async fn watch_movie(
         &self,
@@ -61,7 +66,13 @@ impl<S: Store> ViewingService<S> {
         })
         .await
     }
+}
 
+impl<S> ViewingService<S>
+where
+    S: Begin,
+    S::Uow: CommandUnitOfWork,
+{
     /// `POST /api/viewing/episodes/{episodeId}/watched`: the record(s), binge session, progress
     /// and events of one watch, written together or not at all.
     pub async fn watch_episode(
