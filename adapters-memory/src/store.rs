@@ -401,6 +401,19 @@ impl BingeSessionRepository for MemoryUow {
         Ok(self.work.sessions.get(&id).cloned())
     }
 
+    async fn user_binge_session(
+        &mut self,
+        user: UserId,
+        id: BingeSessionId,
+    ) -> StoreResult<Option<BingeSession>> {
+        Ok(self
+            .work
+            .sessions
+            .get(&id)
+            .filter(|s| s.user_id == user)
+            .cloned())
+    }
+
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,

@@ -225,6 +225,26 @@ impl BingeSessionRepository for PgUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
+    async fn user_binge_session(
+        &mut self,
+        user: UserId,
+        sid: BingeSessionId,
+    ) -> StoreResult<Option<BingeSession>> {
+        sqlx::query(
+            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+             FROM binge_sessions WHERE id = $1 AND user_id = $2",
+        )
+        .bind(sid.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(decode_session)
+        .transpose()
+    }
+
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,

@@ -240,6 +240,26 @@ impl BingeSessionRepository for SqliteUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
+    async fn user_binge_session(
+        &mut self,
+        user: UserId,
+        sid: BingeSessionId,
+    ) -> StoreResult<Option<BingeSession>> {
+        sqlx::query(
+            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+             FROM binge_sessions WHERE id = ? AND user_id = ?",
+        )
+        .bind(id(sid))
+        .bind(id(user))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(decode_session)
+        .transpose()
+    }
+
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,

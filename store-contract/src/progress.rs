@@ -181,6 +181,30 @@ pub async fn binge_sessions_crud<S: Store + Probe>(store: S) {
         None
     );
     assert_eq!(
+        uow.user_binge_session(u, later.id).await.expect("read"),
+        Some(later.clone()),
+        "the user's own session"
+    );
+    assert_eq!(
+        uow.user_binge_session(u, other_user.id)
+            .await
+            .expect("read"),
+        None,
+        "another user's session is not the user's"
+    );
+    assert_eq!(
+        uow.user_binge_session(other_user.user_id, other_user.id)
+            .await
+            .expect("read"),
+        Some(other_user.clone())
+    );
+    assert_eq!(
+        uow.user_binge_session(u, BingeSessionId::from(new_id()))
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
         uow.binge_sessions_of_show(u, s).await.expect("list"),
         vec![earlier.clone(), later.clone()]
     );

@@ -11,7 +11,8 @@ use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
 use viewing_domain::rules::progress::tally;
 use viewing_domain::values::Percent;
 use viewing_domain::{
-    AbandonId, AbandonRecord, EpisodeId, ItemType, MovieId, RecordId, ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, ItemType, MovieId, RecordId,
+    ShowId, UserId, ViewingRecord,
 };
 
 use crate::error::{AppError, AppResult};
@@ -278,6 +279,15 @@ where
     pub async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
         let mut uow = self.store.begin_read().await?;
         uow.record(user, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// One of the user's binge sessions (SPEC §15). Another user's session answers `NotFound`,
+    /// as an unknown id does.
+    pub async fn binge_session(&self, user: UserId, id: BingeSessionId) -> AppResult<BingeSession> {
+        let mut uow = self.store.begin_read().await?;
+        uow.user_binge_session(user, id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// One of the user's abandon records.

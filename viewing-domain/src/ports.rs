@@ -293,6 +293,13 @@ pub trait ShowProgressRepository: Send {
 pub trait BingeSessionRepository: Send {
     /// A session of any user (the caller checks ownership).
     async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
+    /// The user's session; another user's session is `None`, as an unknown id is (a query
+    /// must not tell another user's ids from unknown ones).
+    async fn user_binge_session(
+        &mut self,
+        user: UserId,
+        id: BingeSessionId,
+    ) -> StoreResult<Option<BingeSession>>;
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,
