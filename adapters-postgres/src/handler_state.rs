@@ -21,7 +21,7 @@ use viewing_domain::handler_ports::{
 };
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
-    BingeStat, BucketKey, BucketSpan, Dimension, StatsCounters, StatsDelta,
+    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
 };
 use viewing_domain::{BingeSessionId, ItemType, ShowId, UserId};
 
@@ -32,34 +32,6 @@ use crate::uow::PgUow;
 /// A stored name of one of the domain's enums.
 fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
-}
-
-/// The summed counters, in the order of [`counter_values`]. `longest_binge` is apart: it takes
-/// the maximum.
-const COUNTERS: [&str; 9] = [
-    "watched",
-    "movies",
-    "episodes",
-    "rewatches",
-    "minutes",
-    "shows_completed",
-    "seasons_completed",
-    "abandoned",
-    "binge_sessions",
-];
-
-fn counter_values(c: &StatsCounters) -> [i64; 9] {
-    [
-        c.watched,
-        c.movies,
-        c.episodes,
-        c.rewatches,
-        c.minutes,
-        c.shows_completed,
-        c.seasons_completed,
-        c.abandoned,
-        c.binge_sessions,
-    ]
 }
 
 /// `keys` sorted, each with how many times it was given (a key given twice adds twice).
@@ -89,32 +61,32 @@ impl StatisticsRepository for PgUow {
         let starts: Vec<DateTime<Utc>> = keys.keys().map(|k| ts(k.start)).collect();
         let times: Vec<i64> = keys.values().copied().collect();
 
-        let cols = COUNTERS.join(", ");
+        let cols = Counter::columns().join(", ");
         // $5.. are the counters; each is multiplied by how many times its key was given.
-        let values = (0..COUNTERS.len())
+        let values = (0..Counter::SUMMED.len())
             .map(|i| format!("${} * k.n", i + 5))
             .collect::<Vec<_>>()
             .join(", ");
-        let sums = COUNTERS
+        let sums = Counter::columns()
             .iter()
             .map(|c| format!("{c} = stats_buckets.{c} + excluded.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let mut q = dynamic(format!(
             "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, \
-             longest_binge) \
+             {LONGEST_BINGE}) \
              SELECT $1, k.g, k.s, {values}, ${longest} \
              FROM UNNEST($2::text[], $3::timestamptz[], $4::int8[]) WITH ORDINALITY \
              AS k(g, s, n, ord) ORDER BY k.ord \
              ON CONFLICT (user_id, granularity, bucket_start) DO UPDATE SET {sums}, \
-             longest_binge = GREATEST(stats_buckets.longest_binge, excluded.longest_binge)",
-            longest = COUNTERS.len() + 5,
+             {LONGEST_BINGE} = GREATEST(stats_buckets.{LONGEST_BINGE}, excluded.{LONGEST_BINGE})",
+            longest = Counter::SUMMED.len() + 5,
         ))
         .bind(user.as_uuid())
         .bind(&granularities)
         .bind(&starts)
         .bind(&times);
-        for v in counter_values(&delta.counters) {
+        for v in delta.counters.summed_values() {
             q = q.bind(v);
         }
         q.bind(delta.counters.longest_binge)
@@ -178,13 +150,13 @@ impl StatisticsRepository for PgUow {
              AS s(g, f, t) ON b.granularity = s.g AND b.bucket_start >= s.f \
              AND b.bucket_start < s.t WHERE b.user_id = $1";
         // SUM of BIGINT is NUMERIC in PostgreSQL: cast back.
-        let sums = COUNTERS
+        let sums = Counter::columns()
             .iter()
             .map(|c| format!("COALESCE(SUM(b.{c}), 0)::int8 AS {c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let row = dynamic(format!(
-            "SELECT {sums}, COALESCE(MAX(b.longest_binge), 0)::int8 AS longest_binge \
+            "SELECT {sums}, COALESCE(MAX(b.{LONGEST_BINGE}), 0)::int8 AS {LONGEST_BINGE} \
              FROM stats_buckets b {SPANS}"
         ))
         .bind(user.as_uuid())
@@ -194,18 +166,7 @@ impl StatisticsRepository for PgUow {
         .fetch_one(self.conn())
         .await
         .map_err(db_err)?;
-        total.counters = StatsCounters {
-            watched: get(&row, "watched")?,
-            movies: get(&row, "movies")?,
-            episodes: get(&row, "episodes")?,
-            rewatches: get(&row, "rewatches")?,
-            minutes: get(&row, "minutes")?,
-            shows_completed: get(&row, "shows_completed")?,
-            seasons_completed: get(&row, "seasons_completed")?,
-            abandoned: get(&row, "abandoned")?,
-            binge_sessions: get(&row, "binge_sessions")?,
-            longest_binge: get(&row, "longest_binge")?,
-        };
+        total.counters = StatsCounters::read(|col| get(&row, col))?;
         let dims = dynamic(format!(
             "SELECT b.dimension, b.dim_key, SUM(b.count)::int8 AS count, \
              SUM(b.minutes)::int8 AS minutes FROM stats_bucket_dimensions b {SPANS} \

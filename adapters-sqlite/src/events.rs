@@ -20,7 +20,8 @@ use viewing_domain::handler_ports::{
 };
 use viewing_domain::ports::{Begin, StoreResult, Transaction};
 use viewing_domain::stats::{
-    BingeStat, BucketKey, BucketSpan, Dimension, StatsCounters, StatsDelta, Tally,
+    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
+    Tally,
 };
 use viewing_domain::{BingeSessionId, EventEnvelope, EventId, ItemType, ShowId, UserId};
 
@@ -359,32 +360,6 @@ impl ProcessedEvents for SqliteUow {
     }
 }
 
-const COUNTERS: [&str; 9] = [
-    "watched",
-    "movies",
-    "episodes",
-    "rewatches",
-    "minutes",
-    "shows_completed",
-    "seasons_completed",
-    "abandoned",
-    "binge_sessions",
-];
-
-fn counter_values(c: &StatsCounters) -> [i64; 9] {
-    [
-        c.watched,
-        c.movies,
-        c.episodes,
-        c.rewatches,
-        c.minutes,
-        c.shows_completed,
-        c.seasons_completed,
-        c.abandoned,
-        c.binge_sessions,
-    ]
-}
-
 #[async_trait]
 impl StatisticsRepository for SqliteUow {
     async fn add_to_buckets(
@@ -393,24 +368,26 @@ impl StatisticsRepository for SqliteUow {
         keys: &[BucketKey],
         delta: &StatsDelta,
     ) -> StoreResult<()> {
-        let cols = COUNTERS.join(", ");
-        let sums = COUNTERS
+        let cols = Counter::columns().join(", ");
+        let sums = Counter::columns()
             .iter()
             .map(|c| format!("{c} = {c} + excluded.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let bucket_sql = format!(
-            "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, longest_binge) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, \
+             {LONGEST_BINGE}) VALUES ({marks}) \
              ON CONFLICT (user_id, granularity, bucket_start) DO UPDATE SET {sums}, \
-             longest_binge = MAX(longest_binge, excluded.longest_binge)"
+             {LONGEST_BINGE} = MAX({LONGEST_BINGE}, excluded.{LONGEST_BINGE})",
+            // user, granularity, start, the summed counters, longest_binge.
+            marks = vec!["?"; Counter::SUMMED.len() + 4].join(", ")
         );
         for key in keys {
             let mut q = dynamic(bucket_sql.clone())
                 .bind(id(user))
                 .bind(key.granularity.as_str())
                 .bind(ts(key.start));
-            for v in counter_values(&delta.counters) {
+            for v in delta.counters.summed_values() {
                 q = q.bind(v);
             }
             q.bind(delta.counters.longest_binge)
@@ -445,7 +422,7 @@ impl StatisticsRepository for SqliteUow {
         user: UserId,
         spans: &[BucketSpan],
     ) -> StoreResult<StatsDelta> {
-        let sums = COUNTERS
+        let sums = Counter::columns()
             .iter()
             .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}"))
             .collect::<Vec<_>>()
@@ -455,7 +432,7 @@ impl StatisticsRepository for SqliteUow {
         let mut total = StatsDelta::default();
         for span in spans {
             let row = dynamic(format!(
-                "SELECT {sums}, COALESCE(MAX(longest_binge), 0) AS longest_binge \
+                "SELECT {sums}, COALESCE(MAX({LONGEST_BINGE}), 0) AS {LONGEST_BINGE} \
                  FROM stats_buckets WHERE {where_span}"
             ))
             .bind(id(user))
@@ -465,18 +442,7 @@ impl StatisticsRepository for SqliteUow {
             .fetch_one(self.conn())
             .await
             .map_err(db_err)?;
-            let c = StatsCounters {
-                watched: row.int("watched")?,
-                movies: row.int("movies")?,
-                episodes: row.int("episodes")?,
-                rewatches: row.int("rewatches")?,
-                minutes: row.int("minutes")?,
-                shows_completed: row.int("shows_completed")?,
-                seasons_completed: row.int("seasons_completed")?,
-                abandoned: row.int("abandoned")?,
-                binge_sessions: row.int("binge_sessions")?,
-                longest_binge: row.int("longest_binge")?,
-            };
+            let c = StatsCounters::read(|col| row.int(col))?;
             total.counters.combine(&c);
             let dims = dynamic(format!(
                 "SELECT dimension, dim_key, SUM(count) AS count, SUM(minutes) AS minutes \
