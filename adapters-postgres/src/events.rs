@@ -38,7 +38,7 @@ use viewing_domain::event_ports::{
 use viewing_domain::ports::StoreResult;
 use viewing_domain::{EventEnvelope, EventId, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, ts};
+use crate::codec::{corrupt, db_err, get, get_u32};
 use crate::store::PgStore;
 use crate::uow::PgUow;
 
@@ -122,7 +122,6 @@ impl OutboxRelay for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<PendingEvent>> {
         let p = p(channel);
-        let now = ts(now);
         let mut tx = self.begin_tx().await?;
 
         // 1. Pick. The NOT EXISTS leaves out at once the events queued behind an earlier one
@@ -197,7 +196,7 @@ impl OutboxRelay for PgStore {
             "UPDATE outbox SET {p}claimed_by = $1, {p}claimed_until = $2 WHERE seq = ANY($3)"
         ))
         .bind(token.0)
-        .bind(ts(now + lease))
+        .bind(now + lease)
         .bind(&kept)
         .execute(&mut *tx)
         .await
@@ -235,7 +234,7 @@ impl OutboxRelay for PgStore {
                  AND {p}delivered_at IS NULL ORDER BY seq FOR UPDATE) \
              AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(seqs)
         .execute(self.pool())
         .await
@@ -257,7 +256,7 @@ impl OutboxRelay for PgStore {
              {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
              WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(next_attempt_at))
+        .bind(next_attempt_at)
         .bind(error)
         .bind(seq)
         .bind(token.0)
@@ -278,7 +277,7 @@ impl OutboxRelay for PgStore {
             "UPDATE outbox SET {p}claimed_until = $1 \
              WHERE {p}claimed_by = $2 AND {p}delivered_at IS NULL AND {p}parked_at IS NULL"
         ))
-        .bind(ts(until))
+        .bind(until)
         .bind(token.0)
         .execute(self.pool())
         .await
@@ -300,7 +299,7 @@ impl OutboxRelay for PgStore {
              {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
              WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(error)
         .bind(seq)
         .bind(token.0)
@@ -354,7 +353,7 @@ impl OutboxRelay for PgStore {
                  {p}next_attempt_at = $1, {p}claimed_by = NULL, {p}claimed_until = NULL \
                  WHERE event_id = $2 AND {p}parked_at IS NOT NULL"
             ))
-            .bind(ts(now))
+            .bind(now)
             .bind(event.as_uuid())
             .execute(&mut *tx)
             .await
@@ -423,7 +422,7 @@ impl ProcessedEvents for PgUow {
         )
         .bind(handler)
         .bind(event.as_uuid())
-        .bind(ts(now))
+        .bind(now)
         .execute(self.conn())
         .await
         .map_err(db_err)?;

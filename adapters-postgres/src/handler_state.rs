@@ -25,7 +25,7 @@ use viewing_domain::stats::{
 };
 use viewing_domain::{BingeSessionId, ItemType, ShowId, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, int, ts, ts_opt};
+use crate::codec::{corrupt, db_err, get, get_u32, int};
 use crate::events::dynamic;
 use crate::uow::PgUow;
 
@@ -58,7 +58,7 @@ impl StatisticsRepository for PgUow {
             return Ok(());
         }
         let granularities: Vec<&str> = keys.keys().map(|k| k.granularity.as_str()).collect();
-        let starts: Vec<DateTime<Utc>> = keys.keys().map(|k| ts(k.start)).collect();
+        let starts: Vec<DateTime<Utc>> = keys.keys().map(|k| k.start).collect();
         let times: Vec<i64> = keys.values().copied().collect();
 
         let cols = Counter::columns().join(", ");
@@ -102,7 +102,7 @@ impl StatisticsRepository for PgUow {
         for (key, n) in &keys {
             for ((dimension, dim_key), t) in &delta.dimensions {
                 g.push(key.granularity.as_str());
-                s.push(ts(key.start));
+                s.push(key.start);
                 d.push(dimension.as_str());
                 k.push(dim_key.as_str());
                 c.push(t.count * n);
@@ -144,8 +144,8 @@ impl StatisticsRepository for PgUow {
             return Ok(total);
         }
         let g: Vec<&str> = spans.iter().map(|s| s.granularity.as_str()).collect();
-        let from: Vec<DateTime<Utc>> = spans.iter().map(|s| ts(s.from)).collect();
-        let to: Vec<DateTime<Utc>> = spans.iter().map(|s| ts(s.to)).collect();
+        let from: Vec<DateTime<Utc>> = spans.iter().map(|s| s.from).collect();
+        let to: Vec<DateTime<Utc>> = spans.iter().map(|s| s.to).collect();
         const SPANS: &str = "JOIN UNNEST($2::text[], $3::timestamptz[], $4::timestamptz[]) \
              AS s(g, f, t) ON b.granularity = s.g AND b.bucket_start >= s.f \
              AND b.bucket_start < s.t WHERE b.user_id = $1";
@@ -215,7 +215,7 @@ impl StatisticsRepository for PgUow {
         )
         .bind(stat.session_id.as_uuid())
         .bind(stat.user_id.as_uuid())
-        .bind(ts(stat.start))
+        .bind(stat.start)
         .bind(int(stat.episodes)?)
         .execute(self.conn())
         .await
@@ -249,7 +249,7 @@ impl AchievementRepository for PgUow {
         .bind(a.user_id.as_uuid())
         .bind(&a.code)
         .bind(&a.title)
-        .bind(ts(a.unlocked_at))
+        .bind(a.unlocked_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -300,7 +300,7 @@ impl WatchlistRepository for PgUow {
         .bind(item.user_id.as_uuid())
         .bind(item.content_id)
         .bind(item.item_type.as_str())
-        .bind(ts(item.added_at))
+        .bind(item.added_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -392,12 +392,12 @@ impl ReminderRepository for PgUow {
         .bind(r.episode_id.as_uuid())
         .bind(int(r.season_number)?)
         .bind(int(r.episode_number)?)
-        .bind(ts(r.last_watch_at))
-        .bind(ts(r.due_at))
+        .bind(r.last_watch_at)
+        .bind(r.due_at)
         .bind(r.status.as_str())
         .bind(int(r.attempts)?)
-        .bind(ts_opt(r.sent_at))
-        .bind(ts(r.updated_at))
+        .bind(r.sent_at)
+        .bind(r.updated_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -426,7 +426,7 @@ impl ReminderRepository for PgUow {
             "SELECT {REMINDER_COLS} FROM reminders WHERE status = 'scheduled' AND due_at <= $1 \
              ORDER BY due_at, user_id, show_id LIMIT $2 FOR UPDATE SKIP LOCKED"
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await

@@ -14,7 +14,7 @@ use viewing_domain::{
     SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int, parsed, ts, ts_opt};
+use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int, parsed};
 use crate::uow::PgUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, its season completions (in season order)
@@ -114,14 +114,14 @@ impl ShowProgressRepository for PgUow {
         .bind(p.last_watched_season.map(int).transpose()?)
         .bind(p.last_watched_episode.map(int).transpose()?)
         .bind(p.last_watched_episode_id.map(|e| e.as_uuid()))
-        .bind(ts_opt(p.last_watch_date))
+        .bind(p.last_watch_date)
         .bind(int(p.total_episodes_watched)?)
         .bind(int(completed)?)
         .bind(p.is_completed)
-        .bind(ts_opt(p.completion_date))
-        .bind(ts_opt(p.last_activity_at))
-        .bind(ts_opt(p.inactivity_reported_at))
-        .bind(ts(p.updated_at))
+        .bind(p.completion_date)
+        .bind(p.last_activity_at)
+        .bind(p.inactivity_reported_at)
+        .bind(p.updated_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -142,11 +142,8 @@ impl ShowProgressRepository for PgUow {
                 .iter()
                 .map(|c| int(c.season_number))
                 .collect::<StoreResult<Vec<i32>>>()?;
-            let dates: Vec<DateTime<Utc>> = p
-                .completed_seasons
-                .iter()
-                .map(|c| ts(c.completed_at))
-                .collect();
+            let dates: Vec<DateTime<Utc>> =
+                p.completed_seasons.iter().map(|c| c.completed_at).collect();
             sqlx::query(
                 "INSERT INTO season_completions (user_id, show_id, season_number, season_id, \
                  completed_at) SELECT $1, $2, c.number, c.id, c.at \
@@ -188,7 +185,7 @@ impl ShowProgressRepository for PgUow {
              AND p.total_episodes_watched > 0 AND p.last_activity_at < $1 \
              ORDER BY p.last_activity_at, p.user_id, p.show_id LIMIT $2"
         ))
-        .bind(ts(idle_since))
+        .bind(idle_since)
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await
@@ -274,10 +271,10 @@ impl BingeSessionRepository for PgUow {
         .bind(s.id.as_uuid())
         .bind(s.user_id.as_uuid())
         .bind(s.show_id.as_uuid())
-        .bind(ts(s.start_time))
-        .bind(ts(s.end_time))
+        .bind(s.start_time)
+        .bind(s.end_time)
         .bind(int(s.episodes_watched)?)
-        .bind(ts(s.created_at))
+        .bind(s.created_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -350,12 +347,12 @@ impl AbandonRepository for PgUow {
         .bind(a.user_id.as_uuid())
         .bind(a.item_id)
         .bind(a.item_type.as_str())
-        .bind(ts(a.abandon_date))
+        .bind(a.abandon_date)
         .bind(i32::from(a.progress_percent.hundredths()))
         .bind(a.abandon_reason.as_ref().map(AbandonReason::as_str))
         .bind(a.quality_rating.map(|r| i32::from(r.tenths())))
         .bind(a.would_retry)
-        .bind(ts(a.created_at))
+        .bind(a.created_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -414,8 +411,8 @@ impl AbandonRepository for PgUow {
              ORDER BY abandon_date DESC, id DESC"
         ))
         .bind(user.as_uuid())
-        .bind(ts_opt(from))
-        .bind(ts_opt(to))
+        .bind(from)
+        .bind(to)
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
@@ -438,7 +435,7 @@ impl Outbox for PgUow {
             ids.push(e.event_id.as_uuid());
             users.push(e.user_id.as_uuid());
             types.push(e.event_type());
-            times.push(ts(e.occurred_at));
+            times.push(e.occurred_at);
             payloads.push(
                 serde_json::to_string(e)
                     .map_err(|err| StoreError::unexpected(format!("event to JSON: {err}")))?,

@@ -15,7 +15,7 @@ use viewing_domain::ports::{
 };
 use viewing_domain::{EventEnvelope, UserId};
 
-use crate::codec::{corrupt, db_err, get, ts};
+use crate::codec::{corrupt, db_err, get};
 use crate::uow::PgUow;
 
 /// How long a request waits for a pooled connection before the store reports itself
@@ -203,7 +203,7 @@ impl IdempotencyStore for PgStore {
             .bind(&claim.request.method)
             .bind(&claim.request.path)
             .bind(claim.request.body_digest.as_slice())
-            .bind(ts(claim.claimed_at))
+            .bind(claim.claimed_at)
             // Overwrite only the row this transaction locked and decided on; a row inserted by
             // someone else meanwhile must be decided on first.
             .bind(existing.is_some())
@@ -235,7 +235,7 @@ impl IdempotencyStore for PgStore {
         )
         .bind(user.as_uuid())
         .bind(key.as_str())
-        .bind(ts(now))
+        .bind(now)
         .bind(i32::from(response.status))
         .bind(response.location.as_deref())
         .bind(response.body.as_slice())

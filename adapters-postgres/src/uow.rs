@@ -15,7 +15,7 @@ use viewing_domain::{
     Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32, int, required, ts};
+use crate::codec::{corrupt, db_err, get, get_u32, int, required};
 
 /// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
@@ -366,7 +366,7 @@ impl UserRepository for PgUow {
             "INSERT INTO users (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(user.as_uuid())
-        .bind(ts(now))
+        .bind(now)
         .execute(self.conn())
         .await
         .map_err(db_err)?;

@@ -6,7 +6,7 @@
 //! and the in-memory store use) and instants are fixed-width UTC text with six fraction digits
 //! (text order = time order, and the same microsecond precision as PostgreSQL's TIMESTAMPTZ).
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ const DATE_FORMAT: &str = "%Y-%m-%d";
 
 /// An instant as stored: truncated (never rounded) to whole microseconds.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.trunc_subsecs(6).format(INSTANT_FORMAT).to_string()
+    t.format(INSTANT_FORMAT).to_string()
 }
 
 pub(crate) fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -190,6 +190,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::SubsecRound;
 
     #[test]
     fn instants_are_fixed_width_and_truncated_to_microseconds() {

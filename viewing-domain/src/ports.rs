@@ -63,6 +63,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The time source. Rules never read the system clock themselves.
 pub trait Clock: Send + Sync + 'static {
+    /// Now, in whole microseconds ([`crate::values::micros`]): the stores keep instants as they
+    /// get them, so a clock with a finer precision would answer a POST with an instant a later
+    /// GET reads back differently.
     fn now(&self) -> DateTime<Utc>;
 }
 
