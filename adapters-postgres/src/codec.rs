@@ -87,6 +87,18 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A statement whose only dynamic parts are this crate's own column and table names.
+pub(crate) fn dynamic(
+    sql: String,
+) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+/// A stored name of one of the domain's enums.
+pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

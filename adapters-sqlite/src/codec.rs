@@ -187,6 +187,18 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A stored name of one of the domain's enums.
+pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
+}
+
+/// A statement whose only dynamic parts are the adapter's own column and table names.
+pub(crate) fn dynamic(
+    sql: String,
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The outbox relay's two channels and the processed marks on PostgreSQL (issue 5). Tables:
-//! `migrations/0002_events.sql`; the handlers' state is in `handler_state.rs`.
+//! The relay's side of the outbox on PostgreSQL: its two channels, leases, retries and dead
+//! letters. Tables: `migrations/0002_events.sql`.
 //!
 //! Unlike SQLite, several relays (server replicas) claim from one database at the same time,
 //! so a claim must be safe against a concurrent claimer without holding anything while it
@@ -27,25 +27,17 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Postgres;
-use sqlx::postgres::PgArguments;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, ProcessedEvents,
-    RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::StoreResult;
 use viewing_domain::{EventEnvelope, EventId, UserId};
 
+use crate::codec::dynamic;
 use crate::codec::{corrupt, db_err, get, get_u32};
 use crate::store::PgStore;
-use crate::uow::PgUow;
-
-/// A statement whose only dynamic parts are this crate's own column and table names.
-pub(crate) fn dynamic(sql: String) -> sqlx::query::Query<'static, Postgres, PgArguments> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-}
 
 /// Column prefix of a channel's delivery state.
 fn p(channel: RelayChannel) -> &'static str {
@@ -402,30 +394,5 @@ impl OutboxRelay for PgStore {
             oldest_occurred_at: get(&row, "oldest")?,
             dead_letters: u64::try_from(parked).map_err(|e| corrupt("outbox count", e))?,
         })
-    }
-}
-
-#[async_trait]
-impl ProcessedEvents for PgUow {
-    /// `ON CONFLICT DO NOTHING` on the primary key: a concurrent unit of work inserting the
-    /// same pair makes this one wait for it; if it commits, this insert does nothing (`false`),
-    /// if it rolls back, this one inserts (`true`).
-    async fn mark_processed(
-        &mut self,
-        handler: &str,
-        event: EventId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO processed_events (handler, event_id, processed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (handler, event_id) DO NOTHING",
-        )
-        .bind(handler)
-        .bind(event.as_uuid())
-        .bind(now)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
     }
 }
