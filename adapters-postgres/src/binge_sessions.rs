@@ -57,6 +57,7 @@ impl BingeSessionRepository for PgUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,

@@ -214,6 +214,7 @@ impl ReminderRepository for PgUow {
 
     /// `FOR UPDATE SKIP LOCKED`: replicas running the scheduler at once take disjoint
     /// reminders, and the ones returned stay locked until this unit of work ends.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn due_reminders(
         &mut self,
         now: DateTime<Utc>,

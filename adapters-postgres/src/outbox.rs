@@ -17,6 +17,7 @@ impl ProcessedEvents for PgUow {
     /// `ON CONFLICT DO NOTHING` on the primary key: a concurrent unit of work inserting the
     /// same pair makes this one wait for it; if it commits, this insert does nothing (`false`),
     /// if it rolls back, this one inserts (`true`).
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_processed(
         &mut self,
         handler: &str,
@@ -39,6 +40,7 @@ impl ProcessedEvents for PgUow {
 
 #[async_trait]
 impl Outbox for PgUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()> {
         if events.is_empty() {
             return Ok(());

@@ -80,6 +80,7 @@ impl ShowProgressRepository for PgUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn save_progress(&mut self, p: &ShowProgress) -> StoreResult<()> {
         let (user, show) = (p.user_id.as_uuid(), p.show_id.as_uuid());
         let completed = u32::try_from(p.completed_seasons.len()).unwrap_or(u32::MAX);

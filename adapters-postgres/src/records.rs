@@ -116,6 +116,7 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFil
 
 #[async_trait]
 impl ViewingRecordRepository for PgUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()> {
         let duration = record.viewing_duration.map(|m| int(m.get())).transpose()?;
         let session = record.binge_session_id.map(|s| s.as_uuid());
@@ -239,6 +240,7 @@ impl ViewingRecordRepository for PgUow {
         u64::try_from(n).map_err(|e| corrupt("record count", e))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn episode_records(
         &mut self,
         user: UserId,
@@ -253,6 +255,7 @@ impl ViewingRecordRepository for PgUow {
         rows.iter().map(decode).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn history(
         &mut self,
         user: UserId,

@@ -105,6 +105,7 @@ struct Picked {
 
 #[async_trait]
 impl OutboxRelay for PgStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_events(
         &self,
         channel: RelayChannel,
@@ -209,6 +210,7 @@ impl OutboxRelay for PgStore {
 
     /// Rows are locked in `seq` order before the update, so two relays acknowledging
     /// overlapping batches (after a lease expired) queue instead of deadlocking.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_delivered(
         &self,
         channel: RelayChannel,
@@ -234,6 +236,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn schedule_retry(
         &self,
         channel: RelayChannel,
@@ -258,6 +261,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn renew_claim(
         &self,
         channel: RelayChannel,
@@ -277,6 +281,7 @@ impl OutboxRelay for PgStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn park_event(
         &self,
         channel: RelayChannel,
@@ -301,6 +306,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
         let rows = dynamic(format!(
             "{} ORDER BY parked_at, seq, channel LIMIT $1",
@@ -315,6 +321,7 @@ impl OutboxRelay for PgStore {
 
     /// The rows are locked first, so a concurrent retry of the same event waits and then
     /// finds nothing parked.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retry_dead_letter(
         &self,
         event: EventId,
@@ -355,6 +362,7 @@ impl OutboxRelay for PgStore {
         Ok(retried)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -377,6 +385,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
         let p = p(channel);
         let row = dynamic(format!(

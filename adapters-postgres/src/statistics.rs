@@ -34,6 +34,7 @@ fn key_counts(keys: &[BucketKey]) -> BTreeMap<BucketKey, i64> {
 impl StatisticsRepository for PgUow {
     /// Two statements whatever the number of buckets: one upsert of every bucket row, one of
     /// every dimension tally (`UNNEST` of parallel arrays).
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn add_to_buckets(
         &mut self,
         user: UserId,
@@ -121,6 +122,7 @@ impl StatisticsRepository for PgUow {
 
     /// Two statements whatever the number of spans: the spans join as an `UNNEST` on the
     /// primary key's range `(user_id, granularity, bucket_start)`.
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn read_buckets(
         &mut self,
         user: UserId,

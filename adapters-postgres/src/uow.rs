@@ -48,6 +48,7 @@ impl UserItemLock for PgUow {
     /// for each other. The key is PostgreSQL's own `hashtextextended` of the two ids, so every
     /// replica, whatever its build, computes the same key; a collision only makes two unrelated
     /// pairs queue.
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn lock_user_item(&mut self, user: UserId, item: Uuid) -> StoreResult<()> {
         sqlx::query(
             "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))",
@@ -63,6 +64,7 @@ impl UserItemLock for PgUow {
 
 #[async_trait]
 impl viewing_domain::ports::Transaction for PgUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }

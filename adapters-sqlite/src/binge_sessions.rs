@@ -56,6 +56,7 @@ impl BingeSessionRepository for SqliteUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn binge_sessions_of_show(
         &mut self,
         user: UserId,

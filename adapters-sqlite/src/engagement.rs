@@ -206,6 +206,7 @@ impl ReminderRepository for SqliteUow {
         rows.iter().map(reminder).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn due_reminders(
         &mut self,
         now: DateTime<Utc>,

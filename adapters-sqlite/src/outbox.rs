@@ -14,6 +14,7 @@ use crate::uow::SqliteUow;
 
 #[async_trait]
 impl ProcessedEvents for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_processed(
         &mut self,
         handler: &str,
@@ -36,6 +37,7 @@ impl ProcessedEvents for SqliteUow {
 
 #[async_trait]
 impl Outbox for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()> {
         for e in events {
             let payload = serde_json::to_string(e)

@@ -96,6 +96,7 @@ impl ShowProgressRepository for SqliteUow {
         decode_progress(&row, completed).map(Some)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn save_progress(&mut self, p: &ShowProgress) -> StoreResult<()> {
         let (user, show) = (id(p.user_id), id(p.show_id));
         sqlx::query(

@@ -76,6 +76,7 @@ fn dead_letter(r: &SqliteRow) -> StoreResult<DeadLetter> {
 
 #[async_trait]
 impl OutboxRelay for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_events(
         &self,
         channel: RelayChannel,
@@ -138,6 +139,7 @@ impl OutboxRelay for SqliteStore {
         Ok(claimed)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_delivered(
         &self,
         channel: RelayChannel,
@@ -158,6 +160,7 @@ impl OutboxRelay for SqliteStore {
         uow.commit().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn schedule_retry(
         &self,
         channel: RelayChannel,
@@ -183,6 +186,7 @@ impl OutboxRelay for SqliteStore {
         uow.commit().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn renew_claim(
         &self,
         channel: RelayChannel,
@@ -204,6 +208,7 @@ impl OutboxRelay for SqliteStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn park_event(
         &self,
         channel: RelayChannel,
@@ -229,6 +234,7 @@ impl OutboxRelay for SqliteStore {
         uow.commit().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
         let rows = dynamic(format!(
             "{} ORDER BY parked_at, seq, channel LIMIT ?",
@@ -241,6 +247,7 @@ impl OutboxRelay for SqliteStore {
         rows.iter().map(dead_letter).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retry_dead_letter(
         &self,
         event: EventId,
@@ -276,6 +283,7 @@ impl OutboxRelay for SqliteStore {
         Ok(retried)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -296,6 +304,7 @@ impl OutboxRelay for SqliteStore {
         uow.commit().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
         let p = p(channel);
         let row = dynamic(format!(

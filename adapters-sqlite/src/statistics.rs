@@ -15,6 +15,7 @@ use crate::uow::SqliteUow;
 
 #[async_trait]
 impl StatisticsRepository for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn add_to_buckets(
         &mut self,
         user: UserId,
@@ -70,6 +71,7 @@ impl StatisticsRepository for SqliteUow {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn read_buckets(
         &mut self,
         user: UserId,

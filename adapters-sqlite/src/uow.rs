@@ -40,6 +40,7 @@ impl SqliteUow {
 impl UserItemLock for SqliteUow {
     /// Nothing to do: units of work of one store never overlap (see `SqliteStore::begin`), so
     /// this one already excludes every other writer of the user's records.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn lock_user_item(&mut self, _user: UserId, _item: uuid::Uuid) -> StoreResult<()> {
         Ok(())
     }
@@ -47,6 +48,7 @@ impl UserItemLock for SqliteUow {
 
 #[async_trait]
 impl viewing_domain::ports::Transaction for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }

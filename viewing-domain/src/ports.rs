@@ -193,6 +193,8 @@ pub trait UnitOfWork: CommandUnitOfWork + HandlerUnitOfWork {}
 
 impl<T: CommandUnitOfWork + HandlerUnitOfWork> UnitOfWork for T {}
 
+/// The catalog. Errors: `Conflict` when `upsert_show` meets a season or episode id owned by
+/// another show; otherwise as every port (`Unavailable`, `Unexpected`). Unknown ids are `None`.
 #[async_trait]
 pub trait CatalogRepository: Send {
     async fn movie(&mut self, id: MovieId) -> StoreResult<Option<Movie>>;
@@ -207,6 +209,7 @@ pub trait CatalogRepository: Send {
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
 }
 
+/// Users. Errors: `Unavailable` when the store cannot be reached, `Unexpected` otherwise.
 #[async_trait]
 pub trait UserRepository: Send {
     /// Creates the user row on first write; a no-op afterwards.
@@ -247,6 +250,8 @@ pub struct HistorySlice {
     pub total_items: u64,
 }
 
+/// Viewing records. Errors: `Conflict` when an insert hits a unique key another write took
+/// (SQL stores); `Unavailable`/`Unexpected` as every port. Another user's or an unknown record is `None`.
 #[async_trait]
 pub trait ViewingRecordRepository: Send {
     /// Stores a record (and its companions).
@@ -276,6 +281,7 @@ pub trait ViewingRecordRepository: Send {
     ) -> StoreResult<HistorySlice>;
 }
 
+/// Show progress. Errors: `Unavailable`/`Unexpected` as every port; no progress is `None`.
 #[async_trait]
 pub trait ShowProgressRepository: Send {
     async fn progress(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<ShowProgress>>;
@@ -292,6 +298,8 @@ pub trait ShowProgressRepository: Send {
     ) -> StoreResult<Vec<ShowProgress>>;
 }
 
+/// Binge sessions. Errors: `Unavailable`/`Unexpected` as every port; an unknown session is
+/// `None`, and deleting one is a no-op.
 #[async_trait]
 pub trait BingeSessionRepository: Send {
     /// A session of any user (the caller checks ownership).
@@ -312,6 +320,8 @@ pub trait BingeSessionRepository: Send {
     async fn delete_binge_session(&mut self, id: BingeSessionId) -> StoreResult<()>;
 }
 
+/// Abandon records. Errors: `Conflict` when an insert hits a unique key another write took
+/// (SQL stores); `Unavailable`/`Unexpected` as every port. Another user's or an unknown record is `None`.
 #[async_trait]
 pub trait AbandonRepository: Send {
     async fn insert_abandon(&mut self, record: &AbandonRecord) -> StoreResult<()>;
@@ -336,7 +346,9 @@ pub trait AbandonRepository: Send {
     ) -> StoreResult<Vec<AbandonRecord>>;
 }
 
-/// Events are appended in the same transaction as the records they describe.
+/// Events are appended in the same transaction as the records they describe. Errors:
+/// `Unexpected` when an event cannot be encoded, `Conflict` when an event id is already in the
+/// outbox (SQL stores), `Unavailable` when the store cannot be reached.
 #[async_trait]
 pub trait Outbox: Send {
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
