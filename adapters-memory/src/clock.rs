@@ -22,8 +22,9 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
+    /// The set time in whole microseconds, as every [`Clock`] answers.
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        viewing_domain::values::micros(*self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

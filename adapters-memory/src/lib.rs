@@ -5,9 +5,19 @@
 //! SQL stores guarantee, at the price of copying the state per unit of work.
 #![forbid(unsafe_code)]
 
+mod abandons;
+mod binge_sessions;
+mod catalog;
 mod clock;
+mod engagement;
 mod events;
+mod idempotency;
+mod outbox;
+mod progress;
+mod records;
+mod relay;
+mod statistics;
 mod store;
 
 pub use clock::{ManualClock, SequentialIds};
-pub use store::{MemoryStore, MemoryUow};
+pub use store::{DEFAULT_LOCK_WAIT, MemoryStore, MemoryUow};

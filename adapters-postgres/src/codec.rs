@@ -1,21 +1,9 @@
 //! How domain values meet PostgreSQL's types, and how driver errors become [`StoreError`]s.
 
-use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Decode, Postgres, Row, Type};
 use viewing_domain::ports::{StoreError, StoreResult};
 use viewing_domain::values::ValidationError;
-
-/// An instant as stored: truncated (never rounded) to whole microseconds, TIMESTAMPTZ's
-/// precision. sqlx would truncate toward 2000-01-01 instead, which rounds earlier instants up;
-/// truncating here keeps both SQL stores equal to the microsecond.
-pub(crate) fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
-}
-
-pub(crate) fn ts_opt(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    t.map(ts)
-}
 
 /// A count or number for an INTEGER column.
 pub(crate) fn int(v: u32) -> StoreResult<i32> {
@@ -99,18 +87,21 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A statement whose only dynamic parts are this crate's own column and table names.
+pub(crate) fn dynamic(
+    sql: String,
+) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+/// A stored name of one of the domain's enums.
+pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn instants_truncate_down_even_before_2000() {
-        let t = DateTime::<Utc>::from_timestamp(900_000_000, 123_456_789).unwrap_or_default();
-        assert_eq!(ts(t).timestamp_subsec_nanos(), 123_456_000);
-        let old = DateTime::<Utc>::from_timestamp(-5, 999_999_999).unwrap_or_default();
-        assert_eq!(ts(old).timestamp_subsec_nanos(), 999_999_000);
-        assert!(ts(old) <= old);
-    }
 
     #[test]
     fn unreachable_server_is_unavailable() {

@@ -8,12 +8,16 @@
 //! `FOR UPDATE SKIP LOCKED` and keep each user's events in order.
 #![forbid(unsafe_code)]
 
+mod abandons;
+mod binge_sessions;
 mod codec;
-mod events;
-mod handler_state;
+mod engagement;
 mod open;
+mod outbox;
 mod progress;
 mod records;
+mod relay;
+mod statistics;
 mod store;
 mod uow;
 

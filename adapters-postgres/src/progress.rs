@@ -1,20 +1,13 @@
-//! Show progress (with season completions), binge sessions, abandons and the outbox.
+//! Show progress, with its season completions.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
-use viewing_domain::ports::{
-    AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, StoreError,
-    StoreResult,
-};
-use viewing_domain::values::{AbandonReason, Percent, Rating};
-use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, ItemType,
-    SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
-};
+use viewing_domain::ports::{ShowProgressRepository, StoreResult};
+use viewing_domain::{EpisodeId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int, parsed, ts, ts_opt};
+use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int};
 use crate::uow::PgUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, its season completions (in season order)
@@ -87,6 +80,7 @@ impl ShowProgressRepository for PgUow {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn save_progress(&mut self, p: &ShowProgress) -> StoreResult<()> {
         let (user, show) = (p.user_id.as_uuid(), p.show_id.as_uuid());
         let completed = u32::try_from(p.completed_seasons.len()).unwrap_or(u32::MAX);
@@ -114,14 +108,14 @@ impl ShowProgressRepository for PgUow {
         .bind(p.last_watched_season.map(int).transpose()?)
         .bind(p.last_watched_episode.map(int).transpose()?)
         .bind(p.last_watched_episode_id.map(|e| e.as_uuid()))
-        .bind(ts_opt(p.last_watch_date))
+        .bind(p.last_watch_date)
         .bind(int(p.total_episodes_watched)?)
         .bind(int(completed)?)
         .bind(p.is_completed)
-        .bind(ts_opt(p.completion_date))
-        .bind(ts_opt(p.last_activity_at))
-        .bind(ts_opt(p.inactivity_reported_at))
-        .bind(ts(p.updated_at))
+        .bind(p.completion_date)
+        .bind(p.last_activity_at)
+        .bind(p.inactivity_reported_at)
+        .bind(p.updated_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -142,11 +136,8 @@ impl ShowProgressRepository for PgUow {
                 .iter()
                 .map(|c| int(c.season_number))
                 .collect::<StoreResult<Vec<i32>>>()?;
-            let dates: Vec<DateTime<Utc>> = p
-                .completed_seasons
-                .iter()
-                .map(|c| ts(c.completed_at))
-                .collect();
+            let dates: Vec<DateTime<Utc>> =
+                p.completed_seasons.iter().map(|c| c.completed_at).collect();
             sqlx::query(
                 "INSERT INTO season_completions (user_id, show_id, season_number, season_id, \
                  completed_at) SELECT $1, $2, c.number, c.id, c.at \
@@ -188,258 +179,11 @@ impl ShowProgressRepository for PgUow {
              AND p.total_episodes_watched > 0 AND p.last_activity_at < $1 \
              ORDER BY p.last_activity_at, p.user_id, p.show_id LIMIT $2"
         ))
-        .bind(ts(idle_since))
+        .bind(idle_since)
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
         rows.iter().map(decode_progress).collect()
-    }
-}
-
-fn decode_session(row: &PgRow) -> StoreResult<BingeSession> {
-    Ok(BingeSession {
-        id: BingeSessionId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(row, "show_id")?),
-        start_time: get(row, "start_time")?,
-        end_time: get(row, "end_time")?,
-        episodes_watched: get_u32(row, "episodes_watched")?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-#[async_trait]
-impl BingeSessionRepository for PgUow {
-    async fn binge_session(&mut self, sid: BingeSessionId) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = $1",
-        )
-        .bind(sid.as_uuid())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_session)
-        .transpose()
-    }
-
-    async fn binge_sessions_of_show(
-        &mut self,
-        user: UserId,
-        show: ShowId,
-    ) -> StoreResult<Vec<BingeSession>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE user_id = $1 AND show_id = $2 ORDER BY start_time, id",
-        )
-        .bind(user.as_uuid())
-        .bind(show.as_uuid())
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(decode_session).collect()
-    }
-
-    async fn save_binge_session(&mut self, s: &BingeSession) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO binge_sessions (id, user_id, show_id, start_time, end_time, \
-             episodes_watched, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, \
-             show_id = excluded.show_id, start_time = excluded.start_time, \
-             end_time = excluded.end_time, episodes_watched = excluded.episodes_watched, \
-             created_at = excluded.created_at",
-        )
-        .bind(s.id.as_uuid())
-        .bind(s.user_id.as_uuid())
-        .bind(s.show_id.as_uuid())
-        .bind(ts(s.start_time))
-        .bind(ts(s.end_time))
-        .bind(int(s.episodes_watched)?)
-        .bind(ts(s.created_at))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn delete_binge_session(&mut self, sid: BingeSessionId) -> StoreResult<()> {
-        sqlx::query("DELETE FROM binge_sessions WHERE id = $1")
-            .bind(sid.as_uuid())
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-}
-
-/// The columns an [`AbandonRecord`] is rebuilt from, as a literal for `concat!`. NUMERIC
-/// values come back as exact integer tenths / hundredths.
-macro_rules! select_abandons {
-    () => {
-        "SELECT id, user_id, content_id, content_type, abandon_date, \
-         (progress_percent * 100)::int4 AS progress_hundredths, abandon_reason, \
-         (quality_rating * 10)::int4 AS quality_tenths, would_retry, created_at \
-         FROM abandoned_content"
-    };
-}
-
-fn decode_abandon(row: &PgRow) -> StoreResult<AbandonRecord> {
-    let item_type: String = get(row, "content_type")?;
-    let hundredths: i32 = get(row, "progress_hundredths")?;
-    Ok(AbandonRecord {
-        id: AbandonId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        item_id: get(row, "content_id")?,
-        item_type: ItemType::parse(&item_type)
-            .ok_or_else(|| corrupt("content_type", &item_type))?,
-        abandon_date: get(row, "abandon_date")?,
-        progress_percent: u16::try_from(hundredths)
-            .ok()
-            .and_then(Percent::from_hundredths)
-            .ok_or_else(|| corrupt("progress_percent", hundredths))?,
-        abandon_reason: parsed(
-            "abandon_reason",
-            get(row, "abandon_reason")?,
-            AbandonReason::parse,
-        )?,
-        quality_rating: get::<Option<i32>>(row, "quality_tenths")?
-            .map(|t| {
-                u8::try_from(t)
-                    .ok()
-                    .and_then(Rating::from_tenths)
-                    .ok_or_else(|| corrupt("quality_rating", t))
-            })
-            .transpose()?,
-        would_retry: get(row, "would_retry")?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-#[async_trait]
-impl AbandonRepository for PgUow {
-    async fn insert_abandon(&mut self, a: &AbandonRecord) -> StoreResult<()> {
-        // Exact decimals from integer tenths / hundredths, never through a float.
-        sqlx::query(
-            "INSERT INTO abandoned_content (id, user_id, content_id, content_type, abandon_date, \
-             progress_percent, abandon_reason, quality_rating, would_retry, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6::int4 / 100.0, $7, $8::int4 / 10.0, $9, $10)",
-        )
-        .bind(a.id.as_uuid())
-        .bind(a.user_id.as_uuid())
-        .bind(a.item_id)
-        .bind(a.item_type.as_str())
-        .bind(ts(a.abandon_date))
-        .bind(i32::from(a.progress_percent.hundredths()))
-        .bind(a.abandon_reason.as_ref().map(AbandonReason::as_str))
-        .bind(a.quality_rating.map(|r| i32::from(r.tenths())))
-        .bind(a.would_retry)
-        .bind(ts(a.created_at))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn abandon_record(
-        &mut self,
-        user: UserId,
-        aid: AbandonId,
-    ) -> StoreResult<Option<AbandonRecord>> {
-        sqlx::query(concat!(
-            select_abandons!(),
-            " WHERE id = $1 AND user_id = $2"
-        ))
-        .bind(aid.as_uuid())
-        .bind(user.as_uuid())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_abandon)
-        .transpose()
-    }
-
-    async fn latest_abandon(
-        &mut self,
-        user: UserId,
-        item: Uuid,
-    ) -> StoreResult<Option<AbandonRecord>> {
-        sqlx::query(concat!(
-            select_abandons!(),
-            " WHERE user_id = $1 AND content_id = $2 \
-             ORDER BY abandon_date DESC, created_at DESC, id DESC LIMIT 1"
-        ))
-        .bind(user.as_uuid())
-        .bind(item)
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_abandon)
-        .transpose()
-    }
-
-    async fn abandons_between(
-        &mut self,
-        user: UserId,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-    ) -> StoreResult<Vec<AbandonRecord>> {
-        let rows = sqlx::query(concat!(
-            select_abandons!(),
-            " WHERE user_id = $1 AND ($2::timestamptz IS NULL OR abandon_date >= $2) \
-             AND ($3::timestamptz IS NULL OR abandon_date < $3) \
-             ORDER BY abandon_date DESC, id DESC"
-        ))
-        .bind(user.as_uuid())
-        .bind(ts_opt(from))
-        .bind(ts_opt(to))
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(decode_abandon).collect()
-    }
-}
-
-#[async_trait]
-impl Outbox for PgUow {
-    async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let mut ids = Vec::with_capacity(events.len());
-        let mut users = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut times = Vec::with_capacity(events.len());
-        let mut payloads = Vec::with_capacity(events.len());
-        for e in events {
-            ids.push(e.event_id.as_uuid());
-            users.push(e.user_id.as_uuid());
-            types.push(e.event_type());
-            times.push(ts(e.occurred_at));
-            payloads.push(
-                serde_json::to_string(e)
-                    .map_err(|err| StoreError::unexpected(format!("event to JSON: {err}")))?,
-            );
-        }
-        // WITH ORDINALITY + ORDER BY: `seq` follows the order of `events`.
-        sqlx::query(
-            "INSERT INTO outbox (event_id, user_id, event_type, occurred_at, payload, \
-             next_attempt_at) \
-             SELECT e.id, e.user_id, e.type, e.at, e.payload, e.at \
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) \
-             WITH ORDINALITY AS e(id, user_id, type, at, payload, ord) ORDER BY e.ord",
-        )
-        .bind(ids)
-        .bind(users)
-        .bind(types)
-        .bind(times)
-        .bind(payloads)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
     }
 }

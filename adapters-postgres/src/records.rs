@@ -15,7 +15,7 @@ use viewing_domain::{
     Watched,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32_opt, int, parsed, ts};
+use crate::codec::{corrupt, db_err, get, get_u32_opt, int, parsed};
 use crate::uow::PgUow;
 
 /// Every column a [`ViewingRecord`] is rebuilt from, companions (in order) included, as a
@@ -96,10 +96,10 @@ fn decode(row: &PgRow) -> StoreResult<ViewingRecord> {
 fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFilter) {
     q.push(" WHERE r.user_id = ").push_bind(user.as_uuid());
     if let Some(from) = filter.from {
-        q.push(" AND r.watch_date >= ").push_bind(ts(from));
+        q.push(" AND r.watch_date >= ").push_bind(from);
     }
     if let Some(to) = filter.to {
-        q.push(" AND r.watch_date < ").push_bind(ts(to));
+        q.push(" AND r.watch_date < ").push_bind(to);
     }
     if let Some(t) = filter.content_type {
         q.push(" AND r.content_type = ").push_bind(t.as_str());
@@ -116,6 +116,7 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFil
 
 #[async_trait]
 impl ViewingRecordRepository for PgUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()> {
         let duration = record.viewing_duration.map(|m| int(m.get())).transpose()?;
         let session = record.binge_session_id.map(|s| s.as_uuid());
@@ -129,7 +130,7 @@ impl ViewingRecordRepository for PgUow {
         .bind(record.user_id.as_uuid())
         .bind(record.watched.content_id())
         .bind(record.watched.content_type().as_str())
-        .bind(ts(record.watch_date))
+        .bind(record.watch_date)
         .bind(record.platform.as_ref().map(Platform::as_str))
         .bind(
             record
@@ -143,7 +144,7 @@ impl ViewingRecordRepository for PgUow {
         .bind(session)
         .bind(record.binge_session_pinned)
         .bind(record.backfilled)
-        .bind(ts(record.created_at))
+        .bind(record.created_at)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
@@ -166,11 +167,11 @@ impl ViewingRecordRepository for PgUow {
             .bind(show_id.as_uuid())
             .bind(int(season_number)?)
             .bind(int(episode_number)?)
-            .bind(ts(record.watch_date))
+            .bind(record.watch_date)
             .bind(record.platform.as_ref().map(Platform::as_str))
             .bind(session)
             .bind(duration)
-            .bind(ts(record.created_at))
+            .bind(record.created_at)
             .execute(self.conn())
             .await
             .map_err(db_err)?;
@@ -186,7 +187,7 @@ impl ViewingRecordRepository for PgUow {
                  FROM UNNEST($3::uuid[], $4::text[]) WITH ORDINALITY AS c(id, name, ord)",
             )
             .bind(record.id.as_uuid())
-            .bind(ts(record.created_at))
+            .bind(record.created_at)
             .bind(ids)
             .bind(names)
             .execute(self.conn())
@@ -239,6 +240,7 @@ impl ViewingRecordRepository for PgUow {
         u64::try_from(n).map_err(|e| corrupt("record count", e))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn episode_records(
         &mut self,
         user: UserId,
@@ -253,6 +255,7 @@ impl ViewingRecordRepository for PgUow {
         rows.iter().map(decode).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn history(
         &mut self,
         user: UserId,
@@ -276,7 +279,7 @@ impl ViewingRecordRepository for PgUow {
             HistoryPaging::First { limit } => (limit, 0),
             HistoryPaging::After { cursor, limit } => {
                 // A row comparison: an index range scan on (user_id, watch_date, id).
-                let at: DateTime<Utc> = ts(cursor.watch_date);
+                let at: DateTime<Utc> = cursor.watch_date;
                 q.push(" AND (r.watch_date, r.id) < (")
                     .push_bind(at)
                     .push(", ")

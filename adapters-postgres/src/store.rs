@@ -10,10 +10,12 @@ use sqlx::{Postgres, Transaction};
 use viewing_domain::idempotency::{
     self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
 };
-use viewing_domain::ports::{IdempotencyStore, Store, StoreError, StoreResult, StoredResponse};
+use viewing_domain::ports::{
+    Begin, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+};
 use viewing_domain::{EventEnvelope, UserId};
 
-use crate::codec::{corrupt, db_err, get, ts};
+use crate::codec::{corrupt, db_err, get};
 use crate::uow::PgUow;
 
 /// How long a request waits for a pooled connection before the store reports itself
@@ -94,13 +96,17 @@ impl PgStore {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl Begin for PgStore {
     type Uow = PgUow;
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(&self) -> StoreResult<PgUow> {
         Ok(PgUow::new(self.begin_tx().await?))
     }
+}
 
+#[async_trait]
+impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -197,7 +203,7 @@ impl IdempotencyStore for PgStore {
             .bind(&claim.request.method)
             .bind(&claim.request.path)
             .bind(claim.request.body_digest.as_slice())
-            .bind(ts(claim.claimed_at))
+            .bind(claim.claimed_at)
             // Overwrite only the row this transaction locked and decided on; a row inserted by
             // someone else meanwhile must be decided on first.
             .bind(existing.is_some())
@@ -229,7 +235,7 @@ impl IdempotencyStore for PgStore {
         )
         .bind(user.as_uuid())
         .bind(key.as_str())
-        .bind(ts(now))
+        .bind(now)
         .bind(i32::from(response.status))
         .bind(response.location.as_deref())
         .bind(response.body.as_slice())

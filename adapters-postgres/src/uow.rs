@@ -8,16 +8,16 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 use viewing_domain::ports::{
-    CatalogRepository, StoreError, StoreResult, UnitOfWork, UserRepository,
+    CatalogRepository, StoreError, StoreResult, UserItemLock, UserRepository,
 };
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
     Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32, int, required, ts};
+use crate::codec::{corrupt, db_err, get, get_u32, int, required};
 
-/// One transaction over every repository. Dropping it without [`UnitOfWork::commit`] rolls
+/// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
 /// returned to the pool).
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl PgUow {
 }
 
 #[async_trait]
-impl UnitOfWork for PgUow {
+impl UserItemLock for PgUow {
     /// A transaction-scoped advisory lock on the pair, held until commit or rollback.
     ///
     /// Why an advisory lock rather than row locks or SERIALIZABLE: the rows to protect may not
@@ -48,6 +48,7 @@ impl UnitOfWork for PgUow {
     /// for each other. The key is PostgreSQL's own `hashtextextended` of the two ids, so every
     /// replica, whatever its build, computes the same key; a collision only makes two unrelated
     /// pairs queue.
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn lock_user_item(&mut self, user: UserId, item: Uuid) -> StoreResult<()> {
         sqlx::query(
             "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))",
@@ -59,7 +60,11 @@ impl UnitOfWork for PgUow {
         .map_err(db_err)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl viewing_domain::ports::Transaction for PgUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }
@@ -363,7 +368,7 @@ impl UserRepository for PgUow {
             "INSERT INTO users (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(user.as_uuid())
-        .bind(ts(now))
+        .bind(now)
         .execute(self.conn())
         .await
         .map_err(db_err)?;

@@ -8,7 +8,7 @@ use adapters_sqlite::SqliteStore;
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use viewing_domain::ports::{
-    HistoryCursor, HistoryFilter, HistoryPaging, Store, UnitOfWork, UserRepository,
+    Begin, HistoryCursor, HistoryFilter, HistoryPaging, Transaction, UserRepository,
     ViewingRecordRepository,
 };
 use viewing_domain::{MovieId, RecordId, UserId, ViewingRecord, Watched};

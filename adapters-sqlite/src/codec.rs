@@ -6,7 +6,7 @@
 //! and the in-memory store use) and instants are fixed-width UTC text with six fraction digits
 //! (text order = time order, and the same microsecond precision as PostgreSQL's TIMESTAMPTZ).
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ const DATE_FORMAT: &str = "%Y-%m-%d";
 
 /// An instant as stored: truncated (never rounded) to whole microseconds.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.trunc_subsecs(6).format(INSTANT_FORMAT).to_string()
+    t.format(INSTANT_FORMAT).to_string()
 }
 
 pub(crate) fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -187,9 +187,22 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A stored name of one of the domain's enums.
+pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
+}
+
+/// A statement whose only dynamic parts are the adapter's own column and table names.
+pub(crate) fn dynamic(
+    sql: String,
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::SubsecRound;
 
     #[test]
     fn instants_are_fixed_width_and_truncated_to_microseconds() {

@@ -5,11 +5,16 @@
 //! concurrency rules of the ports hold on SQLite; see `SqliteStore::begin_write`.
 #![forbid(unsafe_code)]
 
+mod abandons;
+mod binge_sessions;
 mod codec;
-mod events;
+mod engagement;
 mod open;
+mod outbox;
 mod progress;
 mod records;
+mod relay;
+mod statistics;
 mod store;
 mod uow;
 

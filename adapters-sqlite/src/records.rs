@@ -153,6 +153,7 @@ fn push_filter(q: &mut QueryBuilder<Sqlite>, user: UserId, filter: &HistoryFilte
 
 #[async_trait]
 impl ViewingRecordRepository for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()> {
         let record_id = id(record.id);
         let duration = record.viewing_duration.map(|m| i64::from(m.get()));
@@ -270,6 +271,7 @@ impl ViewingRecordRepository for SqliteUow {
         u64::try_from(n).map_err(|e| corrupt("record count", e))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn episode_records(
         &mut self,
         user: UserId,
@@ -284,6 +286,7 @@ impl ViewingRecordRepository for SqliteUow {
         self.with_companions(rows).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn history(
         &mut self,
         user: UserId,

@@ -16,7 +16,9 @@ use viewing_domain::UserId;
 use viewing_domain::idempotency::{
     self, Completed, Decision, IdempotencyKey, IdempotencyPolicy, KeyRow, RequestFingerprint,
 };
-use viewing_domain::ports::{IdempotencyStore, Store, StoreError, StoreResult, StoredResponse};
+use viewing_domain::ports::{
+    Begin, IdempotencyStore, Store, StoreError, StoreResult, StoredResponse,
+};
 
 use crate::codec::{RowExt, corrupt, db_err, id, ts};
 use crate::uow::SqliteUow;
@@ -146,9 +148,10 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Begin for SqliteStore {
     type Uow = SqliteUow;
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(&self) -> StoreResult<SqliteUow> {
         let (gate, tx) = self.begin_write().await?;
         Ok(SqliteUow::new(tx, Some(gate)))
@@ -160,7 +163,10 @@ impl Store for SqliteStore {
         let tx = self.pool.begin().await.map_err(db_err)?;
         Ok(SqliteUow::new(tx, None))
     }
+}
 
+#[async_trait]
+impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -302,7 +308,7 @@ impl IdempotencyStore for SqliteStore {
 mod tests {
     use super::*;
     use viewing_domain::Movie;
-    use viewing_domain::ports::{CatalogRepository, UnitOfWork};
+    use viewing_domain::ports::{CatalogRepository, Transaction};
     use viewing_domain::values::{Minutes, Title};
 
     /// Queries do not queue behind an open write: WAL gives them the last committed snapshot.

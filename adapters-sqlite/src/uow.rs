@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::OwnedMutexGuard;
 use viewing_domain::ports::{
-    CatalogRepository, StoreError, StoreResult, UnitOfWork, UserRepository,
+    CatalogRepository, StoreError, StoreResult, UserItemLock, UserRepository,
 };
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
@@ -16,7 +16,7 @@ use viewing_domain::{
 
 use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
 
-/// One transaction over every repository. Dropping it without [`UnitOfWork::commit`] rolls
+/// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx queues the `ROLLBACK` on drop).
 #[derive(Debug)]
 pub struct SqliteUow {
@@ -37,13 +37,18 @@ impl SqliteUow {
 }
 
 #[async_trait]
-impl UnitOfWork for SqliteUow {
+impl UserItemLock for SqliteUow {
     /// Nothing to do: units of work of one store never overlap (see `SqliteStore::begin`), so
     /// this one already excludes every other writer of the user's records.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn lock_user_item(&mut self, _user: UserId, _item: uuid::Uuid) -> StoreResult<()> {
         Ok(())
     }
+}
 
+#[async_trait]
+impl viewing_domain::ports::Transaction for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }

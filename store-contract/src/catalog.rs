@@ -1,6 +1,6 @@
 //! Catalog and user repositories.
 
-use viewing_domain::ports::{CatalogRepository, Store, StoreError, UnitOfWork, UserRepository};
+use viewing_domain::ports::{CatalogRepository, Store, StoreError, Transaction, UserRepository};
 use viewing_domain::{Episode, EpisodeId, MovieId, Season, SeasonId, Show, ShowId, ShowStatus};
 
 use crate::Probe;

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use viewing_domain::ports::{
-    BingeSessionRepository, ShowProgressRepository, Store, UnitOfWork, ViewingRecordRepository,
+    BingeSessionRepository, ShowProgressRepository, Store, Transaction, ViewingRecordRepository,
 };
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;

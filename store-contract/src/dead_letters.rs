@@ -12,7 +12,7 @@ use viewing_app::relay::{Relay, RelayConfig};
 use viewing_app::{AppError, AppResult, UuidV7, ViewingService};
 use viewing_domain::event_ports::{ClaimToken, PendingBody, RelayChannel};
 use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
-use viewing_domain::ports::{Outbox, Store, UnitOfWork, UserRepository};
+use viewing_domain::ports::{Outbox, Store, Transaction, UnitOfWork, UserRepository};
 use viewing_domain::{EventId, RulesConfig, UserId};
 
 use crate::Probe;

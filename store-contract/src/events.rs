@@ -15,7 +15,7 @@ use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
 };
-use viewing_domain::ports::{CatalogRepository, Outbox, Store, UnitOfWork, UserRepository};
+use viewing_domain::ports::{CatalogRepository, Outbox, Store, Transaction, UserRepository};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::stats::{Dimension, StatsDelta, buckets_containing, cover, cover_everything};

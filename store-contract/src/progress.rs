@@ -5,7 +5,7 @@ use viewing_domain::events::{
     DomainEvent, IsoDuration, TvEpisodeWatched, TvSeasonCompleted, ViewingAbandoned,
 };
 use viewing_domain::ports::{
-    AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, Store, UnitOfWork,
+    AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, Store, Transaction,
     UserRepository,
 };
 use viewing_domain::{
@@ -176,6 +176,30 @@ pub async fn binge_sessions_crud<S: Store + Probe>(store: S) {
     );
     assert_eq!(
         uow.binge_session(BingeSessionId::from(new_id()))
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        uow.user_binge_session(u, later.id).await.expect("read"),
+        Some(later.clone()),
+        "the user's own session"
+    );
+    assert_eq!(
+        uow.user_binge_session(u, other_user.id)
+            .await
+            .expect("read"),
+        None,
+        "another user's session is not the user's"
+    );
+    assert_eq!(
+        uow.user_binge_session(other_user.user_id, other_user.id)
+            .await
+            .expect("read"),
+        Some(other_user.clone())
+    );
+    assert_eq!(
+        uow.user_binge_session(u, BingeSessionId::from(new_id()))
             .await
             .expect("read"),
         None

@@ -1,7 +1,7 @@
 //! Viewing records: round trips, counts, a show's episode records, binge session moves.
 
 use viewing_domain::ports::{
-    CatalogRepository, Store, StoreError, UnitOfWork, UserRepository, ViewingRecordRepository,
+    CatalogRepository, Store, StoreError, Transaction, UserRepository, ViewingRecordRepository,
 };
 use viewing_domain::{BingeSessionId, MovieId, RecordId, ShowStatus, UserId, ViewingRecord};
 

@@ -2,7 +2,7 @@
 
 use viewing_domain::ports::{
     AbandonRepository, BingeSessionRepository, CatalogRepository, HistoryFilter, HistoryPaging,
-    ShowProgressRepository, Store, UnitOfWork, ViewingRecordRepository,
+    ShowProgressRepository, Store, Transaction, UnitOfWork, ViewingRecordRepository,
 };
 use viewing_domain::{ItemType, ShowProgress, ShowStatus, UserId};
 

@@ -10,13 +10,15 @@ use viewing_app::history::{HistoryPageRequest, decode_cursor};
 use viewing_app::{AppError, UuidV7, ViewingService};
 use viewing_domain::ports::{
     BingeSessionRepository, CatalogRepository, HistoryFilter, HistoryPaging,
-    ShowProgressRepository, Store, UnitOfWork, ViewingRecordRepository,
+    ShowProgressRepository, Store, Transaction, ViewingRecordRepository,
 };
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressStatus;
-use viewing_domain::{DomainEvent, ItemType, Movie, RulesConfig, Show, ShowStatus, UserId};
+use viewing_domain::{
+    BingeSessionId, DomainEvent, ItemType, Movie, RulesConfig, Show, ShowStatus, UserId,
+};
 
 use crate::Probe;
 use crate::fixtures::*;
@@ -296,6 +298,22 @@ pub async fn app_binge_session_on_second_episode<S: Store + Probe>(store: S) {
         ),
         (sid, minute(100), 3)
     );
+    let expected = sessions[0].clone();
+    drop(uow);
+
+    // The query for one session (SPEC §15): the user's own, nobody else's.
+    assert_eq!(
+        svc.binge_session(u, sid).await.expect("own session"),
+        expected
+    );
+    assert!(matches!(
+        svc.binge_session(user(), sid).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        svc.binge_session(u, BingeSessionId::from(new_id())).await,
+        Err(AppError::NotFound)
+    ));
 }
 
 pub async fn app_progress_numbers<S: Store + Probe>(store: S) {

@@ -29,7 +29,7 @@ mod claims {
     use store_contract::fixtures::{minute, new_id, user};
     use viewing_domain::event_ports::{ClaimToken, OutboxRelay, RelayChannel};
     use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
-    use viewing_domain::ports::{Outbox, Store, UnitOfWork, UserRepository};
+    use viewing_domain::ports::{Begin, Outbox, Transaction, UserRepository};
     use viewing_domain::{EventId, UserId};
 
     fn event(user: UserId, n: i64) -> EventEnvelope {

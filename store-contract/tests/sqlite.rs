@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use adapters_sqlite::SqliteStore;
 use viewing_app::{UuidV7, ViewingService};
-use viewing_domain::ports::{CatalogRepository, Store, StoreError, UnitOfWork};
+use viewing_domain::ports::{Begin, CatalogRepository, Store, StoreError, Transaction};
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::{RulesConfig, UserId};
 

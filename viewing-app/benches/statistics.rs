@@ -18,7 +18,7 @@ use viewing_app::ViewingService;
 use viewing_app::handlers::{EventHandler, HandlerContext, HandlersConfig, StatisticsCalculator};
 use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_domain::events::{IsoDuration, MovieWatched};
-use viewing_domain::ports::{Clock, Store, UnitOfWork};
+use viewing_domain::ports::{Clock, Store, Transaction};
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
     DomainEvent, EventEnvelope, EventId, Movie, MovieId, RecordId, RulesConfig, UserId,

@@ -1,6 +1,6 @@
 //! Catalog upserts and reads. Content must exist here before viewing can be recorded.
 
-use viewing_domain::ports::{CatalogRepository, Store, UnitOfWork};
+use viewing_domain::ports::{CatalogRepository, Store, Transaction};
 use viewing_domain::{Movie, MovieId, Show, ShowId};
 
 use crate::catalog_file::Catalog;

@@ -7,7 +7,7 @@ use viewing_domain::event_ports::Notifier;
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, WatchlistRepository,
 };
-use viewing_domain::ports::{CatalogRepository, Store, UnitOfWork, UserRepository};
+use viewing_domain::ports::{CatalogRepository, Store, Transaction, UserRepository};
 use viewing_domain::{ItemType, MovieId, ShowId, UserId};
 
 use crate::error::{AppError, AppResult};

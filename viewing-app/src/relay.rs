@@ -22,7 +22,7 @@ use viewing_domain::event_ports::{
     ClaimToken, EventPublisher, PendingBody, PendingEvent, ProcessedEvents, PublishError,
     RelayChannel,
 };
-use viewing_domain::ports::{Clock, IdGenerator, Store, UnitOfWork};
+use viewing_domain::ports::{Clock, IdGenerator, Store, Transaction};
 
 use crate::error::{AppError, AppResult};
 use crate::handlers::{EventHandler, HandlerContext, Handlers, HandlersConfig, apply_once};

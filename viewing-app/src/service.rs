@@ -10,7 +10,7 @@ use crate::system::{SystemClock, UuidV7};
 
 /// The use cases over one store. Cheap to clone.
 #[derive(Clone)]
-pub struct ViewingService<S: Store> {
+pub struct ViewingService<S> {
     pub(crate) store: S,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
@@ -20,7 +20,7 @@ pub struct ViewingService<S: Store> {
 /// How many times a command is retried when the store reports a lost race.
 const CONFLICT_ATTEMPTS: usize = 3;
 
-impl<S: Store> ViewingService<S> {
+impl<S> ViewingService<S> {
     /// A service on the system clock with UUID v7 ids and default rules.
     pub fn new(store: S) -> Self {
         Self::with_parts(
@@ -62,12 +62,6 @@ impl<S: Store> ViewingService<S> {
         &self.rules
     }
 
-    /// Readiness: the store answers.
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn ping(&self) -> Result<(), AppError> {
-        Ok(self.store.ping().await?)
-    }
-
     pub(crate) fn envelopes(&self, user: UserId, events: Vec<DomainEvent>) -> Vec<EventEnvelope> {
         let now = self.clock.now();
         events
@@ -100,6 +94,14 @@ impl<S: Store> ViewingService<S> {
                 ok => return ok,
             }
         }
+    }
+}
+
+impl<S: Store> ViewingService<S> {
+    /// Readiness: the store answers.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Production implementations of the clock and id ports.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use viewing_domain::ports::{Clock, IdGenerator};
 
 /// The system clock, in whole microseconds: the precision every store keeps (TIMESTAMPTZ), so a
@@ -10,7 +10,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(6)
+        viewing_domain::values::micros(Utc::now())
     }
 }
 

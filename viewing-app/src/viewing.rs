@@ -1,8 +1,8 @@
 //! The commands that record viewing: a movie, an episode, an abandon; and the binge rebuild.
 
 use viewing_domain::ports::{
-    AbandonRepository, BingeSessionRepository, CatalogRepository, Outbox, ShowProgressRepository,
-    Store, UnitOfWork, UserRepository, ViewingRecordRepository,
+    AbandonRepository, Begin, BingeSessionRepository, CatalogRepository, CommandUnitOfWork, Outbox,
+    ShowProgressRepository, Transaction, UserItemLock, UserRepository, ViewingRecordRepository,
 };
 use viewing_domain::rules::abandon::{Abandon, decide_abandon, inactivity_event, is_inactive};
 use viewing_domain::rules::binge::plan_sessions;
@@ -11,7 +11,8 @@ use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
 use viewing_domain::rules::progress::tally;
 use viewing_domain::values::Percent;
 use viewing_domain::{
-    AbandonId, AbandonRecord, EpisodeId, ItemType, MovieId, RecordId, ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, ItemType, MovieId, RecordId,
+    ShowId, UserId, ViewingRecord,
 };
 
 use crate::error::{AppError, AppResult};
@@ -28,7 +29,12 @@ pub struct EpisodeWatched {
     pub show_completed: bool,
 }
 
-impl<S: Store> ViewingService<S> {
+impl<S> ViewingService<S>
+where
+    S: Begin,
+    S::Uow: Transaction + UserItemLock + CatalogRepository + ViewingRecordRepository,
+    S::Uow: UserRepository + Outbox,
+{
     /// `POST /api/viewing/movies/{movieId}/watched`.
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user, movie = %movie_id))]
     pub async fn watch_movie(
@@ -63,7 +69,13 @@ impl<S: Store> ViewingService<S> {
         })
         .await
     }
+}
 
+impl<S> ViewingService<S>
+where
+    S: Begin,
+    S::Uow: CommandUnitOfWork,
+{
     /// `POST /api/viewing/episodes/{episodeId}/watched`: the record(s), binge session, progress
     /// and events of one watch, written together or not at all.
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user, episode = %episode_id))]
@@ -274,6 +286,15 @@ impl<S: Store> ViewingService<S> {
     pub async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
         let mut uow = self.store.begin_read().await?;
         uow.record(user, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// One of the user's binge sessions (SPEC §15). Another user's session answers `NotFound`,
+    /// as an unknown id does.
+    pub async fn binge_session(&self, user: UserId, id: BingeSessionId) -> AppResult<BingeSession> {
+        let mut uow = self.store.begin_read().await?;
+        uow.user_binge_session(user, id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// One of the user's abandon records.

@@ -17,7 +17,7 @@ use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_app::{AppError, AppResult};
 use viewing_domain::engagement::{Reminder, ReminderStatus};
 use viewing_domain::event_ports::{Notifier, OutboxRelay, RelayChannel};
-use viewing_domain::ports::{BoxError, Store, UnitOfWork};
+use viewing_domain::ports::{Begin, BoxError, UnitOfWork};
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::values::{Minutes, Rating};

@@ -15,7 +15,7 @@ use viewing_domain::event_ports::{
     ClaimToken, EventPublisher, OutboxRelay, PublishError, RelayChannel,
 };
 use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
-use viewing_domain::ports::{Outbox, Store, UnitOfWork, UserRepository};
+use viewing_domain::ports::{Begin, Outbox, Transaction, UserRepository};
 use viewing_domain::{EventId, UserId};
 
 const BROKER: RelayChannel = RelayChannel::Broker;

@@ -1,7 +1,8 @@
 //! A command is one unit of work: its events go into the same transaction as its records, and
 //! a failure anywhere means no commit, so nothing is published. Mocks show the calls the memory
-//! store cannot: what happens after a write fails. (The mock unit of work has every port of
-//! `UnitOfWork`, the handlers' state included; the commands here touch none of the latter.)
+//! store cannot: what happens after a write fails. `watch_movie` is bounded by the ports it
+//! touches (catalog, records, users, outbox, the item lock and the commit), so the mock unit of
+//! work has those and nothing else, and the scripted store only opens units of work.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,24 +11,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mockall::{Sequence, mock};
 use viewing_app::{AppError, ViewingService};
-use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
-use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, ProcessedEvents, RelayChannel,
-};
-use viewing_domain::handler_ports::{
-    AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
-    WatchlistRepository,
-};
-use viewing_domain::idempotency::{
-    Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint,
-};
 use viewing_domain::ports::*;
 use viewing_domain::rules::movie::WatchMovie;
-use viewing_domain::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
 use viewing_domain::values::{Minutes, Title};
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, EventId,
-    Movie, MovieId, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
+    BingeSessionId, EpisodeId, EventEnvelope, Movie, MovieId, RecordId, Show, ShowId, UserId,
+    ViewingRecord,
 };
 
 mock! {
@@ -55,68 +44,15 @@ mock! {
         async fn history(&mut self, user: UserId, filter: &HistoryFilter, paging: HistoryPaging) -> StoreResult<HistorySlice>;
     }
     #[async_trait]
-    impl ShowProgressRepository for Uow {
-        async fn progress(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<ShowProgress>>;
-        async fn save_progress(&mut self, progress: &ShowProgress) -> StoreResult<()>;
-        async fn progress_of_user(&mut self, user: UserId) -> StoreResult<Vec<ShowProgress>>;
-        async fn idle_progress(&mut self, idle_since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ShowProgress>>;
-    }
-    #[async_trait]
-    impl BingeSessionRepository for Uow {
-        async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
-        async fn binge_sessions_of_show(&mut self, user: UserId, show: ShowId) -> StoreResult<Vec<BingeSession>>;
-        async fn save_binge_session(&mut self, session: &BingeSession) -> StoreResult<()>;
-        async fn delete_binge_session(&mut self, id: BingeSessionId) -> StoreResult<()>;
-    }
-    #[async_trait]
-    impl AbandonRepository for Uow {
-        async fn insert_abandon(&mut self, record: &AbandonRecord) -> StoreResult<()>;
-        async fn abandon_record(&mut self, user: UserId, id: AbandonId) -> StoreResult<Option<AbandonRecord>>;
-        async fn latest_abandon(&mut self, user: UserId, item: uuid::Uuid) -> StoreResult<Option<AbandonRecord>>;
-        async fn abandons_between(&mut self, user: UserId, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> StoreResult<Vec<AbandonRecord>>;
-    }
-    #[async_trait]
     impl Outbox for Uow {
         async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()>;
     }
     #[async_trait]
-    impl ProcessedEvents for Uow {
-        async fn mark_processed(&mut self, handler: &str, event: EventId, now: DateTime<Utc>) -> StoreResult<bool>;
-    }
-    #[async_trait]
-    impl StatisticsRepository for Uow {
-        async fn add_to_buckets(&mut self, user: UserId, keys: &[BucketKey], delta: &StatsDelta) -> StoreResult<()>;
-        async fn read_buckets(&mut self, user: UserId, spans: &[BucketSpan]) -> StoreResult<StatsDelta>;
-        async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>>;
-        async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()>;
-    }
-    #[async_trait]
-    impl AchievementRepository for Uow {
-        async fn bump_counter(&mut self, user: UserId, counter: &str, by: i64) -> StoreResult<i64>;
-        async fn unlock_achievement(&mut self, achievement: &Achievement) -> StoreResult<bool>;
-        async fn achievements(&mut self, user: UserId) -> StoreResult<Vec<Achievement>>;
-    }
-    #[async_trait]
-    impl WatchlistRepository for Uow {
-        async fn add_to_watchlist(&mut self, item: &WatchlistItem) -> StoreResult<(WatchlistItem, bool)>;
-        async fn remove_from_watchlist(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<bool>;
-        async fn watchlist(&mut self, user: UserId) -> StoreResult<Vec<WatchlistItem>>;
-    }
-    #[async_trait]
-    impl ReminderRepository for Uow {
-        async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>>;
-        async fn save_reminder(&mut self, reminder: &Reminder) -> StoreResult<()>;
-        async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>>;
-        async fn due_reminders(&mut self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Reminder>>;
-    }
-    #[async_trait]
-    impl PreferenceRepository for Uow {
-        async fn add_genre_points(&mut self, user: UserId, genre: &str, points: i64) -> StoreResult<()>;
-        async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>>;
-    }
-    #[async_trait]
-    impl UnitOfWork for Uow {
+    impl UserItemLock for Uow {
         async fn lock_user_item(&mut self, user: UserId, item: uuid::Uuid) -> StoreResult<()>;
+    }
+    #[async_trait]
+    impl Transaction for Uow {
         async fn commit(self) -> StoreResult<()>;
     }
 }
@@ -126,7 +62,7 @@ mock! {
 struct ScriptedStore(Arc<Mutex<Vec<MockUow>>>);
 
 #[async_trait]
-impl Store for ScriptedStore {
+impl Begin for ScriptedStore {
     type Uow = MockUow;
     async fn begin(&self) -> StoreResult<MockUow> {
         self.0
@@ -134,102 +70,6 @@ impl Store for ScriptedStore {
             .unwrap_or_else(|p| p.into_inner())
             .pop()
             .ok_or_else(|| StoreError::Unexpected("no unit of work scripted".into()))
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for ScriptedStore {
-    async fn claim_idempotency_key(
-        &self,
-        _: UserId,
-        _: &IdempotencyKey,
-        _: &RequestFingerprint,
-        _: DateTime<Utc>,
-        _: IdempotencyPolicy,
-    ) -> StoreResult<Decision> {
-        Ok(Decision::Fresh)
-    }
-    async fn complete_idempotency_key(
-        &self,
-        _: UserId,
-        _: &IdempotencyKey,
-        _: &StoredResponse,
-        _: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        Ok(())
-    }
-    async fn release_idempotency_key(&self, _: UserId, _: &IdempotencyKey) -> StoreResult<()> {
-        Ok(())
-    }
-}
-
-/// No relay runs in these tests: the outbox side of the store is empty.
-#[async_trait]
-impl OutboxRelay for ScriptedStore {
-    async fn claim_events(
-        &self,
-        _: RelayChannel,
-        _: ClaimToken,
-        _: DateTime<Utc>,
-        _: chrono::Duration,
-        _: u32,
-    ) -> StoreResult<Vec<PendingEvent>> {
-        Ok(Vec::new())
-    }
-    async fn mark_delivered(
-        &self,
-        _: RelayChannel,
-        _: &[i64],
-        _: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        Ok(())
-    }
-    async fn schedule_retry(
-        &self,
-        _: RelayChannel,
-        _: ClaimToken,
-        _: i64,
-        _: DateTime<Utc>,
-        _: &str,
-    ) -> StoreResult<()> {
-        Ok(())
-    }
-    async fn renew_claim(
-        &self,
-        _: RelayChannel,
-        _: ClaimToken,
-        _: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        Ok(0)
-    }
-    async fn park_event(
-        &self,
-        _: RelayChannel,
-        _: ClaimToken,
-        _: i64,
-        _: DateTime<Utc>,
-        _: &str,
-    ) -> StoreResult<()> {
-        Ok(())
-    }
-    async fn dead_letters(&self, _: u32) -> StoreResult<Vec<DeadLetter>> {
-        Ok(Vec::new())
-    }
-    async fn retry_dead_letter(
-        &self,
-        _: EventId,
-        _: DateTime<Utc>,
-    ) -> StoreResult<Vec<DeadLetter>> {
-        Ok(Vec::new())
-    }
-    async fn release_events(&self, _: RelayChannel, _: ClaimToken, _: &[i64]) -> StoreResult<()> {
-        Ok(())
-    }
-    async fn outbox_backlog(&self, _: RelayChannel) -> StoreResult<OutboxBacklog> {
-        Ok(OutboxBacklog::default())
     }
 }
 

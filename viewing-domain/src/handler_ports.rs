@@ -1,5 +1,5 @@
 //! Ports of the event handlers' state (SPEC §7). Every repository here is part of every unit
-//! of work ([`crate::ports::UnitOfWork`] requires them all), written in the same transaction as
+//! of work ([`crate::ports::HandlerUnitOfWork`] requires them all), written in the same transaction as
 //! the handler's processed mark.
 //!
 //! Error contract as in [`crate::ports`]: `Unavailable` when the store cannot be reached,

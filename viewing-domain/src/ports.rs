@@ -3,7 +3,10 @@
 //! Every repository trait is implemented by a store's unit of work ([`UnitOfWork`]), so that a
 //! command reads what it needs, asks the domain for a decision and writes the records, progress,
 //! binge sessions and outbox events in **one transaction**. Dropping a unit of work without
-//! calling [`UnitOfWork::commit`] discards everything it wrote.
+//! calling [`Transaction::commit`] discards everything it wrote. The unit of work has two sides,
+//! [`CommandUnitOfWork`] (what the viewing commands write) and [`HandlerUnitOfWork`] (the event
+//! handlers' state); use cases and handlers are bounded by the repositories they use, so a
+//! test fakes only those.
 //!
 //! Every store is also an event store: its unit of work holds the event handlers' state and
 //! their processed marks ([`crate::handler_ports`], [`crate::event_ports::ProcessedEvents`]),
@@ -69,7 +72,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The time source. Rules never read the system clock themselves.
 pub trait Clock: Send + Sync + 'static {
-    /// The current instant.
+    /// Now, in whole microseconds ([`crate::values::micros`]): the stores keep instants as they
+    /// get them, so a clock with a finer precision would answer a POST with an instant a later
+    /// GET reads back differently.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -79,58 +84,127 @@ pub trait IdGenerator: Send + Sync + 'static {
     fn new_id(&self) -> uuid::Uuid;
 }
 
-/// A store: opens units of work. Implementations are cheap to clone (a pool handle).
+/// Opens units of work. Implementations are cheap to clone (a pool handle).
+///
+/// A use case is bounded by `Begin` and the repositories its unit of work touches (e.g.
+/// `S: Begin, S::Uow: CommandUnitOfWork`), so a test fakes only those; a whole store is a
+/// [`Store`].
 #[async_trait]
-pub trait Store: IdempotencyStore + OutboxRelay + Clone + Send + Sync + 'static {
+pub trait Begin: Clone + Send + Sync + 'static {
     /// Owns its connection or transaction (no borrow of the store), so units of work can be
     /// handed to boxed handlers and spawned tasks.
-    type Uow: UnitOfWork + 'static;
+    type Uow: Send + 'static;
 
     /// Starts one transaction. Writes become visible to others only on commit.
+    ///
+    /// Errors: [`StoreError::Unavailable`] when no connection can be had (pool timeout,
+    /// database down, a memory unit of work left open for too long); `Unexpected` otherwise.
     async fn begin(&self) -> StoreResult<Self::Uow>;
 
     /// Starts a transaction for a query: it reads one consistent snapshot and never writes, so
     /// a store may run it alongside writers instead of queueing it behind them (SQLite: a
     /// deferred read transaction next to the single writer). Writing through it is a caller
-    /// error and may fail. By default, the same as [`Store::begin`].
+    /// error and may fail. By default, the same as [`Begin::begin`].
     async fn begin_read(&self) -> StoreResult<Self::Uow> {
         self.begin().await
     }
+}
 
-    /// Cheap round trip proving the store answers (readiness).
+/// A whole store: units of work over every repository, idempotency keys and the relay's side
+/// of the outbox.
+#[async_trait]
+pub trait Store: Begin<Uow: UnitOfWork> + IdempotencyStore + OutboxRelay {
+    /// Cheap round trip proving the store answers (readiness). `Unavailable` when it does not.
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// One transaction over every repository: the records and their outbox events, and the event
-/// handlers' state with their processed marks.
+/// The end of a unit of work. Dropping one without calling [`Transaction::commit`] discards
+/// everything it wrote.
 #[async_trait]
-pub trait UnitOfWork:
-    CatalogRepository
+pub trait Transaction: Send + Sized {
+    /// Makes every write of this unit of work durable at once.
+    ///
+    /// Errors: `Conflict` when the transaction lost a race the store could not resolve
+    /// (serialization failure; the caller may retry in a fresh unit of work), `Unavailable`
+    /// when the connection was lost (the outcome is then unknown), `Unexpected` otherwise.
+    async fn commit(self) -> StoreResult<()>;
+}
+
+/// Serialises the writers of one user's records of one item.
+#[async_trait]
+pub trait UserItemLock: Send {
+    /// Serialises every unit of work that writes one user's records of one item (a show or a
+    /// movie) until this one ends, so concurrent requests (two tabs, retries) see each other's
+    /// writes: no lost progress update, no season completed twice, no split binge session.
+    /// Must be called before the first read of that user's records for the item.
+    ///
+    /// Errors: `Conflict` when the lock cannot be had (lock timeout, deadlock detected);
+    /// `Unavailable` when the store cannot be reached.
+    async fn lock_user_item(&mut self, user: UserId, item: uuid::Uuid) -> StoreResult<()>;
+}
+
+/// The command side of a unit of work: what the viewing commands read and write (catalog,
+/// users, records, progress, binge sessions, abandons) and the outbox their events go to, in
+/// one transaction. Implemented for every type that has all of these.
+pub trait CommandUnitOfWork:
+    Transaction
+    + UserItemLock
+    + CatalogRepository
     + UserRepository
     + ViewingRecordRepository
     + ShowProgressRepository
     + BingeSessionRepository
     + AbandonRepository
     + Outbox
+{
+}
+
+impl<T> CommandUnitOfWork for T where
+    T: Transaction
+        + UserItemLock
+        + CatalogRepository
+        + UserRepository
+        + ViewingRecordRepository
+        + ShowProgressRepository
+        + BingeSessionRepository
+        + AbandonRepository
+        + Outbox
+{
+}
+
+/// The handler side of a unit of work: the event handlers' state (statistics, achievements,
+/// watchlist, reminders, preferences) and their processed marks, so a handler's effects commit
+/// with its mark. Implemented for every type that has all of these.
+pub trait HandlerUnitOfWork:
+    Transaction
     + ProcessedEvents
     + StatisticsRepository
     + AchievementRepository
     + WatchlistRepository
     + ReminderRepository
     + PreferenceRepository
-    + Send
-    + Sized
 {
-    /// Serialises every unit of work that writes one user's records of one item (a show or a
-    /// movie) until this one ends, so concurrent requests (two tabs, retries) see each other's
-    /// writes: no lost progress update, no season completed twice, no split binge session.
-    /// Must be called before the first read of that user's records for the item.
-    async fn lock_user_item(&mut self, user: UserId, item: uuid::Uuid) -> StoreResult<()>;
-
-    /// Makes every write of this unit of work durable at once.
-    async fn commit(self) -> StoreResult<()>;
 }
 
+impl<T> HandlerUnitOfWork for T where
+    T: Transaction
+        + ProcessedEvents
+        + StatisticsRepository
+        + AchievementRepository
+        + WatchlistRepository
+        + ReminderRepository
+        + PreferenceRepository
+{
+}
+
+/// One transaction over every repository: what a store's unit of work is. Both sides, so a
+/// handler may read the catalog or append events, and a query may read the handlers' state.
+pub trait UnitOfWork: CommandUnitOfWork + HandlerUnitOfWork {}
+
+impl<T: CommandUnitOfWork + HandlerUnitOfWork> UnitOfWork for T {}
+
+/// The catalog. Errors: `Conflict` when `upsert_show` meets a season or episode id owned by
+/// another show; otherwise as every port (`Unavailable`, `Unexpected`). Unknown ids are `None`.
 #[async_trait]
 /// The catalog: movies and shows with their trees.
 pub trait CatalogRepository: Send {
@@ -149,6 +223,7 @@ pub trait CatalogRepository: Send {
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
 }
 
+/// Users. Errors: `Unavailable` when the store cannot be reached, `Unexpected` otherwise.
 #[async_trait]
 /// The users known to the store (created by their first write).
 pub trait UserRepository: Send {
@@ -215,6 +290,8 @@ pub struct HistorySlice {
     pub total_items: u64,
 }
 
+/// Viewing records. Errors: `Conflict` when an insert hits a unique key another write took
+/// (SQL stores); `Unavailable`/`Unexpected` as every port. Another user's or an unknown record is `None`.
 #[async_trait]
 /// Viewing records: every movie and episode viewing a user recorded.
 pub trait ViewingRecordRepository: Send {
@@ -245,6 +322,7 @@ pub trait ViewingRecordRepository: Send {
     ) -> StoreResult<HistorySlice>;
 }
 
+/// Show progress. Errors: `Unavailable`/`Unexpected` as every port; no progress is `None`.
 #[async_trait]
 /// The stored progress summary per user and show.
 pub trait ShowProgressRepository: Send {
@@ -263,11 +341,20 @@ pub trait ShowProgressRepository: Send {
     ) -> StoreResult<Vec<ShowProgress>>;
 }
 
+/// Binge sessions. Errors: `Unavailable`/`Unexpected` as every port; an unknown session is
+/// `None`, and deleting one is a no-op.
 #[async_trait]
 /// Binge sessions.
 pub trait BingeSessionRepository: Send {
     /// A session of any user (the caller checks ownership).
     async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
+    /// The user's session; another user's session is `None`, as an unknown id is (a query
+    /// must not tell another user's ids from unknown ones).
+    async fn user_binge_session(
+        &mut self,
+        user: UserId,
+        id: BingeSessionId,
+    ) -> StoreResult<Option<BingeSession>>;
     /// The user's sessions of a show.
     async fn binge_sessions_of_show(
         &mut self,
@@ -280,6 +367,8 @@ pub trait BingeSessionRepository: Send {
     async fn delete_binge_session(&mut self, id: BingeSessionId) -> StoreResult<()>;
 }
 
+/// Abandon records. Errors: `Conflict` when an insert hits a unique key another write took
+/// (SQL stores); `Unavailable`/`Unexpected` as every port. Another user's or an unknown record is `None`.
 #[async_trait]
 /// Abandon records.
 pub trait AbandonRepository: Send {
@@ -307,7 +396,9 @@ pub trait AbandonRepository: Send {
     ) -> StoreResult<Vec<AbandonRecord>>;
 }
 
-/// Events are appended in the same transaction as the records they describe.
+/// Events are appended in the same transaction as the records they describe. Errors:
+/// `Unexpected` when an event cannot be encoded, `Conflict` when an event id is already in the
+/// outbox (SQL stores), `Unavailable` when the store cannot be reached.
 #[async_trait]
 pub trait Outbox: Send {
     /// Appends events, in order, to be relayed after commit.

@@ -226,18 +226,126 @@ pub struct StatsCounters {
     pub longest_binge: i64,
 }
 
+/// A counter of a statistics bucket that is summed when buckets combine. Its name
+/// ([`Counter::as_str`]) is the column of a store; [`LONGEST_BINGE`] is apart (it takes the
+/// maximum). A new statistic is a variant here, a field of [`StatsCounters`] and a column in
+/// each store's migration: the stores read the list from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Counter {
+    /// Viewing records (rewatches included).
+    Watched,
+    /// Movie records.
+    Movies,
+    /// Episode records.
+    Episodes,
+    /// Records that are rewatches.
+    Rewatches,
+    /// Minutes watched.
+    Minutes,
+    /// Shows completed.
+    ShowsCompleted,
+    /// Seasons completed.
+    SeasonsCompleted,
+    /// Abandon records.
+    Abandoned,
+    /// Binge sessions started.
+    BingeSessions,
+}
+
+/// The column of [`StatsCounters::longest_binge`], which combines by maximum.
+pub const LONGEST_BINGE: &str = "longest_binge";
+
+impl Counter {
+    /// Every summed counter, in column order.
+    pub const SUMMED: [Counter; 9] = [
+        Counter::Watched,
+        Counter::Movies,
+        Counter::Episodes,
+        Counter::Rewatches,
+        Counter::Minutes,
+        Counter::ShowsCompleted,
+        Counter::SeasonsCompleted,
+        Counter::Abandoned,
+        Counter::BingeSessions,
+    ];
+
+    /// The stored name (a column of `stats_buckets`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counter::Watched => "watched",
+            Counter::Movies => "movies",
+            Counter::Episodes => "episodes",
+            Counter::Rewatches => "rewatches",
+            Counter::Minutes => "minutes",
+            Counter::ShowsCompleted => "shows_completed",
+            Counter::SeasonsCompleted => "seasons_completed",
+            Counter::Abandoned => "abandoned",
+            Counter::BingeSessions => "binge_sessions",
+        }
+    }
+
+    /// The stored names of [`Counter::SUMMED`], in that order.
+    pub fn columns() -> [&'static str; 9] {
+        Self::SUMMED.map(Counter::as_str)
+    }
+
+    /// The counter named `s` ([`Counter::as_str`]).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::SUMMED.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 impl StatsCounters {
+    /// The value of one summed counter.
+    pub fn get(&self, c: Counter) -> i64 {
+        match c {
+            Counter::Watched => self.watched,
+            Counter::Movies => self.movies,
+            Counter::Episodes => self.episodes,
+            Counter::Rewatches => self.rewatches,
+            Counter::Minutes => self.minutes,
+            Counter::ShowsCompleted => self.shows_completed,
+            Counter::SeasonsCompleted => self.seasons_completed,
+            Counter::Abandoned => self.abandoned,
+            Counter::BingeSessions => self.binge_sessions,
+        }
+    }
+
+    fn get_mut(&mut self, c: Counter) -> &mut i64 {
+        match c {
+            Counter::Watched => &mut self.watched,
+            Counter::Movies => &mut self.movies,
+            Counter::Episodes => &mut self.episodes,
+            Counter::Rewatches => &mut self.rewatches,
+            Counter::Minutes => &mut self.minutes,
+            Counter::ShowsCompleted => &mut self.shows_completed,
+            Counter::SeasonsCompleted => &mut self.seasons_completed,
+            Counter::Abandoned => &mut self.abandoned,
+            Counter::BingeSessions => &mut self.binge_sessions,
+        }
+    }
+
+    /// The summed counters' values, in [`Counter::SUMMED`] order (what a store binds).
+    pub fn summed_values(&self) -> [i64; 9] {
+        Counter::SUMMED.map(|c| self.get(c))
+    }
+
+    /// Reads every counter by its column name ([`Counter::as_str`], then [`LONGEST_BINGE`]):
+    /// the one decoder of a bucket row, whatever the store.
+    pub fn read<E>(mut column: impl FnMut(&'static str) -> Result<i64, E>) -> Result<Self, E> {
+        let mut out = StatsCounters::default();
+        for c in Counter::SUMMED {
+            *out.get_mut(c) = column(c.as_str())?;
+        }
+        out.longest_binge = column(LONGEST_BINGE)?;
+        Ok(out)
+    }
+
     /// Adds `o`: sums, and the larger `longest_binge`.
     pub fn combine(&mut self, o: &StatsCounters) {
-        self.watched += o.watched;
-        self.movies += o.movies;
-        self.episodes += o.episodes;
-        self.rewatches += o.rewatches;
-        self.minutes += o.minutes;
-        self.shows_completed += o.shows_completed;
-        self.seasons_completed += o.seasons_completed;
-        self.abandoned += o.abandoned;
-        self.binge_sessions += o.binge_sessions;
+        for c in Counter::SUMMED {
+            *self.get_mut(c) += o.get(c);
+        }
         self.longest_binge = self.longest_binge.max(o.longest_binge);
     }
 }
@@ -307,6 +415,35 @@ mod tests {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0)
             .single()
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_counter_reads_back_from_its_own_column() {
+        let names: Vec<&str> = Counter::SUMMED.iter().map(|c| c.as_str()).collect();
+        let distinct: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(distinct.len(), names.len(), "column names are distinct");
+        assert!(!names.contains(&LONGEST_BINGE));
+        for c in Counter::SUMMED {
+            assert_eq!(Counter::parse(c.as_str()), Some(c));
+        }
+        // Each column holds a different value: a counter decoded from another's column shows.
+        let value = |col: &str| {
+            names
+                .iter()
+                .position(|n| *n == col)
+                .map_or(100, |i| i as i64 + 1)
+        };
+        let read = StatsCounters::read(|col| Ok::<_, ()>(value(col))).expect("read");
+        for c in Counter::SUMMED {
+            assert_eq!(read.get(c), value(c.as_str()), "{}", c.as_str());
+        }
+        assert_eq!(read.longest_binge, 100);
+        assert_eq!(read.summed_values().to_vec(), (1..=9).collect::<Vec<i64>>());
+        let mut twice = read;
+        twice.combine(&read);
+        assert_eq!(twice.watched, 2 * read.watched);
+        assert_eq!(twice.binge_sessions, 2 * read.binge_sessions);
+        assert_eq!(twice.longest_binge, read.longest_binge, "maximum, not sum");
     }
 
     #[test]

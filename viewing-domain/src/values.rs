@@ -305,6 +305,15 @@ pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     None => NaiveDate::MAX,
 };
 
+/// `t` in whole microseconds (truncated, never rounded): the finest precision SQLite text and
+/// PostgreSQL `timestamptz` share. The one place instants are cut: every instant reaching a
+/// store comes from a [`crate::ports::Clock`] (which returns such instants) or from
+/// [`instant`], or is computed from those by whole units, so stores and DTOs store and answer
+/// instants as they get them.
+pub fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
 /// An instant a client sent, as every store keeps it: between [`EARLIEST_INSTANT`] and
 /// [`LATEST_INSTANT`], truncated to whole microseconds (the finest precision SQLite text and
 /// PostgreSQL `timestamptz` share), so that what is stored reads back identically everywhere.
@@ -315,7 +324,7 @@ pub fn instant(field: &'static str, t: DateTime<Utc>) -> Result<DateTime<Utc>, V
             "must lie between 1900-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
         ));
     }
-    Ok(t.trunc_subsecs(6))
+    Ok(micros(t))
 }
 
 /// A calendar date a client sent: between [`EARLIEST_DATE`] and [`LATEST_DATE`].
@@ -337,7 +346,7 @@ pub fn watch_date(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ValidationError> {
     match requested {
-        None => Ok(now.trunc_subsecs(6)),
+        None => Ok(micros(now)),
         Some(d) if d > now + MAX_WATCH_DATE_AHEAD => Err(ValidationError::new(
             field,
             "must not be more than 5 minutes in the future",
@@ -349,6 +358,18 @@ pub fn watch_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Truncated down, never rounded, even before 1970 and 2000 (sqlx would round PostgreSQL's
+    /// pre-2000 instants up), so both SQL stores keep the same microsecond.
+    #[test]
+    fn instants_truncate_down_even_before_2000() {
+        let t = DateTime::<Utc>::from_timestamp(900_000_000, 123_456_789).unwrap_or_default();
+        assert_eq!(micros(t).timestamp_subsec_nanos(), 123_456_000);
+        let old = DateTime::<Utc>::from_timestamp(-5, 999_999_999).unwrap_or_default();
+        assert_eq!(micros(old).timestamp_subsec_nanos(), 999_999_000);
+        assert!(micros(old) <= old);
+        assert_eq!(instant("t", old).ok(), Some(micros(old)));
+    }
 
     #[test]
     fn rating_accepts_one_decimal_in_range() {

@@ -1,6 +1,6 @@
 //! Recording viewing (SPEC §5): request bodies and the records they answer.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -91,12 +91,6 @@ pub struct AbandonRequest {
     #[schema(minimum = 0.0, maximum = 10.0, multiple_of = 0.1)]
     pub quality_rating: Option<f64>,
     pub would_retry: Option<bool>,
-}
-
-/// Instants as the stores keep them (microseconds), so the answer of a POST equals what a
-/// later GET of the same record reads.
-fn stored(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
 }
 
 /// The platform under either of its names; both at once is refused.
@@ -289,7 +283,7 @@ impl From<&ViewingRecord> for ViewingRecordDto {
                 ContentType::Movie => ContentTypeDto::Movie,
                 ContentType::Episode => ContentTypeDto::Episode,
             },
-            watch_date: stored(r.watch_date),
+            watch_date: r.watch_date,
             platform: text(r.platform.as_ref().map(Platform::as_str)),
             viewing_location: text(r.viewing_location.as_ref().map(ViewingLocation::as_str)),
             viewing_context: text(r.viewing_context.as_ref().map(ViewingContext::as_str)),
@@ -305,7 +299,7 @@ impl From<&ViewingRecord> for ViewingRecordDto {
             show_id,
             season_number,
             episode_number,
-            created_at: stored(r.created_at),
+            created_at: r.created_at,
         }
     }
 }
@@ -356,12 +350,12 @@ impl From<&AbandonRecord> for AbandonRecordDto {
                 ItemType::Movie => ItemTypeDto::Movie,
                 ItemType::Show => ItemTypeDto::Show,
             },
-            abandon_date: stored(a.abandon_date),
+            abandon_date: a.abandon_date,
             progress_percent: a.progress_percent.value(),
             abandon_reason: a.abandon_reason.as_ref().map(|r| r.as_str().to_owned()),
             quality_rating: a.quality_rating.map(Rating::value),
             would_retry: a.would_retry,
-            created_at: stored(a.created_at),
+            created_at: a.created_at,
         }
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::engagement::Achievement;
 use viewing_domain::events::AchievementUnlocked;
-use viewing_domain::ports::UnitOfWork;
+use viewing_domain::ports::{BingeSessionRepository, HandlerUnitOfWork, Outbox};
 use viewing_domain::{DomainEvent, EventEnvelope, EventId, UserId};
 
 use super::{EventHandler, HandlerContext};
@@ -42,7 +42,7 @@ fn milestone(counter: &str, value: i64) -> Option<(String, String)> {
     }
 }
 
-async fn unlock<U: UnitOfWork>(
+async fn unlock<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -71,7 +71,7 @@ async fn unlock<U: UnitOfWork>(
     Ok(())
 }
 
-async fn count<U: UnitOfWork>(
+async fn count<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -86,7 +86,9 @@ async fn count<U: UnitOfWork>(
 }
 
 #[async_trait]
-impl<U: UnitOfWork> EventHandler<U> for AchievementTracker {
+impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
+    for AchievementTracker
+{
     fn name(&self) -> &'static str {
         "achievements"
     }

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use chrono::Duration;
 use viewing_domain::EventEnvelope;
 use viewing_domain::event_ports::ProcessedEvents;
-use viewing_domain::ports::{CatalogRepository, Clock, IdGenerator, Store, UnitOfWork};
+use viewing_domain::ports::{
+    CatalogRepository, Clock, HandlerUnitOfWork, IdGenerator, Store, Transaction, UnitOfWork,
+};
 use viewing_domain::{ItemType, MovieId, ShowId};
 
 use crate::error::AppResult;
@@ -55,7 +57,7 @@ pub struct HandlerContext<'a> {
 /// A consumer of domain events inside the service (SPEC §7). The relay delivers each event to
 /// each handler at least once; the handler's processed mark, written in the same unit of work as
 /// its effects, makes a redelivery a no-op.
-pub trait EventHandler<U: UnitOfWork>: Send + Sync {
+pub trait EventHandler<U: HandlerUnitOfWork>: Send + Sync {
     /// Stable name: the key of its processed marks and metrics. Never rename one in use.
     fn name(&self) -> &'static str;
 

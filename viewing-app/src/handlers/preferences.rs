@@ -5,7 +5,7 @@
 //! them exactly.
 
 use async_trait::async_trait;
-use viewing_domain::ports::UnitOfWork;
+use viewing_domain::ports::{CatalogRepository, HandlerUnitOfWork};
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType};
 
 use super::{EventHandler, HandlerContext, genres_of};
@@ -35,7 +35,7 @@ pub mod weights {
 }
 
 #[async_trait]
-impl<U: UnitOfWork> EventHandler<U> for RecommendationEngine {
+impl<U: HandlerUnitOfWork + CatalogRepository> EventHandler<U> for RecommendationEngine {
     fn name(&self) -> &'static str {
         "preferences"
     }

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::engagement::{Reminder, ReminderStatus};
 use viewing_domain::events::TvEpisodeWatched;
-use viewing_domain::ports::UnitOfWork;
+use viewing_domain::ports::{
+    CatalogRepository, HandlerUnitOfWork, ShowProgressRepository, ViewingRecordRepository,
+};
 use viewing_domain::rules::progress::next_episode;
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
 
@@ -19,7 +21,7 @@ use crate::error::AppResult;
 pub struct ContinuationReminder;
 
 /// Cancels the scheduled reminder of a show unless a watch after `at` made it.
-async fn cancel<U: UnitOfWork>(
+async fn cancel<U: HandlerUnitOfWork>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -37,7 +39,9 @@ async fn cancel<U: UnitOfWork>(
     Ok(())
 }
 
-async fn episode_watched<U: UnitOfWork>(
+async fn episode_watched<
+    U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowProgressRepository,
+>(
     uow: &mut U,
     ctx: &HandlerContext<'_>,
     user: UserId,
@@ -87,7 +91,9 @@ async fn episode_watched<U: UnitOfWork>(
 }
 
 #[async_trait]
-impl<U: UnitOfWork> EventHandler<U> for ContinuationReminder {
+impl<U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowProgressRepository>
+    EventHandler<U> for ContinuationReminder
+{
     fn name(&self) -> &'static str {
         "reminders"
     }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::events::{MovieWatched, TvEpisodeWatched};
-use viewing_domain::ports::UnitOfWork;
+use viewing_domain::ports::{BingeSessionRepository, CatalogRepository, HandlerUnitOfWork};
 use viewing_domain::stats::{BingeStat, Dimension, StatsDelta, buckets_containing};
 use viewing_domain::{ContentType, DomainEvent, EventEnvelope, ItemType, UserId};
 
@@ -49,7 +49,7 @@ fn viewing(
     d
 }
 
-async fn add<U: UnitOfWork>(
+async fn add<U: HandlerUnitOfWork>(
     uow: &mut U,
     user: UserId,
     at: DateTime<Utc>,
@@ -60,7 +60,11 @@ async fn add<U: UnitOfWork>(
     Ok(())
 }
 
-async fn movie<U: UnitOfWork>(uow: &mut U, user: UserId, m: &MovieWatched) -> AppResult<()> {
+async fn movie<U: HandlerUnitOfWork + CatalogRepository>(
+    uow: &mut U,
+    user: UserId,
+    m: &MovieWatched,
+) -> AppResult<()> {
     let catalog = uow.movie(m.movie_id).await?;
     let runtime = catalog.as_ref().map_or(0, |c| i64::from(c.runtime.get()));
     let minutes = m
@@ -77,7 +81,11 @@ async fn movie<U: UnitOfWork>(uow: &mut U, user: UserId, m: &MovieWatched) -> Ap
     add(uow, user, m.watch_date, delta).await
 }
 
-async fn episode<U: UnitOfWork>(uow: &mut U, user: UserId, e: &TvEpisodeWatched) -> AppResult<()> {
+async fn episode<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository>(
+    uow: &mut U,
+    user: UserId,
+    e: &TvEpisodeWatched,
+) -> AppResult<()> {
     let genres = genres_of(uow, e.show_id.as_uuid(), ItemType::Show).await?;
     let delta = viewing(
         ContentType::Episode,
@@ -96,7 +104,7 @@ async fn episode<U: UnitOfWork>(uow: &mut U, user: UserId, e: &TvEpisodeWatched)
 /// Counts a binge session once, at its start, with its current number of episodes. The
 /// session itself is read from the store: its first episode's event was written before the
 /// session existed, so events alone undercount it.
-async fn binge<U: UnitOfWork>(
+async fn binge<U: HandlerUnitOfWork + BingeSessionRepository>(
     uow: &mut U,
     user: UserId,
     id: viewing_domain::BingeSessionId,
@@ -154,7 +162,9 @@ fn counter(set: impl FnOnce(&mut StatsDelta)) -> StatsDelta {
 }
 
 #[async_trait]
-impl<U: UnitOfWork> EventHandler<U> for StatisticsCalculator {
+impl<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository> EventHandler<U>
+    for StatisticsCalculator
+{
     fn name(&self) -> &'static str {
         "statistics"
     }

@@ -1,7 +1,7 @@
 //! WatchlistManager: a movie watched or a show completed leaves the watchlist.
 
 use async_trait::async_trait;
-use viewing_domain::ports::UnitOfWork;
+use viewing_domain::ports::HandlerUnitOfWork;
 use viewing_domain::{DomainEvent, EventEnvelope};
 
 use super::{EventHandler, HandlerContext};
@@ -11,7 +11,7 @@ use crate::error::AppResult;
 pub struct WatchlistManager;
 
 #[async_trait]
-impl<U: UnitOfWork> EventHandler<U> for WatchlistManager {
+impl<U: HandlerUnitOfWork> EventHandler<U> for WatchlistManager {
     fn name(&self) -> &'static str {
         "watchlist"
     }

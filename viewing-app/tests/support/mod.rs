@@ -11,7 +11,7 @@ use viewing_app::ViewingService;
 use viewing_app::relay::Relay;
 use viewing_app::viewing::EpisodeWatched;
 use viewing_app::{AppError, AppResult};
-use viewing_domain::ports::{BingeSessionRepository, Store, ViewingRecordRepository};
+use viewing_domain::ports::{Begin, BingeSessionRepository, ViewingRecordRepository};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::values::{Genre, Minutes, Title};

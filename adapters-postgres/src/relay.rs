@@ -1,5 +1,5 @@
-//! The outbox relay's two channels and the processed marks on PostgreSQL (issue 5). Tables:
-//! `migrations/0002_events.sql`; the handlers' state is in `handler_state.rs`.
+//! The relay's side of the outbox on PostgreSQL: its two channels, leases, retries and dead
+//! letters. Tables: `migrations/0002_events.sql`.
 //!
 //! Unlike SQLite, several relays (server replicas) claim from one database at the same time,
 //! so a claim must be safe against a concurrent claimer without holding anything while it
@@ -27,25 +27,17 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Postgres;
-use sqlx::postgres::PgArguments;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, ProcessedEvents,
-    RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::StoreResult;
 use viewing_domain::{EventEnvelope, EventId, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, ts};
+use crate::codec::dynamic;
+use crate::codec::{corrupt, db_err, get, get_u32};
 use crate::store::PgStore;
-use crate::uow::PgUow;
-
-/// A statement whose only dynamic parts are this crate's own column and table names.
-pub(crate) fn dynamic(sql: String) -> sqlx::query::Query<'static, Postgres, PgArguments> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-}
 
 /// Column prefix of a channel's delivery state.
 fn p(channel: RelayChannel) -> &'static str {
@@ -113,6 +105,7 @@ struct Picked {
 
 #[async_trait]
 impl OutboxRelay for PgStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_events(
         &self,
         channel: RelayChannel,
@@ -122,7 +115,6 @@ impl OutboxRelay for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<PendingEvent>> {
         let p = p(channel);
-        let now = ts(now);
         let mut tx = self.begin_tx().await?;
 
         // 1. Pick. The NOT EXISTS leaves out at once the events queued behind an earlier one
@@ -197,7 +189,7 @@ impl OutboxRelay for PgStore {
             "UPDATE outbox SET {p}claimed_by = $1, {p}claimed_until = $2 WHERE seq = ANY($3)"
         ))
         .bind(token.0)
-        .bind(ts(now + lease))
+        .bind(now + lease)
         .bind(&kept)
         .execute(&mut *tx)
         .await
@@ -218,6 +210,7 @@ impl OutboxRelay for PgStore {
 
     /// Rows are locked in `seq` order before the update, so two relays acknowledging
     /// overlapping batches (after a lease expired) queue instead of deadlocking.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_delivered(
         &self,
         channel: RelayChannel,
@@ -235,7 +228,7 @@ impl OutboxRelay for PgStore {
                  AND {p}delivered_at IS NULL ORDER BY seq FOR UPDATE) \
              AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(seqs)
         .execute(self.pool())
         .await
@@ -243,6 +236,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn schedule_retry(
         &self,
         channel: RelayChannel,
@@ -257,7 +251,7 @@ impl OutboxRelay for PgStore {
              {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
              WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(next_attempt_at))
+        .bind(next_attempt_at)
         .bind(error)
         .bind(seq)
         .bind(token.0)
@@ -267,6 +261,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn renew_claim(
         &self,
         channel: RelayChannel,
@@ -278,7 +273,7 @@ impl OutboxRelay for PgStore {
             "UPDATE outbox SET {p}claimed_until = $1 \
              WHERE {p}claimed_by = $2 AND {p}delivered_at IS NULL AND {p}parked_at IS NULL"
         ))
-        .bind(ts(until))
+        .bind(until)
         .bind(token.0)
         .execute(self.pool())
         .await
@@ -286,6 +281,7 @@ impl OutboxRelay for PgStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn park_event(
         &self,
         channel: RelayChannel,
@@ -300,7 +296,7 @@ impl OutboxRelay for PgStore {
              {p}last_error = $2, {p}claimed_by = NULL, {p}claimed_until = NULL \
              WHERE seq = $3 AND {p}claimed_by = $4 AND {p}delivered_at IS NULL"
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(error)
         .bind(seq)
         .bind(token.0)
@@ -310,6 +306,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
         let rows = dynamic(format!(
             "{} ORDER BY parked_at, seq, channel LIMIT $1",
@@ -324,6 +321,7 @@ impl OutboxRelay for PgStore {
 
     /// The rows are locked first, so a concurrent retry of the same event waits and then
     /// finds nothing parked.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retry_dead_letter(
         &self,
         event: EventId,
@@ -354,7 +352,7 @@ impl OutboxRelay for PgStore {
                  {p}next_attempt_at = $1, {p}claimed_by = NULL, {p}claimed_until = NULL \
                  WHERE event_id = $2 AND {p}parked_at IS NOT NULL"
             ))
-            .bind(ts(now))
+            .bind(now)
             .bind(event.as_uuid())
             .execute(&mut *tx)
             .await
@@ -364,6 +362,7 @@ impl OutboxRelay for PgStore {
         Ok(retried)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn release_events(
         &self,
         channel: RelayChannel,
@@ -386,6 +385,7 @@ impl OutboxRelay for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
         let p = p(channel);
         let row = dynamic(format!(
@@ -403,30 +403,5 @@ impl OutboxRelay for PgStore {
             oldest_occurred_at: get(&row, "oldest")?,
             dead_letters: u64::try_from(parked).map_err(|e| corrupt("outbox count", e))?,
         })
-    }
-}
-
-#[async_trait]
-impl ProcessedEvents for PgUow {
-    /// `ON CONFLICT DO NOTHING` on the primary key: a concurrent unit of work inserting the
-    /// same pair makes this one wait for it; if it commits, this insert does nothing (`false`),
-    /// if it rolls back, this one inserts (`true`).
-    async fn mark_processed(
-        &mut self,
-        handler: &str,
-        event: EventId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO processed_events (handler, event_id, processed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (handler, event_id) DO NOTHING",
-        )
-        .bind(handler)
-        .bind(event.as_uuid())
-        .bind(ts(now))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
     }
 }

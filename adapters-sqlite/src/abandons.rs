@@ -1,0 +1,136 @@
+//! Abandon records.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use viewing_domain::ports::{AbandonRepository, StoreResult};
+use viewing_domain::values::{AbandonReason, Percent, Rating};
+use viewing_domain::{AbandonId, AbandonRecord, ItemType, UserId};
+
+use crate::codec::{RowExt, corrupt, db_err, id, parsed, ts, ts_opt};
+use crate::uow::SqliteUow;
+
+/// The columns an [`AbandonRecord`] is rebuilt from, as a literal for `concat!`. Decimals come
+/// back as exact tenths / hundredths (`ROUND` absorbs binary floating point).
+macro_rules! select_abandons {
+    () => {
+        "SELECT id, user_id, content_id, content_type, abandon_date, \
+         CAST(ROUND(progress_percent * 100) AS INTEGER) AS progress_hundredths, \
+         abandon_reason, CAST(ROUND(quality_rating * 10) AS INTEGER) AS quality_tenths, \
+         would_retry, created_at FROM abandoned_content"
+    };
+}
+
+fn decode_abandon(row: &SqliteRow) -> StoreResult<AbandonRecord> {
+    let item_type = row.text("content_type")?;
+    let hundredths = row.int("progress_hundredths")?;
+    Ok(AbandonRecord {
+        id: AbandonId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        item_id: row.uuid("content_id")?,
+        item_type: ItemType::parse(&item_type)
+            .ok_or_else(|| corrupt("content_type", &item_type))?,
+        abandon_date: row.instant("abandon_date")?,
+        progress_percent: u16::try_from(hundredths)
+            .ok()
+            .and_then(Percent::from_hundredths)
+            .ok_or_else(|| corrupt("progress_percent", hundredths))?,
+        abandon_reason: parsed(
+            "abandon_reason",
+            row.text_opt("abandon_reason")?,
+            AbandonReason::parse,
+        )?,
+        quality_rating: row
+            .int_opt("quality_tenths")?
+            .map(|t| {
+                u8::try_from(t)
+                    .ok()
+                    .and_then(Rating::from_tenths)
+                    .ok_or_else(|| corrupt("quality_rating", t))
+            })
+            .transpose()?,
+        would_retry: row.flag("would_retry")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+#[async_trait]
+impl AbandonRepository for SqliteUow {
+    async fn insert_abandon(&mut self, a: &AbandonRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO abandoned_content (id, user_id, content_id, content_type, abandon_date, \
+             progress_percent, abandon_reason, quality_rating, would_retry, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id(a.id))
+        .bind(id(a.user_id))
+        .bind(id(a.item_id))
+        .bind(a.item_type.as_str())
+        .bind(ts(a.abandon_date))
+        .bind(a.progress_percent.value())
+        .bind(a.abandon_reason.as_ref().map(AbandonReason::as_str))
+        .bind(a.quality_rating.map(Rating::value))
+        .bind(a.would_retry)
+        .bind(ts(a.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn abandon_record(
+        &mut self,
+        user: UserId,
+        aid: AbandonId,
+    ) -> StoreResult<Option<AbandonRecord>> {
+        sqlx::query(concat!(select_abandons!(), " WHERE id = ? AND user_id = ?"))
+            .bind(id(aid))
+            .bind(id(user))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode_abandon)
+            .transpose()
+    }
+
+    async fn latest_abandon(
+        &mut self,
+        user: UserId,
+        item: uuid::Uuid,
+    ) -> StoreResult<Option<AbandonRecord>> {
+        sqlx::query(concat!(
+            select_abandons!(),
+            " WHERE user_id = ? AND content_id = ? \
+             ORDER BY abandon_date DESC, created_at DESC, id DESC LIMIT 1",
+        ))
+        .bind(id(user))
+        .bind(id(item))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(decode_abandon)
+        .transpose()
+    }
+
+    async fn abandons_between(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<Vec<AbandonRecord>> {
+        let rows = sqlx::query(concat!(
+            select_abandons!(),
+            " WHERE user_id = ?1 AND (?2 IS NULL OR abandon_date >= ?2) \
+             AND (?3 IS NULL OR abandon_date < ?3) ORDER BY abandon_date DESC, id DESC",
+        ))
+        .bind(id(user))
+        .bind(ts_opt(from))
+        .bind(ts_opt(to))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(decode_abandon).collect()
+    }
+}

@@ -1,0 +1,61 @@
+//! The outbox on SQLite, inside a unit of work: events appended with the records they describe,
+//! and the handlers' processed marks (a handler's effects commit with its mark). The relay's
+//! side is in `relay.rs`. Tables: `migrations/0002_events.sql`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::ports::StoreResult;
+use viewing_domain::ports::{Outbox, StoreError};
+use viewing_domain::{EventEnvelope, EventId};
+
+use crate::codec::{db_err, id, ts};
+use crate::uow::SqliteUow;
+
+#[async_trait]
+impl ProcessedEvents for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn mark_processed(
+        &mut self,
+        handler: &str,
+        event: EventId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO processed_events (handler, event_id, processed_at) VALUES (?, ?, ?) \
+             ON CONFLICT (handler, event_id) DO NOTHING",
+        )
+        .bind(handler)
+        .bind(id(event))
+        .bind(ts(now))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()> {
+        for e in events {
+            let payload = serde_json::to_string(e)
+                .map_err(|err| StoreError::unexpected(format!("event to JSON: {err}")))?;
+            sqlx::query(
+                "INSERT INTO outbox (event_id, user_id, event_type, occurred_at, payload, \
+                 next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id(e.event_id))
+            .bind(id(e.user_id))
+            .bind(e.event_type())
+            .bind(ts(e.occurred_at))
+            .bind(payload)
+            .bind(ts(e.occurred_at))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! The statistics buckets on SQLite (SPEC §6): the counters come from
+//! [`viewing_domain::stats::Counter`], so a new statistic is a column and a variant, not SQL here.
+
+use async_trait::async_trait;
+use viewing_domain::handler_ports::StatisticsRepository;
+use viewing_domain::ports::StoreResult;
+use viewing_domain::stats::{
+    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
+    Tally,
+};
+use viewing_domain::{BingeSessionId, UserId};
+
+use crate::codec::{RowExt, db_err, dynamic, id, name, ts};
+use crate::uow::SqliteUow;
+
+#[async_trait]
+impl StatisticsRepository for SqliteUow {
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
+    async fn add_to_buckets(
+        &mut self,
+        user: UserId,
+        keys: &[BucketKey],
+        delta: &StatsDelta,
+    ) -> StoreResult<()> {
+        let cols = Counter::columns().join(", ");
+        let sums = Counter::columns()
+            .iter()
+            .map(|c| format!("{c} = {c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let bucket_sql = format!(
+            "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, \
+             {LONGEST_BINGE}) VALUES ({marks}) \
+             ON CONFLICT (user_id, granularity, bucket_start) DO UPDATE SET {sums}, \
+             {LONGEST_BINGE} = MAX({LONGEST_BINGE}, excluded.{LONGEST_BINGE})",
+            // user, granularity, start, the summed counters, longest_binge.
+            marks = vec!["?"; Counter::SUMMED.len() + 4].join(", ")
+        );
+        for key in keys {
+            let mut q = dynamic(bucket_sql.clone())
+                .bind(id(user))
+                .bind(key.granularity.as_str())
+                .bind(ts(key.start));
+            for v in delta.counters.summed_values() {
+                q = q.bind(v);
+            }
+            q.bind(delta.counters.longest_binge)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+            for ((dimension, key_name), t) in &delta.dimensions {
+                sqlx::query(
+                    "INSERT INTO stats_bucket_dimensions (user_id, granularity, bucket_start, \
+                     dimension, dim_key, count, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (user_id, granularity, bucket_start, dimension, dim_key) \
+                     DO UPDATE SET count = count + excluded.count, \
+                     minutes = minutes + excluded.minutes",
+                )
+                .bind(id(user))
+                .bind(key.granularity.as_str())
+                .bind(ts(key.start))
+                .bind(dimension.as_str())
+                .bind(key_name)
+                .bind(t.count)
+                .bind(t.minutes)
+                .execute(self.conn())
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(%user))]
+    async fn read_buckets(
+        &mut self,
+        user: UserId,
+        spans: &[BucketSpan],
+    ) -> StoreResult<StatsDelta> {
+        let sums = Counter::columns()
+            .iter()
+            .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let where_span =
+            "user_id = ? AND granularity = ? AND bucket_start >= ? AND bucket_start < ?";
+        let mut total = StatsDelta::default();
+        for span in spans {
+            let row = dynamic(format!(
+                "SELECT {sums}, COALESCE(MAX({LONGEST_BINGE}), 0) AS {LONGEST_BINGE} \
+                 FROM stats_buckets WHERE {where_span}"
+            ))
+            .bind(id(user))
+            .bind(span.granularity.as_str())
+            .bind(ts(span.from))
+            .bind(ts(span.to))
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+            let c = StatsCounters::read(|col| row.int(col))?;
+            total.counters.combine(&c);
+            let dims = dynamic(format!(
+                "SELECT dimension, dim_key, SUM(count) AS count, SUM(minutes) AS minutes \
+                 FROM stats_bucket_dimensions WHERE {where_span} GROUP BY dimension, dim_key"
+            ))
+            .bind(id(user))
+            .bind(span.granularity.as_str())
+            .bind(ts(span.from))
+            .bind(ts(span.to))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+            for d in &dims {
+                let dimension = name("dimension", d.text("dimension")?, Dimension::parse)?;
+                let t = Tally {
+                    count: d.int("count")?,
+                    minutes: d.int("minutes")?,
+                };
+                total.tally(dimension, &d.text("dim_key")?, t.count, t.minutes);
+            }
+        }
+        Ok(total)
+    }
+
+    async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>> {
+        let row = sqlx::query(
+            "SELECT session_id, user_id, start, episodes FROM stats_binge_sessions \
+             WHERE session_id = ?",
+        )
+        .bind(id(session))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            Ok(BingeStat {
+                session_id: BingeSessionId::from(r.uuid("session_id")?),
+                user_id: UserId::from(r.uuid("user_id")?),
+                start: r.instant("start")?,
+                episodes: r.u32("episodes")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO stats_binge_sessions (session_id, user_id, start, episodes) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET \
+             user_id = excluded.user_id, start = excluded.start, episodes = excluded.episodes",
+        )
+        .bind(id(stat.session_id))
+        .bind(id(stat.user_id))
+        .bind(ts(stat.start))
+        .bind(i64::from(stat.episodes))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
