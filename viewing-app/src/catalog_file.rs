@@ -416,7 +416,8 @@ impl Checker {
 }
 
 /// Whole numbers as JSON Schema counts them: `59` and `59.0` alike, anything else refused.
-mod whole {
+/// Shared with the HTTP adapter's bodies (`#[serde(deserialize_with = "whole::i64")]`).
+pub mod whole {
     use serde::{Deserialize, Deserializer, de::Error};
 
     fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -432,11 +433,20 @@ mod whole {
         }
     }
 
-    pub(super) fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    /// An `i64`.
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         number(d)
     }
 
-    pub(super) fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    /// An optional `i64` (`null` or absent is `None`).
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| number(n).map_err(D::Error::custom))
+            .transpose()
+    }
+
+    /// A `u32`.
+    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let n = number(d)?;
         u32::try_from(n)
             .map_err(|_| D::Error::custom(format!("expected 0 to {}, got {n}", u32::MAX)))

@@ -12,43 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use viewing_app::domain::rules::order::MissingEpisode;
 
-/// Whole numbers as JSON Schema counts them: `59` and `59.0` alike (an `integer` in the OpenAPI
-/// document is any number without a fraction), anything else a clear 400.
-pub(crate) mod whole {
-    use serde::{Deserialize, Deserializer, de::Error};
-
-    fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        let n = serde_json::Number::deserialize(d)?;
-        if let Some(i) = n.as_i64() {
-            return Ok(i);
-        }
-        match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
-            _ => Err(D::Error::custom(format!(
-                "expected a whole number, got {n}"
-            ))),
-        }
-    }
-
-    /// An `i64`.
-    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        number(d)
-    }
-
-    /// An optional `i64` (`null` or absent is `None`).
-    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        Option::<serde_json::Number>::deserialize(d)?
-            .map(|n| number(n).map_err(D::Error::custom))
-            .transpose()
-    }
-
-    /// A `u32`.
-    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        let n = number(d)?;
-        u32::try_from(n)
-            .map_err(|_| D::Error::custom(format!("expected 0 to {}, got {n}", u32::MAX)))
-    }
-}
+/// Whole numbers as JSON Schema counts them (`59` and `59.0`), as the catalog file reads them.
+pub(crate) use viewing_app::catalog_file::whole;
 
 pub use catalog::*;
 pub use engagement::*;
