@@ -41,7 +41,12 @@ impl CatalogRepository for MemoryUow {
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
         self.work.movies.insert(movie.id, movie.clone());
+        self.work.catalog_version += 1;
         Ok(())
+    }
+
+    async fn catalog_version(&mut self) -> StoreResult<i64> {
+        Ok(self.work.catalog_version)
     }
 
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()> {
@@ -71,6 +76,7 @@ impl CatalogRepository for MemoryUow {
                 }
             }
         }
+        self.work.catalog_version += 1;
         self.work.season_owner.retain(|_, owner| *owner != show.id);
         self.work.episode_owner.retain(|_, owner| *owner != show.id);
         for season in show.seasons() {

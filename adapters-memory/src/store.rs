@@ -26,6 +26,8 @@ pub(crate) struct State {
     pub(crate) abandons: Vec<AbandonRecord>,
     pub(crate) outbox: Vec<EventEnvelope>,
     pub(crate) idempotency: HashMap<(UserId, IdempotencyKey), KeyRow>,
+    /// Raised by every catalog upsert.
+    pub(crate) catalog_version: i64,
 }
 
 /// Everything behind the store's lock: the record state (copied per unit of work) and the

@@ -230,6 +230,10 @@ impl CatalogRepository for PgUow {
     }
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO movies (id, title, runtime_minutes, release_date) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
@@ -281,6 +285,10 @@ impl CatalogRepository for PgUow {
             )));
         }
         let show_id = show.id.as_uuid();
+        sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO shows (id, title, status) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
@@ -358,6 +366,14 @@ impl CatalogRepository for PgUow {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn catalog_version(&mut self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT version FROM catalog_version WHERE id = 1")
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        get(&row, "version")
     }
 }
 

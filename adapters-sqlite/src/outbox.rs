@@ -9,7 +9,7 @@ use viewing_domain::ports::StoreResult;
 use viewing_domain::ports::{Outbox, StoreError};
 use viewing_domain::{EventEnvelope, EventId};
 
-use crate::codec::{db_err, id, ts};
+use crate::codec::{RowExt, db_err, id, id_list, ts};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -32,6 +32,38 @@ impl ProcessedEvents for SqliteUow {
         .await
         .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
+    async fn mark_processed_many(
+        &mut self,
+        handler: &str,
+        events: &[EventId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        let rows = sqlx::query(
+            "INSERT INTO processed_events (handler, event_id, processed_at) \
+             SELECT ?, value, ? FROM json_each(?) WHERE true \
+             ON CONFLICT (handler, event_id) DO NOTHING RETURNING event_id",
+        )
+        .bind(handler)
+        .bind(ts(now))
+        .bind(id_list(events.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let mut fresh = std::collections::HashSet::with_capacity(rows.len());
+        for r in &rows {
+            fresh.insert(r.uuid("event_id")?);
+        }
+        Ok(events
+            .iter()
+            .map(|e| fresh.contains(&e.as_uuid()))
+            .collect())
     }
 }
 

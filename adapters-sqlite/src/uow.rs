@@ -221,6 +221,10 @@ impl CatalogRepository for SqliteUow {
     }
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO movies (id, title, runtime_minutes, release_date) VALUES (?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
@@ -271,6 +275,10 @@ impl CatalogRepository for SqliteUow {
             )));
         }
         let show_id = id(show.id);
+        sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO shows (id, title, status) VALUES (?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
@@ -328,6 +336,14 @@ impl CatalogRepository for SqliteUow {
             }
         }
         Ok(())
+    }
+
+    async fn catalog_version(&mut self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT version FROM catalog_version WHERE id = 1")
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.int("version")
     }
 }
 

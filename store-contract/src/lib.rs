@@ -14,6 +14,7 @@
 pub mod backends;
 pub mod fixtures;
 
+mod caches;
 mod catalog;
 mod concurrency;
 mod dead_letters;
@@ -29,6 +30,7 @@ use async_trait::async_trait;
 use viewing_domain::ports::Store;
 use viewing_domain::{EventEnvelope, EventId};
 
+pub use caches::*;
 pub use catalog::*;
 pub use concurrency::*;
 pub use dead_letters::*;
@@ -106,6 +108,8 @@ macro_rules! contract_tests {
             app_abandon_show,
             concurrent_episode_watches,
             concurrent_movie_watches,
+            cache_catalog_change_is_seen_by_every_replica,
+            cache_version_rises_with_every_catalog_write,
         );
     };
     (@each $backend:ty; $($name:ident),* $(,)?) => {

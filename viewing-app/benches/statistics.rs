@@ -69,6 +69,8 @@ fn setup<S: Store>(
             clock: clock.as_ref(),
             ids: ids.as_ref(),
             config: &config,
+            catalog: &viewing_app::catalog_cache::CatalogCache::default(),
+            batch: None,
         };
         let handler = StatisticsCalculator;
         let platforms = [None, Some("Netflix"), Some("Hulu"), Some("Disney+")];

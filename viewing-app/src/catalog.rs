@@ -13,7 +13,9 @@ impl<S: Store> ViewingService<S> {
     pub async fn upsert_movie(&self, movie: Movie) -> AppResult<Movie> {
         let mut uow = self.store.begin().await?;
         uow.upsert_movie(&movie).await?;
+        let version = uow.catalog_version().await?;
         uow.commit().await?;
+        self.catalog.changed(version);
         Ok(movie)
     }
 
@@ -22,7 +24,9 @@ impl<S: Store> ViewingService<S> {
     pub async fn upsert_show(&self, show: Show) -> AppResult<Show> {
         let mut uow = self.store.begin().await?;
         uow.upsert_show(&show).await?;
+        let version = uow.catalog_version().await?;
         uow.commit().await?;
+        self.catalog.changed(version);
         Ok(show)
     }
 
@@ -37,7 +41,9 @@ impl<S: Store> ViewingService<S> {
         for show in &catalog.shows {
             uow.upsert_show(show).await?;
         }
+        let version = uow.catalog_version().await?;
         uow.commit().await?;
+        self.catalog.changed(version);
         Ok(ImportedCatalog {
             movies: catalog.movies.len(),
             shows: catalog.shows.len(),
@@ -48,14 +54,19 @@ impl<S: Store> ViewingService<S> {
     #[tracing::instrument(level = "debug", skip_all, fields(movie = %id))]
     pub async fn movie(&self, id: MovieId) -> AppResult<Movie> {
         let mut uow = self.store.begin_read().await?;
-        uow.movie(id).await?.ok_or(AppError::ContentNotFound)
+        let movie = self.catalog.movie(&mut uow, id).await?;
+        movie
+            .map(|m| Movie::clone(&m))
+            .ok_or(AppError::ContentNotFound)
     }
 
     /// A show with its whole tree; [`AppError::ContentNotFound`] when the catalog has none.
     #[tracing::instrument(level = "debug", skip_all, fields(show = %id))]
     pub async fn show(&self, id: ShowId) -> AppResult<Show> {
         let mut uow = self.store.begin_read().await?;
-        uow.show(id).await?.ok_or(AppError::ContentNotFound)
+        let show = self.catalog.show(&mut uow, id).await?;
+        show.map(|s| Show::clone(&s))
+            .ok_or(AppError::ContentNotFound)
     }
 }
 

@@ -7,7 +7,7 @@ use viewing_domain::event_ports::Notifier;
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, WatchlistRepository,
 };
-use viewing_domain::ports::{CatalogRepository, Store, Transaction, UserRepository};
+use viewing_domain::ports::{Store, Transaction, UserRepository};
 use viewing_domain::{ItemType, MovieId, ShowId, UserId};
 
 use crate::error::{AppError, AppResult};
@@ -68,9 +68,19 @@ impl<S: Store> ViewingService<S> {
     ) -> AppResult<(WatchlistItem, bool)> {
         let now = self.clock.now();
         let mut uow = self.store.begin().await?;
-        let item_type = if uow.movie(MovieId::from(content_id)).await?.is_some() {
+        let item_type = if self
+            .catalog
+            .movie(&mut uow, MovieId::from(content_id))
+            .await?
+            .is_some()
+        {
             ItemType::Movie
-        } else if uow.show(ShowId::from(content_id)).await?.is_some() {
+        } else if self
+            .catalog
+            .show(&mut uow, ShowId::from(content_id))
+            .await?
+            .is_some()
+        {
             ItemType::Show
         } else {
             return Err(AppError::ContentNotFound);

@@ -203,7 +203,7 @@ impl<S: Store> ViewingService<S> {
         let mut uow = self.store.begin_read().await?;
         let slice = uow.history(user, &filter, request.paging()).await?;
 
-        let mut shows: HashMap<ShowId, Option<Show>> = HashMap::new();
+        let mut shows: HashMap<ShowId, Option<std::sync::Arc<Show>>> = HashMap::new();
         let movie_ids: Vec<uuid::Uuid> = slice
             .items
             .iter()
@@ -223,7 +223,7 @@ impl<S: Store> ViewingService<S> {
                     ..
                 } => {
                     if let Entry::Vacant(slot) = shows.entry(show_id) {
-                        slot.insert(uow.show(show_id).await?);
+                        slot.insert(self.catalog.show(&mut uow, show_id).await?);
                     }
                     let show = shows.get(&show_id).and_then(Option::as_ref);
                     (

@@ -143,6 +143,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod catalog_cache;
 pub mod catalog_file;
 pub mod dead_letters;
 pub mod engagement;

@@ -1,7 +1,7 @@
 //! Progress for one show, and the "up next" list.
 
 use viewing_domain::ports::{
-    AbandonRepository, CatalogRepository, ShowProgressRepository, Store, ViewingRecordRepository,
+    AbandonRepository, ShowProgressRepository, Store, ViewingRecordRepository,
 };
 use viewing_domain::rules::progress::{ProgressView, progress_view};
 use viewing_domain::{ShowId, UserId};
@@ -15,7 +15,11 @@ impl<S: Store> ViewingService<S> {
     pub async fn progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
         let now = self.clock.now();
         let mut uow = self.store.begin_read().await?;
-        let show = uow.show(show_id).await?.ok_or(AppError::ContentNotFound)?;
+        let show = self
+            .catalog
+            .show(&mut uow, show_id)
+            .await?
+            .ok_or(AppError::ContentNotFound)?;
         let records = uow.episode_records(user, show_id).await?;
         let progress = uow.progress(user, show_id).await?;
         let abandon = uow.latest_abandon(user, show_id.as_uuid()).await?;
@@ -37,7 +41,7 @@ impl<S: Store> ViewingService<S> {
         let mut uow = self.store.begin_read().await?;
         let mut out = Vec::new();
         for p in uow.progress_of_user(user).await? {
-            let Some(show) = uow.show(p.show_id).await? else {
+            let Some(show) = self.catalog.show(&mut uow, p.show_id).await? else {
                 continue;
             };
             let records = uow.episode_records(user, p.show_id).await?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use viewing_domain::ports::{Clock, IdGenerator, Store};
 use viewing_domain::{DomainEvent, EventEnvelope, EventId, RulesConfig, UserId};
 
+use crate::catalog_cache::CatalogCache;
 use crate::error::AppError;
 use crate::system::{SystemClock, UuidV7};
 
@@ -15,6 +16,8 @@ pub struct ViewingService<S> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) rules: RulesConfig,
+    /// Movies and show trees in memory (SPEC §14), shared by the use cases and the relay.
+    pub(crate) catalog: Arc<CatalogCache>,
 }
 
 /// How many times a command is retried when the store reports a lost race.
@@ -44,7 +47,20 @@ impl<S> ViewingService<S> {
             clock,
             ids,
             rules,
+            catalog: Arc::new(CatalogCache::default()),
         }
+    }
+
+    /// The same service with this catalog cache (another capacity or check interval, or
+    /// none in effect: `CatalogCache::new(0)`).
+    pub fn with_catalog_cache(mut self, cache: CatalogCache) -> Self {
+        self.catalog = Arc::new(cache);
+        self
+    }
+
+    /// The catalog cache the use cases and the relay read through.
+    pub fn catalog_cache(&self) -> &CatalogCache {
+        &self.catalog
     }
 
     /// The store the use cases run on.

@@ -46,8 +46,9 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let movie = uow
-                .movie(movie_id)
+            let movie = self
+                .catalog
+                .movie(&mut uow, movie_id)
                 .await?
                 .ok_or(AppError::ContentNotFound)?;
             uow.lock_user_item(user, movie_id.as_uuid()).await?;
@@ -88,8 +89,9 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let show = uow
-                .show_of_episode(episode_id)
+            let show = self
+                .catalog
+                .show_of_episode(&mut uow, episode_id)
                 .await?
                 .ok_or(AppError::ContentNotFound)?;
             uow.lock_user_item(user, show.id.as_uuid()).await?;
@@ -156,9 +158,14 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let (item_type, percent) = if uow.movie(MovieId::from(item_id)).await?.is_some() {
+            let (item_type, percent) = if self
+                .catalog
+                .movie(&mut uow, MovieId::from(item_id))
+                .await?
+                .is_some()
+            {
                 (ItemType::Movie, Percent::ZERO)
-            } else if let Some(show) = uow.show(ShowId::from(item_id)).await? {
+            } else if let Some(show) = self.catalog.show(&mut uow, ShowId::from(item_id)).await? {
                 uow.lock_user_item(user, item_id).await?;
                 let records = uow.episode_records(user, show.id).await?;
                 let t = tally(&show, &records, now.date_naive());
@@ -203,7 +210,7 @@ where
                 .retrying(|| async {
                     let now = self.clock.now();
                     let mut uow = self.store.begin().await?;
-                    let Some(show) = uow.show(show_id).await? else {
+                    let Some(show) = self.catalog.show(&mut uow, show_id).await? else {
                         return Ok(0);
                     };
                     uow.lock_user_item(user, show_id.as_uuid()).await?;
@@ -259,7 +266,7 @@ where
                     if !is_inactive(&progress, now, &self.rules) {
                         return Ok(0);
                     }
-                    let percent = match uow.show(show_id).await? {
+                    let percent = match self.catalog.show(&mut uow, show_id).await? {
                         Some(show) => {
                             let records = uow.episode_records(user, show_id).await?;
                             let t = tally(&show, &records, now.date_naive());

@@ -163,7 +163,7 @@ async fn the_spans_are_debug_so_the_default_info_log_stays_quiet() {
 }
 
 #[tokio::test]
-async fn a_relay_pass_records_its_counts_and_each_handler_runs_in_its_own_span() {
+async fn a_relay_pass_records_its_counts_and_applies_its_batch_to_each_handler_in_its_own_span() {
     let w = World::new();
     w.given_show(show(1, ShowStatus::Ended, &[3])).await;
     w.watch_at(1, 1, 1, t0()).await.expect("S1E1");
@@ -180,10 +180,11 @@ async fn a_relay_pass_records_its_counts_and_each_handler_runs_in_its_own_span()
     assert!(busy[0].has("failed=0"));
     assert_eq!(busy[0].parent, Some("drain"));
 
-    let deliveries = seen.spans("deliver_to_handlers");
-    assert_eq!(deliveries.len(), 2);
-    assert!(deliveries.iter().all(|d| d.parent == Some("deliver")));
-    assert!(deliveries[0].has("event_type=TVEpisodeWatched"));
+    // Both events in one unit of work: one batch span under the pass.
+    let batches = seen.spans("apply_batch");
+    assert_eq!(batches.len(), 1, "{batches:?}");
+    assert_eq!(batches[0].parent, Some("pass"));
+    assert!(batches[0].has("events=2"));
     let handles = seen.spans("handle");
     let names: Vec<_> = handles
         .iter()

@@ -29,6 +29,7 @@ mock! {
         async fn titles(&mut self, ids: &[uuid::Uuid]) -> StoreResult<HashMap<uuid::Uuid, String>>;
         async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()>;
         async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
+        async fn catalog_version(&mut self) -> StoreResult<i64>;
     }
     #[async_trait]
     impl UserRepository for Uow {
@@ -86,6 +87,7 @@ fn movie() -> Movie {
 fn reading_uow() -> MockUow {
     let mut uow = MockUow::new();
     uow.expect_movie().returning(|_| Ok(Some(movie())));
+    uow.expect_catalog_version().returning(|| Ok(0));
     uow.expect_lock_user_item().returning(|_, _| Ok(()));
     uow.expect_count_records_of().returning(|_, _| Ok(0));
     uow.expect_ensure_user().returning(|_, _| Ok(()));

@@ -237,6 +237,22 @@ pub trait ProcessedEvents: Send {
         event: EventId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+
+    /// [`ProcessedEvents::mark_processed`] for many events of one handler at once (a relay
+    /// applying a batch): answers, per event in the order given, whether the mark is new.
+    /// The events are distinct. Stores answer it in one statement; the default asks one by one.
+    async fn mark_processed_many(
+        &mut self,
+        handler: &str,
+        events: &[EventId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
+        let mut fresh = Vec::with_capacity(events.len());
+        for event in events {
+            fresh.push(self.mark_processed(handler, *event, now).await?);
+        }
+        Ok(fresh)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

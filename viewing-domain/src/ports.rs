@@ -221,6 +221,10 @@ pub trait CatalogRepository: Send {
     /// Replaces the show's whole tree. A season or episode id already used by another show is
     /// [`StoreError::Conflict`].
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
+    /// The catalog's version: a number that every `upsert_movie` and `upsert_show` raises, in
+    /// their unit of work. Caches of the catalog compare it to know they are current, also
+    /// across processes sharing the database.
+    async fn catalog_version(&mut self) -> StoreResult<i64>;
 }
 
 /// Users. Errors: `Unavailable` when the store cannot be reached, `Unexpected` otherwise.

@@ -78,7 +78,7 @@ async fn count<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
     counter: &str,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let value = uow.bump_counter(user, counter, 1).await?;
+    let value = ctx.bump_counter(uow, user, counter, 1).await?;
     if let Some(m) = milestone(counter, value) {
         unlock(uow, ctx, user, m, at).await?;
     }
@@ -119,7 +119,7 @@ impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
                     count(uow, ctx, user, "episodes", e.watch_date).await?;
                 }
                 if let Some(id) = e.binge_session_id
-                    && let Some(session) = uow.binge_session(id).await?
+                    && let Some(session) = ctx.binge_session(uow, id).await?
                     && session.user_id == user
                     && session.episodes_watched >= MARATHON_EPISODES
                 {

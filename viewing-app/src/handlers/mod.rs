@@ -5,6 +5,7 @@
 //! twice changes nothing the second time ([`apply_once`]).
 
 pub mod achievements;
+pub mod batch;
 pub mod preferences;
 pub mod reminders;
 pub mod statistics;
@@ -19,9 +20,11 @@ use viewing_domain::ports::{
 };
 use viewing_domain::{ItemType, MovieId, ShowId};
 
+use crate::catalog_cache::CatalogCache;
 use crate::error::AppResult;
 
 pub use achievements::AchievementTracker;
+pub use batch::BatchEffects;
 pub use preferences::RecommendationEngine;
 pub use reminders::ContinuationReminder;
 pub use statistics::StatisticsCalculator;
@@ -51,6 +54,12 @@ pub struct HandlerContext<'a> {
     pub ids: &'a dyn IdGenerator,
     /// Handler settings.
     pub config: &'a HandlersConfig,
+    /// Where handlers read movies and shows (through the catalog cache).
+    pub catalog: &'a CatalogCache,
+    /// When a relay applies a batch of events in one unit of work: what the handlers read
+    /// once and add up for the whole batch ([`BatchEffects`]). `None`: every read and write
+    /// goes to the unit of work at once.
+    pub batch: Option<&'a BatchEffects>,
 }
 
 #[async_trait]
@@ -113,12 +122,19 @@ pub async fn apply_once<S: Store>(
 /// The catalog genres of a movie or show (empty when it left the catalog).
 pub(crate) async fn genres_of<U: CatalogRepository>(
     uow: &mut U,
+    catalog: &CatalogCache,
     item: uuid::Uuid,
     item_type: ItemType,
 ) -> AppResult<Vec<String>> {
     let genres = match item_type {
-        ItemType::Movie => uow.movie(MovieId::from(item)).await?.map(|m| m.genres),
-        ItemType::Show => uow.show(ShowId::from(item)).await?.map(|s| s.genres),
+        ItemType::Movie => catalog
+            .movie(uow, MovieId::from(item))
+            .await?
+            .map(|m| m.genres.clone()),
+        ItemType::Show => catalog
+            .show(uow, ShowId::from(item))
+            .await?
+            .map(|s| s.genres.clone()),
     };
     Ok(genres
         .unwrap_or_default()

@@ -54,7 +54,7 @@ impl<U: HandlerUnitOfWork + CatalogRepository> EventHandler<U> for Recommendatio
         &self,
         uow: &mut U,
         event: &EventEnvelope,
-        _ctx: &HandlerContext<'_>,
+        ctx: &HandlerContext<'_>,
     ) -> AppResult<()> {
         use weights::*;
         let (item, item_type, points) = match &event.event {
@@ -90,8 +90,9 @@ impl<U: HandlerUnitOfWork + CatalogRepository> EventHandler<U> for Recommendatio
             }
             _ => return Ok(()),
         };
-        for genre in genres_of(uow, item, item_type).await? {
-            uow.add_genre_points(event.user_id, &genre, points).await?;
+        for genre in genres_of(uow, ctx.catalog, item, item_type).await? {
+            ctx.add_genre_points(uow, event.user_id, &genre, points)
+                .await?;
         }
         Ok(())
     }

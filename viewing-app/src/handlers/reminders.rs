@@ -28,13 +28,13 @@ async fn cancel<U: HandlerUnitOfWork>(
     show: ShowId,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    if let Some(mut r) = uow.reminder(user, show).await?
+    if let Some(mut r) = ctx.reminder(uow, user, show).await?
         && r.status == ReminderStatus::Scheduled
         && r.last_watch_at <= at
     {
         r.status = ReminderStatus::Cancelled;
         r.updated_at = ctx.clock.now();
-        uow.save_reminder(&r).await?;
+        ctx.save_reminder(uow, &r).await?;
     }
     Ok(())
 }
@@ -47,7 +47,7 @@ async fn episode_watched<
     user: UserId,
     e: &TvEpisodeWatched,
 ) -> AppResult<()> {
-    let existing = uow.reminder(user, e.show_id).await?;
+    let existing = ctx.reminder(uow, user, e.show_id).await?;
     if existing
         .as_ref()
         .is_some_and(|r| r.last_watch_at > e.watch_date)
@@ -55,14 +55,14 @@ async fn episode_watched<
         // A newer watch already decided the reminder.
         return Ok(());
     }
-    let Some(show) = uow.show(e.show_id).await? else {
+    let Some(show) = ctx.catalog.show(uow, e.show_id).await? else {
         return Ok(());
     };
-    let completed = uow
-        .progress(user, e.show_id)
+    let completed = ctx
+        .progress(uow, user, e.show_id)
         .await?
         .is_some_and(|p| p.is_completed);
-    let records = uow.episode_records(user, e.show_id).await?;
+    let records = ctx.episode_records(uow, user, e.show_id).await?;
     let now = ctx.clock.now();
     let next = if completed {
         None
@@ -86,7 +86,7 @@ async fn episode_watched<
         sent_at: None,
         updated_at: now,
     };
-    uow.save_reminder(&reminder).await?;
+    ctx.save_reminder(uow, &reminder).await?;
     Ok(())
 }
 

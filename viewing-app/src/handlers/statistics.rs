@@ -51,26 +51,27 @@ fn viewing(
 
 async fn add<U: HandlerUnitOfWork>(
     uow: &mut U,
+    ctx: &HandlerContext<'_>,
     user: UserId,
     at: DateTime<Utc>,
     delta: StatsDelta,
 ) -> AppResult<()> {
-    uow.add_to_buckets(user, &buckets_containing(at), &delta)
-        .await?;
-    Ok(())
+    ctx.add_to_buckets(uow, user, &buckets_containing(at), &delta)
+        .await
 }
 
 async fn movie<U: HandlerUnitOfWork + CatalogRepository>(
     uow: &mut U,
+    ctx: &HandlerContext<'_>,
     user: UserId,
     m: &MovieWatched,
 ) -> AppResult<()> {
-    let catalog = uow.movie(m.movie_id).await?;
+    let catalog = ctx.catalog.movie(uow, m.movie_id).await?;
     let runtime = catalog.as_ref().map_or(0, |c| i64::from(c.runtime.get()));
     let minutes = m
         .viewing_duration
         .map_or(runtime, |d| minutes_of(d.seconds()));
-    let genres = genres_of(uow, m.movie_id.as_uuid(), ItemType::Movie).await?;
+    let genres = genres_of(uow, ctx.catalog, m.movie_id.as_uuid(), ItemType::Movie).await?;
     let delta = viewing(
         ContentType::Movie,
         minutes,
@@ -78,15 +79,16 @@ async fn movie<U: HandlerUnitOfWork + CatalogRepository>(
         &genres,
         m.viewing_platform.as_deref(),
     );
-    add(uow, user, m.watch_date, delta).await
+    add(uow, ctx, user, m.watch_date, delta).await
 }
 
 async fn episode<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository>(
     uow: &mut U,
+    ctx: &HandlerContext<'_>,
     user: UserId,
     e: &TvEpisodeWatched,
 ) -> AppResult<()> {
-    let genres = genres_of(uow, e.show_id.as_uuid(), ItemType::Show).await?;
+    let genres = genres_of(uow, ctx.catalog, e.show_id.as_uuid(), ItemType::Show).await?;
     let delta = viewing(
         ContentType::Episode,
         minutes_of(e.viewing_duration.seconds()),
@@ -94,9 +96,9 @@ async fn episode<U: HandlerUnitOfWork + CatalogRepository + BingeSessionReposito
         &genres,
         e.platform.as_deref(),
     );
-    add(uow, user, e.watch_date, delta).await?;
+    add(uow, ctx, user, e.watch_date, delta).await?;
     if let Some(id) = e.binge_session_id {
-        binge(uow, user, id).await?;
+        binge(uow, ctx, user, id).await?;
     }
     Ok(())
 }
@@ -106,10 +108,11 @@ async fn episode<U: HandlerUnitOfWork + CatalogRepository + BingeSessionReposito
 /// session existed, so events alone undercount it.
 async fn binge<U: HandlerUnitOfWork + BingeSessionRepository>(
     uow: &mut U,
+    ctx: &HandlerContext<'_>,
     user: UserId,
     id: viewing_domain::BingeSessionId,
 ) -> AppResult<()> {
-    let Some(session) = uow.binge_session(id).await? else {
+    let Some(session) = ctx.binge_session(uow, id).await? else {
         return Ok(());
     };
     if session.user_id != user {
@@ -121,36 +124,39 @@ async fn binge<U: HandlerUnitOfWork + BingeSessionRepository>(
         d.counters.longest_binge = i64::from(n);
         d
     };
-    let previous = uow.binge_stat(id).await?;
+    let previous = ctx.binge_stat(uow, id).await?;
     let counted = match previous {
         None => {
             let mut d = longest(episodes);
             d.counters.binge_sessions = 1;
-            add(uow, user, session.start_time, d).await?;
+            add(uow, ctx, user, session.start_time, d).await?;
             episodes
         }
         Some(p) if p.start != session.start_time => {
             // An earlier episode arrived late and moved the start: move the count with it.
             let mut gone = StatsDelta::default();
             gone.counters.binge_sessions = -1;
-            add(uow, user, p.start, gone).await?;
+            add(uow, ctx, user, p.start, gone).await?;
             let mut d = longest(episodes.max(p.episodes));
             d.counters.binge_sessions = 1;
-            add(uow, user, session.start_time, d).await?;
+            add(uow, ctx, user, session.start_time, d).await?;
             episodes.max(p.episodes)
         }
         Some(p) if episodes > p.episodes => {
-            add(uow, user, session.start_time, longest(episodes)).await?;
+            add(uow, ctx, user, session.start_time, longest(episodes)).await?;
             episodes
         }
         Some(_) => return Ok(()),
     };
-    uow.save_binge_stat(&BingeStat {
-        session_id: id,
-        user_id: user,
-        start: session.start_time,
-        episodes: counted,
-    })
+    ctx.save_binge_stat(
+        uow,
+        &BingeStat {
+            session_id: id,
+            user_id: user,
+            start: session.start_time,
+            episodes: counted,
+        },
+    )
     .await?;
     Ok(())
 }
@@ -183,23 +189,23 @@ impl<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository> EventHan
         &self,
         uow: &mut U,
         event: &EventEnvelope,
-        _ctx: &HandlerContext<'_>,
+        ctx: &HandlerContext<'_>,
     ) -> AppResult<()> {
         let user = event.user_id;
         match &event.event {
-            DomainEvent::MovieWatched(m) => movie(uow, user, m).await,
-            DomainEvent::TvEpisodeWatched(e) => episode(uow, user, e).await,
+            DomainEvent::MovieWatched(m) => movie(uow, ctx, user, m).await,
+            DomainEvent::TvEpisodeWatched(e) => episode(uow, ctx, user, e).await,
             DomainEvent::TvSeasonCompleted(s) => {
                 let d = counter(|d| d.counters.seasons_completed = 1);
-                add(uow, user, s.completion_date, d).await
+                add(uow, ctx, user, s.completion_date, d).await
             }
             DomainEvent::TvShowCompleted(s) => {
                 let d = counter(|d| d.counters.shows_completed = 1);
-                add(uow, user, s.completion_date, d).await
+                add(uow, ctx, user, s.completion_date, d).await
             }
             DomainEvent::ViewingAbandoned(a) => {
                 let d = counter(|d| d.counters.abandoned = 1);
-                add(uow, user, a.abandon_date, d).await
+                add(uow, ctx, user, a.abandon_date, d).await
             }
             DomainEvent::AchievementUnlocked(_) => Ok(()),
         }
