@@ -199,6 +199,7 @@ pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> 
         .routes(idempotent(routes!(viewing::abandon)))
         .routes(routes!(viewing::get_record))
         .routes(routes!(viewing::get_abandoned))
+        .routes(routes!(viewing::get_binge_session))
         .routes(routes!(reading::history))
         .routes(routes!(reading::up_next))
         .routes(routes!(reading::progress))

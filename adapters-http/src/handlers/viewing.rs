@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::response::Response;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
-use viewing_app::domain::{AbandonId, EpisodeId, MovieId, RecordId};
+use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId};
 
 use crate::AppState;
 use crate::dto::{
-    AbandonRecordDto, AbandonRequest, EpisodeWatchedDto, ViewingRecordDto, WatchEpisodeRequest,
-    WatchMovieRequest,
+    AbandonRecordDto, AbandonRequest, BingeSessionDto, EpisodeWatchedDto, ViewingRecordDto,
+    WatchEpisodeRequest, WatchMovieRequest,
 };
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
@@ -178,4 +178,27 @@ pub async fn get_abandoned<S: ViewingApi>(
         .abandon_record(caller.user, AbandonId::from(id))
         .await?;
     Ok(Json(AbandonRecordDto::from(&record)))
+}
+
+/// One of the caller's binge sessions (another user's is 404, like a missing one).
+#[utoipa::path(
+    get, path = "/api/viewing/binge-sessions/{sessionId}", tag = "viewing",
+    params(("sessionId" = Uuid, Path, description = "The binge session's id (a record's `bingeSessionId`)")),
+    responses(
+        (status = 200, description = "The binge session", body = BingeSessionDto),
+        (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_binge_session<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<BingeSessionDto>> {
+    let session = state
+        .service()
+        .binge_session(caller.user, BingeSessionId::from(id))
+        .await?;
+    Ok(Json(BingeSessionDto::from(&session)))
 }
