@@ -1,8 +1,11 @@
 //! Recording viewing (SPEC §5) and reading single records back.
 
+use crate::handlers::idempotent;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId};
@@ -15,6 +18,17 @@ use crate::dto::{
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::handlers::created;
+
+/// The routes that record viewing (idempotent POSTs) and read single records back.
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(idempotent(state, routes!(watch_movie)))
+        .routes(idempotent(state, routes!(watch_episode)))
+        .routes(idempotent(state, routes!(abandon)))
+        .routes(routes!(get_record))
+        .routes(routes!(get_abandoned))
+        .routes(routes!(get_binge_session))
+}
 
 /// What the `Idempotency-Key` header of every POST does (SPEC §3).
 const IDEMPOTENCY_KEY_DOC: &str = "Optional, 1 to 255 printable ASCII characters (else 400 \
