@@ -1,25 +1,12 @@
 //! Binge sessions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use uuid::Uuid;
 use viewing_domain::ports::{BingeSessionRepository, StoreResult};
 use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 
-use crate::codec::{db_err, get, get_u32, int};
+use crate::codec::{db_err, int};
 use crate::uow::PgUow;
-
-fn decode_session(row: &PgRow) -> StoreResult<BingeSession> {
-    Ok(BingeSession {
-        id: BingeSessionId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(row, "show_id")?),
-        start_time: get(row, "start_time")?,
-        end_time: get(row, "end_time")?,
-        episodes_watched: get_u32(row, "episodes_watched")?,
-        created_at: get(row, "created_at")?,
-    })
-}
 
 #[async_trait]
 impl BingeSessionRepository for PgUow {
@@ -33,7 +20,7 @@ impl BingeSessionRepository for PgUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_session)
+        .map(decode::binge_session)
         .transpose()
     }
 
@@ -53,7 +40,7 @@ impl BingeSessionRepository for PgUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_session)
+        .map(decode::binge_session)
         .transpose()
     }
 
@@ -72,7 +59,7 @@ impl BingeSessionRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_session).collect()
+        rows.iter().map(decode::binge_session).collect()
     }
 
     async fn save_binge_session(&mut self, s: &BingeSession) -> StoreResult<()> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use viewing_domain::ports::{ShowProgressRepository, StoreResult};
 use viewing_domain::{EpisodeId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int};
+use crate::codec::{RowExt, corrupt, db_err, get, int};
 use crate::uow::PgUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, its season completions (in season order)
@@ -46,20 +46,21 @@ fn decode_progress(row: &PgRow) -> StoreResult<ShowProgress> {
         })
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(ShowProgress {
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(row, "show_id")?),
-        last_watched_season: get_u32_opt(row, "last_watched_season")?,
-        last_watched_episode: get_u32_opt(row, "last_watched_episode")?,
-        last_watched_episode_id: get::<Option<Uuid>>(row, "last_watched_episode_id")?
+        user_id: UserId::from(row.uuid("user_id")?),
+        show_id: ShowId::from(row.uuid("show_id")?),
+        last_watched_season: row.u32_opt("last_watched_season")?,
+        last_watched_episode: row.u32_opt("last_watched_episode")?,
+        last_watched_episode_id: row
+            .uuid_opt("last_watched_episode_id")?
             .map(EpisodeId::from),
-        last_watch_date: get(row, "last_watch_date")?,
-        total_episodes_watched: get_u32(row, "total_episodes_watched")?,
+        last_watch_date: row.instant_opt("last_watch_date")?,
+        total_episodes_watched: row.u32("total_episodes_watched")?,
         completed_seasons,
-        is_completed: get(row, "is_completed")?,
-        completion_date: get(row, "completion_date")?,
-        last_activity_at: get(row, "last_activity_at")?,
-        inactivity_reported_at: get(row, "inactivity_reported_at")?,
-        updated_at: get(row, "updated_at")?,
+        is_completed: row.flag("is_completed")?,
+        completion_date: row.instant_opt("completion_date")?,
+        last_activity_at: row.instant_opt("last_activity_at")?,
+        inactivity_reported_at: row.instant_opt("inactivity_reported_at")?,
+        updated_at: row.instant("updated_at")?,
     })
 }
 

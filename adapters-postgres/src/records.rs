@@ -15,7 +15,7 @@ use viewing_domain::{
     Watched,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32_opt, int, parsed};
+use crate::codec::{RowExt, corrupt, db_err, get, int, parsed};
 use crate::uow::PgUow;
 
 /// Every column a [`ViewingRecord`] is rebuilt from, companions (in order) included, as a
@@ -41,54 +41,57 @@ const EPISODE_RECORDS: &str = concat!(
 );
 
 fn decode(row: &PgRow) -> StoreResult<ViewingRecord> {
-    let content_id: Uuid = get(row, "content_id")?;
-    let content_type: String = get(row, "content_type")?;
+    let content_id: Uuid = row.uuid("content_id")?;
+    let content_type: String = row.text("content_type")?;
     let watched = match ContentType::parse(&content_type) {
         Some(ContentType::Movie) => Watched::Movie(MovieId::from(content_id)),
         Some(ContentType::Episode) => Watched::Episode {
             episode_id: EpisodeId::from(content_id),
             show_id: ShowId::from(
-                get::<Option<Uuid>>(row, "show_id")?
+                row.uuid_opt("show_id")?
                     .ok_or_else(|| corrupt("episode record", "missing episode details"))?,
             ),
-            season_number: get_u32_opt(row, "season_number")?
+            season_number: row
+                .u32_opt("season_number")?
                 .ok_or_else(|| corrupt("episode record", "missing season number"))?,
-            episode_number: get_u32_opt(row, "episode_number")?
+            episode_number: row
+                .u32_opt("episode_number")?
                 .ok_or_else(|| corrupt("episode record", "missing episode number"))?,
         },
         None => return Err(corrupt("content_type", content_type)),
     };
     let companions: Vec<String> = get(row, "companions")?;
     Ok(ViewingRecord {
-        id: RecordId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
+        id: RecordId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
         watched,
-        watch_date: get(row, "watch_date")?,
+        watch_date: row.instant("watch_date")?,
         platform: parsed(
             "viewing_platform",
-            get(row, "viewing_platform")?,
+            row.text_opt("viewing_platform")?,
             Platform::parse,
         )?,
         viewing_location: parsed(
             "viewing_location",
-            get(row, "viewing_location")?,
+            row.text_opt("viewing_location")?,
             ViewingLocation::parse,
         )?,
         viewing_context: parsed(
             "viewing_context",
-            get(row, "viewing_context")?,
+            row.text_opt("viewing_context")?,
             ViewingContext::parse,
         )?,
         watched_with: Companions::parse(&companions).map_err(|e| corrupt("companions", e))?,
-        is_rewatch: get(row, "is_rewatch")?,
-        viewing_duration: get::<Option<i32>>(row, "viewing_duration")?
+        is_rewatch: row.flag("is_rewatch")?,
+        viewing_duration: row
+            .int_opt("viewing_duration")?
             .map(|m| Minutes::new("viewingDuration", i64::from(m)))
             .transpose()
             .map_err(|e| corrupt("viewing_duration", e))?,
-        binge_session_id: get::<Option<Uuid>>(row, "binge_session_id")?.map(BingeSessionId::from),
-        binge_session_pinned: get(row, "binge_session_pinned")?,
-        backfilled: get(row, "backfilled")?,
-        created_at: get(row, "created_at")?,
+        binge_session_id: row.uuid_opt("binge_session_id")?.map(BingeSessionId::from),
+        binge_session_pinned: row.flag("binge_session_pinned")?,
+        backfilled: row.flag("backfilled")?,
+        created_at: row.instant("created_at")?,
     })
 }
 

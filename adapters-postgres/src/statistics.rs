@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
@@ -18,7 +17,7 @@ use viewing_domain::stats::{
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{db_err, dynamic, get, get_u32, int, name};
+use crate::codec::{RowExt, db_err, dynamic, int, name};
 use crate::uow::PgUow;
 
 /// `keys` sorted, each with how many times it was given (a key given twice adds twice).
@@ -155,7 +154,7 @@ impl StatisticsRepository for PgUow {
         .fetch_one(self.conn())
         .await
         .map_err(db_err)?;
-        total.counters = StatsCounters::read(|col| get(&row, col))?;
+        total.counters = StatsCounters::read(|col| row.int(col))?;
         let dims = dynamic(format!(
             "SELECT b.dimension, b.dim_key, SUM(b.count)::int8 AS count, \
              SUM(b.minutes)::int8 AS minutes FROM stats_bucket_dimensions b {SPANS} \
@@ -169,9 +168,9 @@ impl StatisticsRepository for PgUow {
         .await
         .map_err(db_err)?;
         for d in &dims {
-            let dimension = name("dimension", get(d, "dimension")?, Dimension::parse)?;
-            let key: String = get(d, "dim_key")?;
-            total.tally(dimension, &key, get(d, "count")?, get(d, "minutes")?);
+            let dimension = name("dimension", d.text("dimension")?, Dimension::parse)?;
+            let key: String = d.text("dim_key")?;
+            total.tally(dimension, &key, d.int("count")?, d.int("minutes")?);
         }
         Ok(total)
     }
@@ -187,10 +186,10 @@ impl StatisticsRepository for PgUow {
         .map_err(db_err)?;
         row.map(|r| {
             Ok(BingeStat {
-                session_id: BingeSessionId::from(get::<Uuid>(&r, "session_id")?),
-                user_id: UserId::from(get::<Uuid>(&r, "user_id")?),
-                start: get(&r, "start")?,
-                episodes: get_u32(&r, "episodes")?,
+                session_id: BingeSessionId::from(r.uuid("session_id")?),
+                user_id: UserId::from(r.uuid("user_id")?),
+                start: r.instant("start")?,
+                episodes: r.u32("episodes")?,
             })
         })
         .transpose()

@@ -1,24 +1,12 @@
 //! Binge sessions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use viewing_domain::ports::{BingeSessionRepository, StoreResult};
 use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 
-use crate::codec::{RowExt, db_err, id, ts};
+use crate::codec::{db_err, id, ts};
 use crate::uow::SqliteUow;
-
-fn decode_session(row: &SqliteRow) -> StoreResult<BingeSession> {
-    Ok(BingeSession {
-        id: BingeSessionId::from(row.uuid("id")?),
-        user_id: UserId::from(row.uuid("user_id")?),
-        show_id: ShowId::from(row.uuid("show_id")?),
-        start_time: row.instant("start_time")?,
-        end_time: row.instant("end_time")?,
-        episodes_watched: row.u32("episodes_watched")?,
-        created_at: row.instant("created_at")?,
-    })
-}
 
 #[async_trait]
 impl BingeSessionRepository for SqliteUow {
@@ -32,7 +20,7 @@ impl BingeSessionRepository for SqliteUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_session)
+        .map(decode::binge_session)
         .transpose()
     }
 
@@ -52,7 +40,7 @@ impl BingeSessionRepository for SqliteUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_session)
+        .map(decode::binge_session)
         .transpose()
     }
 
@@ -71,7 +59,7 @@ impl BingeSessionRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_session).collect()
+        rows.iter().map(decode::binge_session).collect()
     }
 
     async fn save_binge_session(&mut self, s: &BingeSession) -> StoreResult<()> {

@@ -4,9 +4,9 @@
 //! Units of work run one at a time on SQLite (see `SqliteStore::begin_write`), so a claim needs
 //! no row locks: it is a short unit of work of its own.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use viewing_domain::event_ports::{
     ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
 };
@@ -56,22 +56,6 @@ fn dead_letter_select() -> String {
         )
     };
     format!("{} UNION ALL {}", part(0, ""), part(1, "broker_"))
-}
-
-fn dead_letter(r: &SqliteRow) -> StoreResult<DeadLetter> {
-    Ok(DeadLetter {
-        event_id: EventId::from(r.uuid("event_id")?),
-        channel: match r.int("channel")? {
-            0 => RelayChannel::Handlers,
-            _ => RelayChannel::Broker,
-        },
-        user_id: UserId::from(r.uuid("user_id")?),
-        event_type: r.text("event_type")?,
-        attempts: r.u32("attempts")?,
-        last_error: r.text_opt("last_error")?,
-        parked_at: r.instant("parked_at")?,
-        payload: r.text("payload")?,
-    })
 }
 
 #[async_trait]
@@ -244,7 +228,7 @@ impl OutboxRelay for SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(db_err)?;
-        rows.iter().map(dead_letter).collect()
+        rows.iter().map(decode::dead_letter).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -264,7 +248,7 @@ impl OutboxRelay for SqliteStore {
         .map_err(db_err)?;
         let retried = rows
             .iter()
-            .map(dead_letter)
+            .map(decode::dead_letter)
             .collect::<StoreResult<Vec<_>>>()?;
         for l in &retried {
             let p = p(l.channel);
