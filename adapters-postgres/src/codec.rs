@@ -11,7 +11,7 @@ pub(crate) fn int(v: u32) -> StoreResult<i32> {
     i32::try_from(v).map_err(|_| StoreError::unexpected(format!("{v} does not fit an INTEGER")))
 }
 
-pub(crate) use adapters_sql::{RowExt, corrupt, name, parsed, required};
+pub(crate) use adapters_sql::{RowExt, corrupt, required};
 
 /// PostgreSQL's encoding of the shared row vocabulary ([`RowExt`]): native `uuid`,
 /// `TIMESTAMPTZ`, `DATE`, `BOOLEAN` and integer columns.

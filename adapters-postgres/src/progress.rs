@@ -1,13 +1,14 @@
 //! Show progress, with its season completions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::ports::{ShowProgressRepository, StoreResult};
-use viewing_domain::{EpisodeId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
+use viewing_domain::{SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
 
-use crate::codec::{RowExt, corrupt, db_err, get, int};
+use crate::codec::{corrupt, db_err, get, int};
 use crate::uow::PgUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, its season completions (in season order)
@@ -45,23 +46,7 @@ fn decode_progress(row: &PgRow) -> StoreResult<ShowProgress> {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    Ok(ShowProgress {
-        user_id: UserId::from(row.uuid("user_id")?),
-        show_id: ShowId::from(row.uuid("show_id")?),
-        last_watched_season: row.u32_opt("last_watched_season")?,
-        last_watched_episode: row.u32_opt("last_watched_episode")?,
-        last_watched_episode_id: row
-            .uuid_opt("last_watched_episode_id")?
-            .map(EpisodeId::from),
-        last_watch_date: row.instant_opt("last_watch_date")?,
-        total_episodes_watched: row.u32("total_episodes_watched")?,
-        completed_seasons,
-        is_completed: row.flag("is_completed")?,
-        completion_date: row.instant_opt("completion_date")?,
-        last_activity_at: row.instant_opt("last_activity_at")?,
-        inactivity_reported_at: row.instant_opt("inactivity_reported_at")?,
-        updated_at: row.instant("updated_at")?,
-    })
+    decode::show_progress(row, completed_seasons)
 }
 
 #[async_trait]

@@ -26,26 +26,19 @@
 //! first. Nothing is lost either way: every row is delivered by its own flag, not by a cursor.
 
 use adapters_sql::decode;
+use adapters_sql::outbox::{self, column_prefix as p, pending_body};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::StoreResult;
-use viewing_domain::{EventEnvelope, EventId, UserId};
+use viewing_domain::{EventId, UserId};
 
 use crate::codec::dynamic;
-use crate::codec::{RowExt, corrupt, db_err};
+use crate::codec::{RowExt, db_err};
 use crate::store::PgStore;
-
-/// Column prefix of a channel's delivery state.
-fn p(channel: RelayChannel) -> &'static str {
-    match channel {
-        RelayChannel::Handlers => "",
-        RelayChannel::Broker => "broker_",
-    }
-}
 
 /// "Due and not leased at `$1`" for the outbox row aliased `t`.
 fn ready(p: &str, t: &str) -> String {
@@ -53,16 +46,6 @@ fn ready(p: &str, t: &str) -> String {
         "{t}.{p}next_attempt_at <= $1 AND ({t}.{p}claimed_until IS NULL \
          OR {t}.{p}claimed_until <= $1)"
     )
-}
-
-/// A stored payload as the relay gets it: the event, or why it cannot be read.
-fn pending_body(payload: &str) -> PendingBody {
-    match serde_json::from_str::<EventEnvelope>(payload) {
-        Ok(e) => PendingBody::Event(e),
-        Err(e) => PendingBody::Undecodable {
-            reason: e.to_string(),
-        },
-    }
 }
 
 /// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
@@ -368,21 +351,10 @@ impl OutboxRelay for PgStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        let p = p(channel);
-        let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
-             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
-             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
-        ))
-        .fetch_one(self.pool())
-        .await
-        .map_err(db_err)?;
-        let n: i64 = row.int("n")?;
-        let parked: i64 = row.int("parked")?;
-        Ok(OutboxBacklog {
-            pending: u64::try_from(n).map_err(|e| corrupt("outbox count", e))?,
-            oldest_occurred_at: row.instant_opt("oldest")?,
-            dead_letters: u64::try_from(parked).map_err(|e| corrupt("outbox count", e))?,
-        })
+        let row = dynamic(outbox::backlog_select(channel))
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        outbox::backlog(&row)
     }
 }

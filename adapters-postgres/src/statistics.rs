@@ -8,16 +8,17 @@
 
 use std::collections::BTreeMap;
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
-    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
+    BingeStat, BucketKey, BucketSpan, Counter, LONGEST_BINGE, StatsCounters, StatsDelta,
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, int, name};
+use crate::codec::{RowExt, db_err, dynamic, int};
 use crate::uow::PgUow;
 
 /// `keys` sorted, each with how many times it was given (a key given twice adds twice).
@@ -168,9 +169,7 @@ impl StatisticsRepository for PgUow {
         .await
         .map_err(db_err)?;
         for d in &dims {
-            let dimension = name("dimension", d.text("dimension")?, Dimension::parse)?;
-            let key: String = d.text("dim_key")?;
-            total.tally(dimension, &key, d.int("count")?, d.int("minutes")?);
+            decode::add_dimension(&mut total, d)?;
         }
         Ok(total)
     }
@@ -184,15 +183,7 @@ impl StatisticsRepository for PgUow {
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?;
-        row.map(|r| {
-            Ok(BingeStat {
-                session_id: BingeSessionId::from(r.uuid("session_id")?),
-                user_id: UserId::from(r.uuid("user_id")?),
-                start: r.instant("start")?,
-                episodes: r.u32("episodes")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(decode::binge_stat).transpose()
     }
 
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {

@@ -6,9 +6,14 @@ use viewing_domain::engagement::{
 };
 use viewing_domain::event_ports::{DeadLetter, RelayChannel};
 use viewing_domain::ports::StoreResult;
-use viewing_domain::values::{AbandonReason, Percent, Rating};
+use viewing_domain::stats::{BingeStat, Dimension, StatsDelta};
+use viewing_domain::values::{
+    AbandonReason, Companions, Minutes, Percent, Platform, Rating, ViewingContext, ViewingLocation,
+};
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EventId, ItemType, ShowId, UserId,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, ContentType, EpisodeId, EventId,
+    ItemType, MovieId, RecordId, SeasonCompletion, ShowId, ShowProgress, UserId, ViewingRecord,
+    Watched,
 };
 
 use crate::{RowExt, corrupt, name, parsed};
@@ -128,6 +133,116 @@ pub fn dead_letter<S, R: RowExt<S>>(row: &R) -> StoreResult<DeadLetter> {
         parked_at: row.instant("parked_at")?,
         payload: row.text("payload")?,
     })
+}
+
+/// A row of `viewing_records` left-joined with its `episode_viewing_records` details
+/// (`show_id, season_number, episode_number`), with its companions in order, which each store
+/// reads its own way.
+pub fn viewing_record<S, R: RowExt<S>>(
+    row: &R,
+    companions: &[String],
+) -> StoreResult<ViewingRecord> {
+    let content_id = row.uuid("content_id")?;
+    let content_type = row.text("content_type")?;
+    let watched = match ContentType::parse(&content_type) {
+        Some(ContentType::Movie) => Watched::Movie(MovieId::from(content_id)),
+        Some(ContentType::Episode) => Watched::Episode {
+            episode_id: EpisodeId::from(content_id),
+            show_id: ShowId::from(
+                row.uuid_opt("show_id")?
+                    .ok_or_else(|| corrupt("episode record", "missing episode details"))?,
+            ),
+            season_number: row
+                .u32_opt("season_number")?
+                .ok_or_else(|| corrupt("episode record", "missing season number"))?,
+            episode_number: row
+                .u32_opt("episode_number")?
+                .ok_or_else(|| corrupt("episode record", "missing episode number"))?,
+        },
+        None => return Err(corrupt("content_type", content_type)),
+    };
+    Ok(ViewingRecord {
+        id: RecordId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        watched,
+        watch_date: row.instant("watch_date")?,
+        platform: parsed(
+            "viewing_platform",
+            row.text_opt("viewing_platform")?,
+            Platform::parse,
+        )?,
+        viewing_location: parsed(
+            "viewing_location",
+            row.text_opt("viewing_location")?,
+            ViewingLocation::parse,
+        )?,
+        viewing_context: parsed(
+            "viewing_context",
+            row.text_opt("viewing_context")?,
+            ViewingContext::parse,
+        )?,
+        watched_with: Companions::parse(companions).map_err(|e| corrupt("companions", e))?,
+        is_rewatch: row.flag("is_rewatch")?,
+        viewing_duration: row
+            .int_opt("viewing_duration")?
+            .map(|m| Minutes::new("viewingDuration", m))
+            .transpose()
+            .map_err(|e| corrupt("viewing_duration", e))?,
+        binge_session_id: row.uuid_opt("binge_session_id")?.map(BingeSessionId::from),
+        binge_session_pinned: row.flag("binge_session_pinned")?,
+        backfilled: row.flag("backfilled")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+/// A row of `show_progress` (`user_id, show_id, last_watched_season, last_watched_episode,
+/// last_watched_episode_id, last_watch_date, total_episodes_watched, is_completed,
+/// completion_date, last_activity_at, inactivity_reported_at, updated_at`), with its season
+/// completions, which each store reads its own way.
+pub fn show_progress<S, R: RowExt<S>>(
+    row: &R,
+    completed_seasons: Vec<SeasonCompletion>,
+) -> StoreResult<ShowProgress> {
+    Ok(ShowProgress {
+        user_id: UserId::from(row.uuid("user_id")?),
+        show_id: ShowId::from(row.uuid("show_id")?),
+        last_watched_season: row.u32_opt("last_watched_season")?,
+        last_watched_episode: row.u32_opt("last_watched_episode")?,
+        last_watched_episode_id: row
+            .uuid_opt("last_watched_episode_id")?
+            .map(EpisodeId::from),
+        last_watch_date: row.instant_opt("last_watch_date")?,
+        total_episodes_watched: row.u32("total_episodes_watched")?,
+        completed_seasons,
+        is_completed: row.flag("is_completed")?,
+        completion_date: row.instant_opt("completion_date")?,
+        last_activity_at: row.instant_opt("last_activity_at")?,
+        inactivity_reported_at: row.instant_opt("inactivity_reported_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// A row of `stats_binge_sessions` (`session_id, user_id, start, episodes`).
+pub fn binge_stat<S, R: RowExt<S>>(row: &R) -> StoreResult<BingeStat> {
+    Ok(BingeStat {
+        session_id: BingeSessionId::from(row.uuid("session_id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        start: row.instant("start")?,
+        episodes: row.u32("episodes")?,
+    })
+}
+
+/// Adds one summed row of `stats_bucket_dimensions` (`dimension, dim_key, count, minutes`) to
+/// `total`.
+pub fn add_dimension<S, R: RowExt<S>>(total: &mut StatsDelta, row: &R) -> StoreResult<()> {
+    let dimension = name("dimension", row.text("dimension")?, Dimension::parse)?;
+    total.tally(
+        dimension,
+        &row.text("dim_key")?,
+        row.int("count")?,
+        row.int("minutes")?,
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub(crate) fn id_list<I: Into<Uuid>>(ids: impl IntoIterator<Item = I>) -> String
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
-pub(crate) use adapters_sql::{RowExt, corrupt, name, parsed, required};
+pub(crate) use adapters_sql::{RowExt, corrupt, required};
 
 /// SQLite's encoding of the shared row vocabulary ([`RowExt`]): ids and instants as text,
 /// flags and whole numbers as INTEGER.

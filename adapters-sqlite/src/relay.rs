@@ -5,25 +5,18 @@
 //! no row locks: it is a short unit of work of its own.
 
 use adapters_sql::decode;
+use adapters_sql::outbox::{self, column_prefix as p, pending_body};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::{Begin, StoreResult, Transaction};
-use viewing_domain::{EventEnvelope, EventId, UserId};
+use viewing_domain::{EventId, UserId};
 
 use crate::codec::dynamic;
 use crate::codec::{RowExt, db_err, id, ts};
 use crate::store::SqliteStore;
-
-/// Column prefix of a channel's delivery state.
-fn p(channel: RelayChannel) -> &'static str {
-    match channel {
-        RelayChannel::Handlers => "",
-        RelayChannel::Broker => "broker_",
-    }
-}
 
 fn seq_list(seqs: &[i64]) -> String {
     format!(
@@ -33,16 +26,6 @@ fn seq_list(seqs: &[i64]) -> String {
             .collect::<Vec<_>>()
             .join(",")
     )
-}
-
-/// A stored payload as the relay gets it: the event, or why it cannot be read.
-fn pending_body(payload: &str) -> PendingBody {
-    match serde_json::from_str::<EventEnvelope>(payload) {
-        Ok(e) => PendingBody::Event(e),
-        Err(e) => PendingBody::Undecodable {
-            reason: e.to_string(),
-        },
-    }
 }
 
 /// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
@@ -290,19 +273,10 @@ impl OutboxRelay for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        let p = p(channel);
-        let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
-             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
-             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
-        ))
-        .fetch_one(self.pool())
-        .await
-        .map_err(db_err)?;
-        Ok(OutboxBacklog {
-            pending: u64::try_from(row.int("n")?).unwrap_or(0),
-            oldest_occurred_at: row.instant_opt("oldest")?,
-            dead_letters: u64::try_from(row.int("parked")?).unwrap_or(0),
-        })
+        let row = dynamic(outbox::backlog_select(channel))
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        outbox::backlog(&row)
     }
 }
