@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 use uuid::Uuid;
-use viewing_tests::postgres::{Database, admin_url};
-use viewing_tests::{Options, Server, at, server_bin, show};
+use viewing_tests::postgres;
+use viewing_tests::{Server, at, server_bin, show};
 
 const T0: &str = "2026-01-10T20:00:00Z";
 
@@ -87,16 +87,8 @@ async fn binge_session_on_sqlite() {
 
 #[tokio::test]
 async fn binge_session_on_postgresql() {
-    let Some(admin) = admin_url() else {
+    let Some((server, _db)) = postgres::start_server(&server_bin!()).await else {
         return;
     };
-    let db = Database::create(&admin).await;
-    let server = Server::start_with(
-        &server_bin!(),
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Options::default()
-        },
-    );
     binge_session_is_read_back(&server).await;
 }
