@@ -8,20 +8,26 @@ use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 use crate::codec::{db_err, int};
 use crate::uow::PgUow;
 
+/// The columns a [`BingeSession`] is rebuilt from ([`decode::binge_session`]), as a literal for
+/// `concat!`.
+macro_rules! select_sessions {
+    () => {
+        "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+         FROM binge_sessions"
+    };
+}
+
 #[async_trait]
 impl BingeSessionRepository for PgUow {
     async fn binge_session(&mut self, sid: BingeSessionId) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = $1",
-        )
-        .bind(sid.as_uuid())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode::binge_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = $1"))
+            .bind(sid.as_uuid())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
@@ -30,10 +36,10 @@ impl BingeSessionRepository for PgUow {
         user: UserId,
         sid: BingeSessionId,
     ) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = $1 AND user_id = $2",
-        )
+        sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE id = $1 AND user_id = $2",
+        ))
         .bind(sid.as_uuid())
         .bind(user.as_uuid())
         .fetch_optional(self.conn())
@@ -50,10 +56,10 @@ impl BingeSessionRepository for PgUow {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<BingeSession>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE user_id = $1 AND show_id = $2 ORDER BY start_time, id",
-        )
+        let rows = sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE user_id = $1 AND show_id = $2 ORDER BY start_time, id",
+        ))
         .bind(user.as_uuid())
         .bind(show.as_uuid())
         .fetch_all(self.conn())

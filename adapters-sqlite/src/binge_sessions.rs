@@ -8,20 +8,26 @@ use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 use crate::codec::{db_err, id, ts};
 use crate::uow::SqliteUow;
 
+/// The columns a [`BingeSession`] is rebuilt from ([`decode::binge_session`]), as a literal for
+/// `concat!`.
+macro_rules! select_sessions {
+    () => {
+        "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+         FROM binge_sessions"
+    };
+}
+
 #[async_trait]
 impl BingeSessionRepository for SqliteUow {
     async fn binge_session(&mut self, sid: BingeSessionId) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = ?",
-        )
-        .bind(id(sid))
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode::binge_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = ?"))
+            .bind(id(sid))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
@@ -30,18 +36,15 @@ impl BingeSessionRepository for SqliteUow {
         user: UserId,
         sid: BingeSessionId,
     ) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = ? AND user_id = ?",
-        )
-        .bind(id(sid))
-        .bind(id(user))
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode::binge_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = ? AND user_id = ?"))
+            .bind(id(sid))
+            .bind(id(user))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]
@@ -50,10 +53,10 @@ impl BingeSessionRepository for SqliteUow {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<BingeSession>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE user_id = ? AND show_id = ? ORDER BY start_time, id",
-        )
+        let rows = sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE user_id = ? AND show_id = ? ORDER BY start_time, id",
+        ))
         .bind(id(user))
         .bind(id(show))
         .fetch_all(self.conn())
