@@ -30,8 +30,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi as _;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
+use utoipa_axum::router::OpenApiRouter;
 use viewing_app::api::ViewingApi;
 use viewing_app::metrics::RelayMetrics;
 
@@ -174,56 +173,27 @@ pub fn router<S: ViewingApi>(state: AppState<S>) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Every route, each declared once: the handler's `#[utoipa::path]` gives both its place in the
-/// router and its operation in the OpenAPI document (`routes!`). `/api/**` is authenticated
-/// (401, 429) on every matched route; the idempotency key is read on the POST handlers only,
-/// so a method a path does not have is 405 whatever key it carries.
+/// Every route, each declared once next to its handler (`handlers::*::routes`): the handler's
+/// `#[utoipa::path]` gives both its place in the router and its operation in the OpenAPI
+/// document. `/api/**` is authenticated (401, 429) on every matched route; the idempotency key
+/// is read on the POST handlers only ([`handlers::idempotent`]), so a method a path does not
+/// have is 405 whatever key it carries.
 pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
     use handlers::{admin, catalog, engagement, ops, reading, viewing};
 
-    let idempotent = |route: UtoipaMethodRouter<AppState<S>>| {
-        route.map(|method| {
-            method.route_layer(from_fn_with_state(
-                state.clone(),
-                idempotency::idempotent::<S>,
-            ))
-        })
-    };
     // Layers run outside-in: authenticate every matched route, then, on the POST handlers
     // only, the idempotency key.
     let api = OpenApiRouter::new()
-        .routes(routes!(catalog::put_movie, catalog::get_movie))
-        .routes(routes!(catalog::put_show, catalog::get_show))
-        .routes(idempotent(routes!(viewing::watch_movie)))
-        .routes(idempotent(routes!(viewing::watch_episode)))
-        .routes(idempotent(routes!(viewing::abandon)))
-        .routes(routes!(viewing::get_record))
-        .routes(routes!(viewing::get_abandoned))
-        .routes(routes!(reading::history))
-        .routes(routes!(reading::up_next))
-        .routes(routes!(reading::progress))
-        .routes(routes!(reading::statistics))
-        .routes(routes!(engagement::achievements))
-        .routes(routes!(engagement::reminders))
-        .routes(routes!(engagement::preferences))
-        .routes(routes!(engagement::watchlist))
-        .routes(routes!(admin::dead_letters))
-        .routes(idempotent(routes!(admin::retry_dead_letter)))
-        .routes(routes!(
-            engagement::add_to_watchlist,
-            engagement::remove_from_watchlist
-        ))
+        .merge(catalog::routes())
+        .merge(viewing::routes(state))
+        .merge(reading::routes())
+        .merge(engagement::routes())
+        .merge(admin::routes(state))
         .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
-
-    let open = OpenApiRouter::new()
-        .routes(routes!(ops::live))
-        .routes(routes!(ops::ready))
-        .routes(routes!(ops::metrics))
-        .routes(routes!(ops::openapi));
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
-        .merge(open)
+        .merge(ops::routes())
 }
 
 /// Any error response that is not problem+json yet (axum's own 405, a framework rejection)

@@ -25,8 +25,8 @@ use viewing_app::domain::rules::episode::WatchEpisode;
 use viewing_app::domain::rules::movie::WatchMovie;
 use viewing_app::domain::rules::progress::ProgressView;
 use viewing_app::domain::{
-    AbandonId, AbandonRecord, EpisodeId, EventId, Movie, MovieId, RecordId, Show, ShowId, UserId,
-    ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, Movie, MovieId,
+    RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 use viewing_app::engagement::GenrePreference;
 use viewing_app::history::{HistoryPage, HistoryPageRequest};
@@ -101,6 +101,9 @@ impl ViewingApi for Fake {
         self.up().and(Err(AppError::NotFound))
     }
     async fn abandon_record(&self, _: UserId, _: AbandonId) -> AppResult<AbandonRecord> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn binge_session(&self, _: UserId, _: BingeSessionId) -> AppResult<BingeSession> {
         self.up().and(Err(AppError::NotFound))
     }
     async fn history(
@@ -290,7 +293,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(22));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(23));
 }
 
 #[tokio::test]

@@ -1,14 +1,14 @@
 //! Abandon records.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::ports::{AbandonRepository, StoreResult};
-use viewing_domain::values::{AbandonReason, Percent, Rating};
-use viewing_domain::{AbandonId, AbandonRecord, ItemType, UserId};
+use viewing_domain::values::AbandonReason;
+use viewing_domain::{AbandonId, AbandonRecord, UserId};
 
-use crate::codec::{corrupt, db_err, get, parsed};
+use crate::codec::db_err;
 use crate::uow::PgUow;
 
 /// The columns an [`AbandonRecord`] is rebuilt from, as a literal for `concat!`. NUMERIC
@@ -20,38 +20,6 @@ macro_rules! select_abandons {
          (quality_rating * 10)::int4 AS quality_tenths, would_retry, created_at \
          FROM abandoned_content"
     };
-}
-
-fn decode_abandon(row: &PgRow) -> StoreResult<AbandonRecord> {
-    let item_type: String = get(row, "content_type")?;
-    let hundredths: i32 = get(row, "progress_hundredths")?;
-    Ok(AbandonRecord {
-        id: AbandonId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        item_id: get(row, "content_id")?,
-        item_type: ItemType::parse(&item_type)
-            .ok_or_else(|| corrupt("content_type", &item_type))?,
-        abandon_date: get(row, "abandon_date")?,
-        progress_percent: u16::try_from(hundredths)
-            .ok()
-            .and_then(Percent::from_hundredths)
-            .ok_or_else(|| corrupt("progress_percent", hundredths))?,
-        abandon_reason: parsed(
-            "abandon_reason",
-            get(row, "abandon_reason")?,
-            AbandonReason::parse,
-        )?,
-        quality_rating: get::<Option<i32>>(row, "quality_tenths")?
-            .map(|t| {
-                u8::try_from(t)
-                    .ok()
-                    .and_then(Rating::from_tenths)
-                    .ok_or_else(|| corrupt("quality_rating", t))
-            })
-            .transpose()?,
-        would_retry: get(row, "would_retry")?,
-        created_at: get(row, "created_at")?,
-    })
 }
 
 #[async_trait]
@@ -94,7 +62,7 @@ impl AbandonRepository for PgUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_abandon)
+        .map(decode::abandon_record)
         .transpose()
     }
 
@@ -114,7 +82,7 @@ impl AbandonRepository for PgUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_abandon)
+        .map(decode::abandon_record)
         .transpose()
     }
 
@@ -136,6 +104,6 @@ impl AbandonRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_abandon).collect()
+        rows.iter().map(decode::abandon_record).collect()
     }
 }

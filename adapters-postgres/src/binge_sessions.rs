@@ -1,40 +1,33 @@
 //! Binge sessions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use uuid::Uuid;
 use viewing_domain::ports::{BingeSessionRepository, StoreResult};
 use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 
-use crate::codec::{db_err, get, get_u32, int};
+use crate::codec::{db_err, int};
 use crate::uow::PgUow;
 
-fn decode_session(row: &PgRow) -> StoreResult<BingeSession> {
-    Ok(BingeSession {
-        id: BingeSessionId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(row, "show_id")?),
-        start_time: get(row, "start_time")?,
-        end_time: get(row, "end_time")?,
-        episodes_watched: get_u32(row, "episodes_watched")?,
-        created_at: get(row, "created_at")?,
-    })
+/// The columns a [`BingeSession`] is rebuilt from ([`decode::binge_session`]), as a literal for
+/// `concat!`.
+macro_rules! select_sessions {
+    () => {
+        "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+         FROM binge_sessions"
+    };
 }
 
 #[async_trait]
 impl BingeSessionRepository for PgUow {
     async fn binge_session(&mut self, sid: BingeSessionId) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = $1",
-        )
-        .bind(sid.as_uuid())
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = $1"))
+            .bind(sid.as_uuid())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
@@ -43,17 +36,17 @@ impl BingeSessionRepository for PgUow {
         user: UserId,
         sid: BingeSessionId,
     ) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = $1 AND user_id = $2",
-        )
+        sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE id = $1 AND user_id = $2",
+        ))
         .bind(sid.as_uuid())
         .bind(user.as_uuid())
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_session)
+        .map(decode::binge_session)
         .transpose()
     }
 
@@ -63,16 +56,16 @@ impl BingeSessionRepository for PgUow {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<BingeSession>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE user_id = $1 AND show_id = $2 ORDER BY start_time, id",
-        )
+        let rows = sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE user_id = $1 AND show_id = $2 ORDER BY start_time, id",
+        ))
         .bind(user.as_uuid())
         .bind(show.as_uuid())
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_session).collect()
+        rows.iter().map(decode::binge_session).collect()
     }
 
     async fn save_binge_session(&mut self, s: &BingeSession) -> StoreResult<()> {

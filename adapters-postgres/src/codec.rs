@@ -1,21 +1,24 @@
 //! How domain values meet PostgreSQL's types, and how driver errors become [`StoreError`]s.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{Decode, Postgres, Row, Type};
+use sqlx::{Decode, Postgres, Row, Type, TypeInfo as _, ValueRef as _};
+use uuid::Uuid;
 use viewing_domain::ports::{StoreError, StoreResult};
-use viewing_domain::values::ValidationError;
 
 /// A count or number for an INTEGER column.
 pub(crate) fn int(v: u32) -> StoreResult<i32> {
     i32::try_from(v).map_err(|_| StoreError::unexpected(format!("{v} does not fit an INTEGER")))
 }
 
-/// Data read back that does not fit the domain: a bug or a hand-edited database.
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::unexpected(format!("stored {what} is invalid: {detail}"))
-}
+pub(crate) use adapters_sql::{RowExt, corrupt, required};
 
-/// One typed column; a decode failure is [`StoreError::Unexpected`].
+/// PostgreSQL's encoding of the shared row vocabulary ([`RowExt`]): native `uuid`,
+/// `TIMESTAMPTZ`, `DATE`, `BOOLEAN` and integer columns.
+pub(crate) enum Pg {}
+
+/// One column of a type only PostgreSQL has here (arrays, bytes); a decode failure is
+/// [`StoreError::Unexpected`]. Everything else reads through [`RowExt`].
 pub(crate) fn get<'r, T>(row: &'r PgRow, col: &str) -> StoreResult<T>
 where
     T: Decode<'r, Postgres> + Type<Postgres>,
@@ -23,40 +26,51 @@ where
     row.try_get(col).map_err(|e| corrupt(col, e))
 }
 
-/// An INTEGER column that holds a count or number the domain keeps as `u32`.
-pub(crate) fn get_u32(row: &PgRow, col: &str) -> StoreResult<u32> {
-    let v: i32 = get(row, col)?;
-    u32::try_from(v).map_err(|e| corrupt(col, e))
-}
-
-pub(crate) fn get_u32_opt(row: &PgRow, col: &str) -> StoreResult<Option<u32>> {
-    let v: Option<i32> = get(row, col)?;
-    v.map(|v| u32::try_from(v).map_err(|e| corrupt(col, e)))
-        .transpose()
-}
-
-/// Re-validates stored text through the domain's constructor. Stored values were cleaned on
-/// the way in, so this only fails for data the service did not write.
-pub(crate) fn parsed<T>(
-    col: &str,
-    raw: Option<String>,
-    parse: fn(&str) -> Result<Option<T>, ValidationError>,
-) -> StoreResult<Option<T>> {
-    match raw {
-        None => Ok(None),
-        Some(s) => parse(&s).map_err(|e| corrupt(col, e)),
+impl RowExt<Pg> for PgRow {
+    fn text(&self, col: &str) -> StoreResult<String> {
+        get(self, col)
     }
-}
-
-/// Like [`parsed`] for a column that must hold a value.
-pub(crate) fn required<T>(
-    col: &str,
-    raw: String,
-    parse: fn(&str) -> Result<Option<T>, ValidationError>,
-) -> StoreResult<T> {
-    parse(&raw)
-        .map_err(|e| corrupt(col, e))?
-        .ok_or_else(|| corrupt(col, "empty"))
+    fn text_opt(&self, col: &str) -> StoreResult<Option<String>> {
+        get(self, col)
+    }
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.int_opt(col)?
+            .ok_or_else(|| corrupt(col, "NULL in a column that must hold a number"))
+    }
+    /// SMALLINT, INTEGER and BIGINT alike, by the column's type.
+    fn int_opt(&self, col: &str) -> StoreResult<Option<i64>> {
+        let width = {
+            let raw = self.try_get_raw(col).map_err(|e| corrupt(col, e))?;
+            match raw.type_info().name() {
+                "INT2" => 2,
+                "INT4" => 4,
+                _ => 8,
+            }
+        };
+        Ok(match width {
+            2 => get::<Option<i16>>(self, col)?.map(i64::from),
+            4 => get::<Option<i32>>(self, col)?.map(i64::from),
+            _ => get::<Option<i64>>(self, col)?,
+        })
+    }
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        get(self, col)
+    }
+    fn uuid(&self, col: &str) -> StoreResult<Uuid> {
+        get(self, col)
+    }
+    fn uuid_opt(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        get(self, col)
+    }
+    fn instant(&self, col: &str) -> StoreResult<DateTime<Utc>> {
+        get(self, col)
+    }
+    fn instant_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        get(self, col)
+    }
+    fn date_opt(&self, col: &str) -> StoreResult<Option<NaiveDate>> {
+        get(self, col)
+    }
 }
 
 /// Maps a driver error onto the port's error contract.
@@ -92,11 +106,6 @@ pub(crate) fn dynamic(
     sql: String,
 ) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
     sqlx::query(sqlx::AssertSqlSafe(sql))
-}
-
-/// A stored name of one of the domain's enums.
-pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
 }
 
 #[cfg(test)]

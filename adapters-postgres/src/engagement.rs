@@ -5,20 +5,18 @@
 //! queue on its row lock and both additions count (no read-modify-write race at READ
 //! COMMITTED).
 
+use adapters_sql::decode::{self, REMINDER_COLUMNS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
-use viewing_domain::engagement::{
-    Achievement, GenreScore, Reminder, ReminderStatus, WatchlistItem,
-};
+use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, WatchlistRepository,
 };
 use viewing_domain::ports::StoreResult;
-use viewing_domain::{ItemType, ShowId, UserId};
+use viewing_domain::{ShowId, UserId};
 
-use crate::codec::{db_err, dynamic, get, get_u32, int, name};
+use crate::codec::{RowExt, db_err, dynamic, int};
 use crate::uow::PgUow;
 
 #[async_trait]
@@ -35,7 +33,7 @@ impl AchievementRepository for PgUow {
         .fetch_one(self.conn())
         .await
         .map_err(db_err)?;
-        get(&row, "value")
+        row.int("value")
     }
 
     async fn unlock_achievement(&mut self, a: &Achievement) -> StoreResult<bool> {
@@ -62,26 +60,8 @@ impl AchievementRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Achievement {
-                    user_id: user,
-                    code: get(r, "code")?,
-                    title: get(r, "title")?,
-                    unlocked_at: get(r, "unlocked_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| decode::achievement(user, r)).collect()
     }
-}
-
-fn watchlist_item(user: UserId, r: &PgRow) -> StoreResult<WatchlistItem> {
-    Ok(WatchlistItem {
-        user_id: user,
-        content_id: get(r, "content_id")?,
-        item_type: name("item_type", get(r, "item_type")?, ItemType::parse)?,
-        added_at: get(r, "added_at")?,
-    })
 }
 
 #[async_trait]
@@ -111,7 +91,7 @@ impl WatchlistRepository for PgUow {
         .await
         .map_err(db_err)?;
         Ok((
-            watchlist_item(item.user_id, &row)?,
+            decode::watchlist_item(item.user_id, &row)?,
             done.rows_affected() == 1,
         ))
     }
@@ -135,47 +115,29 @@ impl WatchlistRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(|r| watchlist_item(user, r)).collect()
+        rows.iter()
+            .map(|r| decode::watchlist_item(user, r))
+            .collect()
     }
-}
-
-const REMINDER_COLS: &str = "user_id, show_id, id, episode_id, season_number, episode_number, \
-     last_watch_at, due_at, status, attempts, sent_at, updated_at";
-
-fn reminder(r: &PgRow) -> StoreResult<Reminder> {
-    Ok(Reminder {
-        id: get(r, "id")?,
-        user_id: UserId::from(get::<Uuid>(r, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(r, "show_id")?),
-        episode_id: get::<Uuid>(r, "episode_id")?.into(),
-        season_number: get_u32(r, "season_number")?,
-        episode_number: get_u32(r, "episode_number")?,
-        last_watch_at: get(r, "last_watch_at")?,
-        due_at: get(r, "due_at")?,
-        status: name("status", get(r, "status")?, ReminderStatus::parse)?,
-        attempts: get_u32(r, "attempts")?,
-        sent_at: get(r, "sent_at")?,
-        updated_at: get(r, "updated_at")?,
-    })
 }
 
 #[async_trait]
 impl ReminderRepository for PgUow {
     async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>> {
         let row = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE user_id = $1 AND show_id = $2"
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE user_id = $1 AND show_id = $2"
         ))
         .bind(user.as_uuid())
         .bind(show.as_uuid())
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?;
-        row.as_ref().map(reminder).transpose()
+        row.as_ref().map(decode::reminder).transpose()
     }
 
     async fn save_reminder(&mut self, r: &Reminder) -> StoreResult<()> {
         dynamic(format!(
-            "INSERT INTO reminders ({REMINDER_COLS}) \
+            "INSERT INTO reminders ({REMINDER_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (user_id, show_id) DO UPDATE SET id = excluded.id, \
              episode_id = excluded.episode_id, season_number = excluded.season_number, \
@@ -203,13 +165,13 @@ impl ReminderRepository for PgUow {
 
     async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>> {
         let rows = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE user_id = $1 ORDER BY due_at, show_id"
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE user_id = $1 ORDER BY due_at, show_id"
         ))
         .bind(user.as_uuid())
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(reminder).collect()
+        rows.iter().map(decode::reminder).collect()
     }
 
     /// `FOR UPDATE SKIP LOCKED`: replicas running the scheduler at once take disjoint
@@ -221,7 +183,7 @@ impl ReminderRepository for PgUow {
         limit: u32,
     ) -> StoreResult<Vec<Reminder>> {
         let rows = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE status = 'scheduled' AND due_at <= $1 \
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE status = 'scheduled' AND due_at <= $1 \
              ORDER BY due_at, user_id, show_id LIMIT $2 FOR UPDATE SKIP LOCKED"
         ))
         .bind(now)
@@ -229,7 +191,7 @@ impl ReminderRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(reminder).collect()
+        rows.iter().map(decode::reminder).collect()
     }
 }
 
@@ -261,13 +223,6 @@ impl PreferenceRepository for PgUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(GenreScore {
-                    genre: get(r, "genre")?,
-                    points: get(r, "points")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode::genre_score).collect()
     }
 }

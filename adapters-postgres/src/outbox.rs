@@ -2,11 +2,12 @@
 //! and the handlers' processed marks (a handler's effects commit with its mark). The relay's
 //! side is in `relay.rs`. Tables: `migrations/0002_events.sql`.
 
+use adapters_sql::outbox;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::ports::Outbox;
 use viewing_domain::ports::StoreResult;
-use viewing_domain::ports::{Outbox, StoreError};
 use viewing_domain::{EventEnvelope, EventId};
 
 use crate::codec::{db_err, get};
@@ -86,10 +87,7 @@ impl Outbox for PgUow {
             users.push(e.user_id.as_uuid());
             types.push(e.event_type());
             times.push(e.occurred_at);
-            payloads.push(
-                serde_json::to_string(e)
-                    .map_err(|err| StoreError::unexpected(format!("event to JSON: {err}")))?,
-            );
+            payloads.push(outbox::payload(e)?);
         }
         // WITH ORDINALITY + ORDER BY: `seq` follows the order of `events`.
         sqlx::query(

@@ -1,13 +1,14 @@
 //! Show progress, with its season completions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::ports::{ShowProgressRepository, StoreResult};
-use viewing_domain::{EpisodeId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
+use viewing_domain::{SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
 
-use crate::codec::{corrupt, db_err, get, get_u32, get_u32_opt, int};
+use crate::codec::{corrupt, db_err, get, int};
 use crate::uow::PgUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, its season completions (in season order)
@@ -45,22 +46,7 @@ fn decode_progress(row: &PgRow) -> StoreResult<ShowProgress> {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    Ok(ShowProgress {
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        show_id: ShowId::from(get::<Uuid>(row, "show_id")?),
-        last_watched_season: get_u32_opt(row, "last_watched_season")?,
-        last_watched_episode: get_u32_opt(row, "last_watched_episode")?,
-        last_watched_episode_id: get::<Option<Uuid>>(row, "last_watched_episode_id")?
-            .map(EpisodeId::from),
-        last_watch_date: get(row, "last_watch_date")?,
-        total_episodes_watched: get_u32(row, "total_episodes_watched")?,
-        completed_seasons,
-        is_completed: get(row, "is_completed")?,
-        completion_date: get(row, "completion_date")?,
-        last_activity_at: get(row, "last_activity_at")?,
-        inactivity_reported_at: get(row, "inactivity_reported_at")?,
-        updated_at: get(row, "updated_at")?,
-    })
+    decode::show_progress(row, completed_seasons)
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Viewing records: the seed's `ViewingRecords`, `EpisodeViewingRecords` and
 //! `ViewingCompanions`, and the history query.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -9,13 +10,10 @@ use uuid::Uuid;
 use viewing_domain::ports::{
     HistoryFilter, HistoryPaging, HistorySlice, StoreResult, ViewingRecordRepository,
 };
-use viewing_domain::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
-use viewing_domain::{
-    BingeSessionId, ContentType, EpisodeId, MovieId, RecordId, ShowId, UserId, ViewingRecord,
-    Watched,
-};
+use viewing_domain::values::{Platform, ViewingContext, ViewingLocation};
+use viewing_domain::{BingeSessionId, RecordId, ShowId, UserId, ViewingRecord, Watched};
 
-use crate::codec::{corrupt, db_err, get, get_u32_opt, int, parsed};
+use crate::codec::{corrupt, db_err, get, int};
 use crate::uow::PgUow;
 
 /// Every column a [`ViewingRecord`] is rebuilt from, companions (in order) included, as a
@@ -40,56 +38,9 @@ const EPISODE_RECORDS: &str = concat!(
     " WHERE e.user_id = $1 AND e.show_id = $2 ORDER BY r.watch_date, r.id"
 );
 
-fn decode(row: &PgRow) -> StoreResult<ViewingRecord> {
-    let content_id: Uuid = get(row, "content_id")?;
-    let content_type: String = get(row, "content_type")?;
-    let watched = match ContentType::parse(&content_type) {
-        Some(ContentType::Movie) => Watched::Movie(MovieId::from(content_id)),
-        Some(ContentType::Episode) => Watched::Episode {
-            episode_id: EpisodeId::from(content_id),
-            show_id: ShowId::from(
-                get::<Option<Uuid>>(row, "show_id")?
-                    .ok_or_else(|| corrupt("episode record", "missing episode details"))?,
-            ),
-            season_number: get_u32_opt(row, "season_number")?
-                .ok_or_else(|| corrupt("episode record", "missing season number"))?,
-            episode_number: get_u32_opt(row, "episode_number")?
-                .ok_or_else(|| corrupt("episode record", "missing episode number"))?,
-        },
-        None => return Err(corrupt("content_type", content_type)),
-    };
+fn decode_record(row: &PgRow) -> StoreResult<ViewingRecord> {
     let companions: Vec<String> = get(row, "companions")?;
-    Ok(ViewingRecord {
-        id: RecordId::from(get::<Uuid>(row, "id")?),
-        user_id: UserId::from(get::<Uuid>(row, "user_id")?),
-        watched,
-        watch_date: get(row, "watch_date")?,
-        platform: parsed(
-            "viewing_platform",
-            get(row, "viewing_platform")?,
-            Platform::parse,
-        )?,
-        viewing_location: parsed(
-            "viewing_location",
-            get(row, "viewing_location")?,
-            ViewingLocation::parse,
-        )?,
-        viewing_context: parsed(
-            "viewing_context",
-            get(row, "viewing_context")?,
-            ViewingContext::parse,
-        )?,
-        watched_with: Companions::parse(&companions).map_err(|e| corrupt("companions", e))?,
-        is_rewatch: get(row, "is_rewatch")?,
-        viewing_duration: get::<Option<i32>>(row, "viewing_duration")?
-            .map(|m| Minutes::new("viewingDuration", i64::from(m)))
-            .transpose()
-            .map_err(|e| corrupt("viewing_duration", e))?,
-        binge_session_id: get::<Option<Uuid>>(row, "binge_session_id")?.map(BingeSessionId::from),
-        binge_session_pinned: get(row, "binge_session_pinned")?,
-        backfilled: get(row, "backfilled")?,
-        created_at: get(row, "created_at")?,
-    })
+    decode::viewing_record(row, &companions)
 }
 
 /// Appends the history filter's conditions (everything but paging).
@@ -224,7 +175,7 @@ impl ViewingRecordRepository for PgUow {
             .await
             .map_err(db_err)?
             .as_ref()
-            .map(decode)
+            .map(decode_record)
             .transpose()
     }
 
@@ -252,7 +203,7 @@ impl ViewingRecordRepository for PgUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.iter().map(decode).collect()
+        rows.iter().map(decode_record).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]
@@ -294,7 +245,7 @@ impl ViewingRecordRepository for PgUow {
             .push_bind(offset);
         let rows = q.build().fetch_all(self.conn()).await.map_err(db_err)?;
         Ok(HistorySlice {
-            items: rows.iter().map(decode).collect::<StoreResult<_>>()?,
+            items: rows.iter().map(decode_record).collect::<StoreResult<_>>()?,
             total_items: u64::try_from(total).map_err(|e| corrupt("history count", e))?,
         })
     }

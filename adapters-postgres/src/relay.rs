@@ -25,27 +25,20 @@
 //! order between them until both commit; if the later `seq` commits first it may be delivered
 //! first. Nothing is lost either way: every row is delivered by its own flag, not by a cursor.
 
+use adapters_sql::decode;
+use adapters_sql::outbox::{self, column_prefix as p, pending_body};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::StoreResult;
-use viewing_domain::{EventEnvelope, EventId, UserId};
+use viewing_domain::{EventId, UserId};
 
 use crate::codec::dynamic;
-use crate::codec::{corrupt, db_err, get, get_u32};
+use crate::codec::{RowExt, db_err};
 use crate::store::PgStore;
-
-/// Column prefix of a channel's delivery state.
-fn p(channel: RelayChannel) -> &'static str {
-    match channel {
-        RelayChannel::Handlers => "",
-        RelayChannel::Broker => "broker_",
-    }
-}
 
 /// "Due and not leased at `$1`" for the outbox row aliased `t`.
 fn ready(p: &str, t: &str) -> String {
@@ -53,16 +46,6 @@ fn ready(p: &str, t: &str) -> String {
         "{t}.{p}next_attempt_at <= $1 AND ({t}.{p}claimed_until IS NULL \
          OR {t}.{p}claimed_until <= $1)"
     )
-}
-
-/// A stored payload as the relay gets it: the event, or why it cannot be read.
-fn pending_body(payload: &str) -> PendingBody {
-    match serde_json::from_str::<EventEnvelope>(payload) {
-        Ok(e) => PendingBody::Event(e),
-        Err(e) => PendingBody::Undecodable {
-            reason: e.to_string(),
-        },
-    }
 }
 
 /// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
@@ -76,22 +59,6 @@ fn dead_letter_select() -> String {
         )
     };
     format!("{} UNION ALL {}", part(0, ""), part(1, "broker_"))
-}
-
-fn dead_letter(r: &PgRow) -> StoreResult<DeadLetter> {
-    Ok(DeadLetter {
-        event_id: EventId::from(get::<Uuid>(r, "event_id")?),
-        channel: match get::<i16>(r, "channel")? {
-            0 => RelayChannel::Handlers,
-            _ => RelayChannel::Broker,
-        },
-        user_id: UserId::from(get::<Uuid>(r, "user_id")?),
-        event_type: get(r, "event_type")?,
-        attempts: get_u32(r, "attempts")?,
-        last_error: get(r, "last_error")?,
-        parked_at: get(r, "parked_at")?,
-        payload: get(r, "payload")?,
-    })
 }
 
 /// One picked row, before the order check.
@@ -143,11 +110,11 @@ impl OutboxRelay for PgStore {
         let mut picked = Vec::with_capacity(rows.len());
         for r in &rows {
             picked.push(Picked {
-                seq: get(r, "seq")?,
-                event: get(r, "event_id")?,
-                user: get(r, "user_id")?,
-                payload: get(r, "payload")?,
-                attempts: get_u32(r, "attempts")?,
+                seq: r.int("seq")?,
+                event: r.uuid("event_id")?,
+                user: r.uuid("user_id")?,
+                payload: r.text("payload")?,
+                attempts: r.u32("attempts")?,
             });
         }
 
@@ -171,10 +138,7 @@ impl OutboxRelay for PgStore {
         .map_err(db_err)?;
         let mut first_elsewhere = std::collections::HashMap::with_capacity(blockers.len());
         for b in &blockers {
-            first_elsewhere.insert(
-                get::<Uuid>(b, "user_id")?,
-                get::<i64>(b, "first_elsewhere")?,
-            );
+            first_elsewhere.insert(b.uuid("user_id")?, b.int("first_elsewhere")?);
         }
         picked.retain(|e| first_elsewhere.get(&e.user).is_none_or(|&f| e.seq < f));
         if picked.is_empty() {
@@ -316,7 +280,7 @@ impl OutboxRelay for PgStore {
         .fetch_all(self.pool())
         .await
         .map_err(db_err)?;
-        rows.iter().map(dead_letter).collect()
+        rows.iter().map(decode::dead_letter).collect()
     }
 
     /// The rows are locked first, so a concurrent retry of the same event waits and then
@@ -343,7 +307,7 @@ impl OutboxRelay for PgStore {
         .map_err(db_err)?;
         let retried = rows
             .iter()
-            .map(dead_letter)
+            .map(decode::dead_letter)
             .collect::<StoreResult<Vec<_>>>()?;
         for l in &retried {
             let p = p(l.channel);
@@ -387,21 +351,10 @@ impl OutboxRelay for PgStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        let p = p(channel);
-        let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
-             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
-             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
-        ))
-        .fetch_one(self.pool())
-        .await
-        .map_err(db_err)?;
-        let n: i64 = get(&row, "n")?;
-        let parked: i64 = get(&row, "parked")?;
-        Ok(OutboxBacklog {
-            pending: u64::try_from(n).map_err(|e| corrupt("outbox count", e))?,
-            oldest_occurred_at: get(&row, "oldest")?,
-            dead_letters: u64::try_from(parked).map_err(|e| corrupt("outbox count", e))?,
-        })
+        let row = dynamic(outbox::backlog_select(channel))
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        outbox::backlog(&row)
     }
 }

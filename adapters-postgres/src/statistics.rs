@@ -8,17 +8,17 @@
 
 use std::collections::BTreeMap;
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
-    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
+    BingeStat, BucketKey, BucketSpan, Counter, LONGEST_BINGE, StatsCounters, StatsDelta,
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{db_err, dynamic, get, get_u32, int, name};
+use crate::codec::{RowExt, db_err, dynamic, int};
 use crate::uow::PgUow;
 
 /// `keys` sorted, each with how many times it was given (a key given twice adds twice).
@@ -155,7 +155,7 @@ impl StatisticsRepository for PgUow {
         .fetch_one(self.conn())
         .await
         .map_err(db_err)?;
-        total.counters = StatsCounters::read(|col| get(&row, col))?;
+        total.counters = StatsCounters::read(|col| row.int(col))?;
         let dims = dynamic(format!(
             "SELECT b.dimension, b.dim_key, SUM(b.count)::int8 AS count, \
              SUM(b.minutes)::int8 AS minutes FROM stats_bucket_dimensions b {SPANS} \
@@ -169,9 +169,7 @@ impl StatisticsRepository for PgUow {
         .await
         .map_err(db_err)?;
         for d in &dims {
-            let dimension = name("dimension", get(d, "dimension")?, Dimension::parse)?;
-            let key: String = get(d, "dim_key")?;
-            total.tally(dimension, &key, get(d, "count")?, get(d, "minutes")?);
+            decode::add_dimension(&mut total, d)?;
         }
         Ok(total)
     }
@@ -185,15 +183,7 @@ impl StatisticsRepository for PgUow {
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?;
-        row.map(|r| {
-            Ok(BingeStat {
-                session_id: BingeSessionId::from(get::<Uuid>(&r, "session_id")?),
-                user_id: UserId::from(get::<Uuid>(&r, "user_id")?),
-                start: get(&r, "start")?,
-                episodes: get_u32(&r, "episodes")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(decode::binge_stat).transpose()
     }
 
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {

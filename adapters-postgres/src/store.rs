@@ -15,7 +15,7 @@ use viewing_domain::ports::{
 };
 use viewing_domain::{EventEnvelope, UserId};
 
-use crate::codec::{corrupt, db_err, get};
+use crate::codec::{RowExt, corrupt, db_err, get};
 use crate::uow::PgUow;
 
 /// How long a request waits for a pooled connection before the store reports itself
@@ -84,7 +84,7 @@ impl PgStore {
             .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                let payload: String = get(r, "payload")?;
+                let payload: String = r.text("payload")?;
                 serde_json::from_str(&payload).map_err(|e| corrupt("outbox payload", e))
             })
             .collect()
@@ -139,8 +139,8 @@ async fn locked_key_row(
     else {
         return Ok(None);
     };
-    let completed_at: Option<DateTime<Utc>> = get(&row, "completed_at")?;
-    let status: Option<i32> = get(&row, "response_status")?;
+    let completed_at: Option<DateTime<Utc>> = row.instant_opt("completed_at")?;
+    let status: Option<i64> = row.int_opt("response_status")?;
     let completed = match (completed_at, status) {
         (Some(at), Some(status)) => {
             let body: Option<Vec<u8>> = get(&row, "response_body")?;
@@ -148,7 +148,7 @@ async fn locked_key_row(
                 at,
                 response: StoredResponse {
                     status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
-                    location: get(&row, "response_location")?,
+                    location: row.text_opt("response_location")?,
                     body: body.unwrap_or_default(),
                 },
             })
@@ -158,11 +158,11 @@ async fn locked_key_row(
     };
     Ok(Some(KeyRow {
         request: RequestFingerprint {
-            method: get(&row, "request_method")?,
-            path: get(&row, "request_path")?,
+            method: row.text("request_method")?,
+            path: row.text("request_path")?,
             body_digest: get(&row, "body_digest")?,
         },
-        claimed_at: get(&row, "claimed_at")?,
+        claimed_at: row.instant("claimed_at")?,
         completed,
     }))
 }

@@ -15,7 +15,7 @@ use viewing_domain::{
     Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
 };
 
-use crate::codec::{corrupt, db_err, get, get_u32, int, required};
+use crate::codec::{RowExt, corrupt, db_err, get, int, required};
 
 /// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
@@ -70,8 +70,8 @@ impl viewing_domain::ports::Transaction for PgUow {
     }
 }
 
-fn minutes(col: &str, v: i32) -> StoreResult<Minutes> {
-    Minutes::new("runtimeMinutes", i64::from(v)).map_err(|e| corrupt(col, e))
+fn minutes(col: &str, v: i64) -> StoreResult<Minutes> {
+    Minutes::new("runtimeMinutes", v).map_err(|e| corrupt(col, e))
 }
 
 fn genres(col: &str, raw: Vec<String>) -> StoreResult<Vec<Genre>> {
@@ -112,31 +112,31 @@ impl PgUow {
         let mut by_season: HashMap<Uuid, Vec<Episode>> = HashMap::new();
         for e in &episodes {
             by_season
-                .entry(get(e, "season_id")?)
+                .entry(e.uuid("season_id")?)
                 .or_default()
                 .push(Episode {
-                    id: EpisodeId::from(get::<Uuid>(e, "id")?),
-                    number: get_u32(e, "episode_number")?,
-                    title: required("episode title", get(e, "title")?, Title::parse)?,
-                    runtime: minutes("episode runtime", get(e, "runtime_minutes")?)?,
-                    air_date: get(e, "air_date")?,
+                    id: EpisodeId::from(e.uuid("id")?),
+                    number: e.u32("episode_number")?,
+                    title: required("episode title", e.text("title")?, Title::parse)?,
+                    runtime: minutes("episode runtime", e.int("runtime_minutes")?)?,
+                    air_date: e.date_opt("air_date")?,
                 });
         }
         let seasons = seasons
             .iter()
             .map(|s: &PgRow| {
-                let sid: Uuid = get(s, "id")?;
+                let sid: Uuid = s.uuid("id")?;
                 Ok(Season {
                     id: SeasonId::from(sid),
-                    number: get_u32(s, "season_number")?,
+                    number: s.u32("season_number")?,
                     episodes: by_season.remove(&sid).unwrap_or_default(),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let status: String = get(&row, "status")?;
+        let status: String = row.text("status")?;
         let show = Show::new(
-            ShowId::from(get::<Uuid>(&row, "id")?),
-            required("show title", get(&row, "title")?, Title::parse)?,
+            ShowId::from(row.uuid("id")?),
+            required("show title", row.text("title")?, Title::parse)?,
             ShowStatus::parse(&status).ok_or_else(|| corrupt("show status", &status))?,
             genres("show genre", get(&row, "genres")?)?,
             seasons,
@@ -158,7 +158,7 @@ impl PgUow {
             .fetch_optional(self.conn())
             .await
             .map_err(db_err)?;
-        row.map(|r| get(&r, "id")).transpose()
+        row.map(|r| r.uuid("id")).transpose()
     }
 }
 
@@ -183,11 +183,11 @@ impl CatalogRepository for PgUow {
             return Ok(None);
         };
         Ok(Some(Movie {
-            id: MovieId::from(get::<Uuid>(&row, "id")?),
-            title: required("movie title", get(&row, "title")?, Title::parse)?,
-            runtime: minutes("movie runtime", get(&row, "runtime_minutes")?)?,
+            id: MovieId::from(row.uuid("id")?),
+            title: required("movie title", row.text("title")?, Title::parse)?,
+            runtime: minutes("movie runtime", row.int("runtime_minutes")?)?,
             genres: genres("movie genre", get(&row, "genres")?)?,
-            release_date: get(&row, "release_date")?,
+            release_date: row.date_opt("release_date")?,
         }))
     }
 
@@ -201,7 +201,7 @@ impl CatalogRepository for PgUow {
             .fetch_optional(self.conn())
             .await
             .map_err(db_err)?
-            .map(|r| get(&r, "show_id"))
+            .map(|r| r.uuid("show_id"))
             .transpose()?;
         match show_id {
             Some(s) => self.load_show(s).await,
@@ -224,7 +224,7 @@ impl CatalogRepository for PgUow {
         let mut out = HashMap::with_capacity(rows.len());
         for r in &rows {
             // A movie wins over a show with the same id, as in the memory store.
-            out.entry(get(r, "id")?).or_insert(get(r, "title")?);
+            out.entry(r.uuid("id")?).or_insert(r.text("title")?);
         }
         Ok(out)
     }

@@ -1,13 +1,13 @@
 //! Abandon records.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use viewing_domain::ports::{AbandonRepository, StoreResult};
-use viewing_domain::values::{AbandonReason, Percent, Rating};
-use viewing_domain::{AbandonId, AbandonRecord, ItemType, UserId};
+use viewing_domain::values::{AbandonReason, Rating};
+use viewing_domain::{AbandonId, AbandonRecord, UserId};
 
-use crate::codec::{RowExt, corrupt, db_err, id, parsed, ts, ts_opt};
+use crate::codec::{db_err, id, ts, ts_opt};
 use crate::uow::SqliteUow;
 
 /// The columns an [`AbandonRecord`] is rebuilt from, as a literal for `concat!`. Decimals come
@@ -19,39 +19,6 @@ macro_rules! select_abandons {
          abandon_reason, CAST(ROUND(quality_rating * 10) AS INTEGER) AS quality_tenths, \
          would_retry, created_at FROM abandoned_content"
     };
-}
-
-fn decode_abandon(row: &SqliteRow) -> StoreResult<AbandonRecord> {
-    let item_type = row.text("content_type")?;
-    let hundredths = row.int("progress_hundredths")?;
-    Ok(AbandonRecord {
-        id: AbandonId::from(row.uuid("id")?),
-        user_id: UserId::from(row.uuid("user_id")?),
-        item_id: row.uuid("content_id")?,
-        item_type: ItemType::parse(&item_type)
-            .ok_or_else(|| corrupt("content_type", &item_type))?,
-        abandon_date: row.instant("abandon_date")?,
-        progress_percent: u16::try_from(hundredths)
-            .ok()
-            .and_then(Percent::from_hundredths)
-            .ok_or_else(|| corrupt("progress_percent", hundredths))?,
-        abandon_reason: parsed(
-            "abandon_reason",
-            row.text_opt("abandon_reason")?,
-            AbandonReason::parse,
-        )?,
-        quality_rating: row
-            .int_opt("quality_tenths")?
-            .map(|t| {
-                u8::try_from(t)
-                    .ok()
-                    .and_then(Rating::from_tenths)
-                    .ok_or_else(|| corrupt("quality_rating", t))
-            })
-            .transpose()?,
-        would_retry: row.flag("would_retry")?,
-        created_at: row.instant("created_at")?,
-    })
 }
 
 #[async_trait]
@@ -90,7 +57,7 @@ impl AbandonRepository for SqliteUow {
             .await
             .map_err(db_err)?
             .as_ref()
-            .map(decode_abandon)
+            .map(decode::abandon_record)
             .transpose()
     }
 
@@ -110,7 +77,7 @@ impl AbandonRepository for SqliteUow {
         .await
         .map_err(db_err)?
         .as_ref()
-        .map(decode_abandon)
+        .map(decode::abandon_record)
         .transpose()
     }
 
@@ -131,6 +98,6 @@ impl AbandonRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_abandon).collect()
+        rows.iter().map(decode::abandon_record).collect()
     }
 }

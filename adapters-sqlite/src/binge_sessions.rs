@@ -1,39 +1,33 @@
 //! Binge sessions.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use viewing_domain::ports::{BingeSessionRepository, StoreResult};
 use viewing_domain::{BingeSession, BingeSessionId, ShowId, UserId};
 
-use crate::codec::{RowExt, db_err, id, ts};
+use crate::codec::{db_err, id, ts};
 use crate::uow::SqliteUow;
 
-fn decode_session(row: &SqliteRow) -> StoreResult<BingeSession> {
-    Ok(BingeSession {
-        id: BingeSessionId::from(row.uuid("id")?),
-        user_id: UserId::from(row.uuid("user_id")?),
-        show_id: ShowId::from(row.uuid("show_id")?),
-        start_time: row.instant("start_time")?,
-        end_time: row.instant("end_time")?,
-        episodes_watched: row.u32("episodes_watched")?,
-        created_at: row.instant("created_at")?,
-    })
+/// The columns a [`BingeSession`] is rebuilt from ([`decode::binge_session`]), as a literal for
+/// `concat!`.
+macro_rules! select_sessions {
+    () => {
+        "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
+         FROM binge_sessions"
+    };
 }
 
 #[async_trait]
 impl BingeSessionRepository for SqliteUow {
     async fn binge_session(&mut self, sid: BingeSessionId) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = ?",
-        )
-        .bind(id(sid))
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = ?"))
+            .bind(id(sid))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
@@ -42,18 +36,15 @@ impl BingeSessionRepository for SqliteUow {
         user: UserId,
         sid: BingeSessionId,
     ) -> StoreResult<Option<BingeSession>> {
-        sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE id = ? AND user_id = ?",
-        )
-        .bind(id(sid))
-        .bind(id(user))
-        .fetch_optional(self.conn())
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(decode_session)
-        .transpose()
+        sqlx::query(concat!(select_sessions!(), " WHERE id = ? AND user_id = ?"))
+            .bind(id(sid))
+            .bind(id(user))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(decode::binge_session)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]
@@ -62,16 +53,16 @@ impl BingeSessionRepository for SqliteUow {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<BingeSession>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, show_id, start_time, end_time, episodes_watched, created_at \
-             FROM binge_sessions WHERE user_id = ? AND show_id = ? ORDER BY start_time, id",
-        )
+        let rows = sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE user_id = ? AND show_id = ? ORDER BY start_time, id",
+        ))
         .bind(id(user))
         .bind(id(show))
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(decode_session).collect()
+        rows.iter().map(decode::binge_session).collect()
     }
 
     async fn save_binge_session(&mut self, s: &BingeSession) -> StoreResult<()> {

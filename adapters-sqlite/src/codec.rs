@@ -11,7 +11,6 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 use viewing_domain::ports::{StoreError, StoreResult};
-use viewing_domain::values::ValidationError;
 
 const INSTANT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 const DATE_FORMAT: &str = "%Y-%m-%d";
@@ -43,26 +42,11 @@ pub(crate) fn id_list<I: Into<Uuid>>(ids: impl IntoIterator<Item = I>) -> String
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// Data read back that does not fit the domain: a bug or a hand-edited database.
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::unexpected(format!("stored {what} is invalid: {detail}"))
-}
+pub(crate) use adapters_sql::{RowExt, corrupt, required};
 
-/// Typed column reads that turn decode failures into [`StoreError::Unexpected`].
-pub(crate) trait RowExt {
-    fn text(&self, col: &str) -> StoreResult<String>;
-    fn text_opt(&self, col: &str) -> StoreResult<Option<String>>;
-    fn int(&self, col: &str) -> StoreResult<i64>;
-    fn int_opt(&self, col: &str) -> StoreResult<Option<i64>>;
-    fn flag(&self, col: &str) -> StoreResult<bool>;
-    fn uuid(&self, col: &str) -> StoreResult<Uuid>;
-    fn uuid_opt(&self, col: &str) -> StoreResult<Option<Uuid>>;
-    fn instant(&self, col: &str) -> StoreResult<DateTime<Utc>>;
-    fn instant_opt(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
-    fn date_opt(&self, col: &str) -> StoreResult<Option<NaiveDate>>;
-    fn u32(&self, col: &str) -> StoreResult<u32>;
-    fn u32_opt(&self, col: &str) -> StoreResult<Option<u32>>;
-}
+/// SQLite's encoding of the shared row vocabulary ([`RowExt`]): ids and instants as text,
+/// flags and whole numbers as INTEGER.
+pub(crate) enum Sqlite {}
 
 fn parse_uuid(col: &str, s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| corrupt(col, e))
@@ -74,11 +58,7 @@ fn parse_instant(col: &str, s: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|e| corrupt(col, e))
 }
 
-fn to_u32(col: &str, v: i64) -> StoreResult<u32> {
-    u32::try_from(v).map_err(|e| corrupt(col, e))
-}
-
-impl RowExt for SqliteRow {
+impl RowExt<Sqlite> for SqliteRow {
     fn text(&self, col: &str) -> StoreResult<String> {
         self.try_get(col).map_err(|e| corrupt(col, e))
     }
@@ -113,36 +93,6 @@ impl RowExt for SqliteRow {
             .map(|s| NaiveDate::parse_from_str(&s, DATE_FORMAT).map_err(|e| corrupt(col, e)))
             .transpose()
     }
-    fn u32(&self, col: &str) -> StoreResult<u32> {
-        to_u32(col, self.int(col)?)
-    }
-    fn u32_opt(&self, col: &str) -> StoreResult<Option<u32>> {
-        self.int_opt(col)?.map(|v| to_u32(col, v)).transpose()
-    }
-}
-
-/// Re-validates stored text through the domain's constructor. Stored values were cleaned on
-/// the way in, so this only fails for data the service did not write.
-pub(crate) fn parsed<T>(
-    col: &str,
-    raw: Option<String>,
-    parse: fn(&str) -> Result<Option<T>, ValidationError>,
-) -> StoreResult<Option<T>> {
-    match raw {
-        None => Ok(None),
-        Some(s) => parse(&s).map_err(|e| corrupt(col, e)),
-    }
-}
-
-/// Like [`parsed`] for a column that must hold a value.
-pub(crate) fn required<T>(
-    col: &str,
-    raw: String,
-    parse: fn(&str) -> Result<Option<T>, ValidationError>,
-) -> StoreResult<T> {
-    parse(&raw)
-        .map_err(|e| corrupt(col, e))?
-        .ok_or_else(|| corrupt(col, "empty"))
 }
 
 // SQLite result codes (https://www.sqlite.org/rescode.html); sqlx reports the extended code.
@@ -185,11 +135,6 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         }
         _ => StoreError::unexpected(e),
     }
-}
-
-/// A stored name of one of the domain's enums.
-pub(crate) fn name<T>(col: &str, raw: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
 }
 
 /// A statement whose only dynamic parts are the adapter's own column and table names.

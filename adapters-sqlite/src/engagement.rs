@@ -1,19 +1,17 @@
 //! The event handlers' state on SQLite: achievements, the watchlist, continuation reminders
 //! and genre scores. Tables: `migrations/0002_events.sql`.
 
+use adapters_sql::decode::{self, REMINDER_COLUMNS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use viewing_domain::engagement::{
-    Achievement, GenreScore, Reminder, ReminderStatus, WatchlistItem,
-};
+use viewing_domain::engagement::{Achievement, GenreScore, Reminder, WatchlistItem};
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, WatchlistRepository,
 };
 use viewing_domain::ports::StoreResult;
-use viewing_domain::{ItemType, ShowId, UserId};
+use viewing_domain::{ShowId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, id, name, ts, ts_opt};
+use crate::codec::{RowExt, db_err, dynamic, id, ts, ts_opt};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -57,26 +55,8 @@ impl AchievementRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Achievement {
-                    user_id: user,
-                    code: r.text("code")?,
-                    title: r.text("title")?,
-                    unlocked_at: r.instant("unlocked_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| decode::achievement(user, r)).collect()
     }
-}
-
-fn watchlist_item(user: UserId, r: &SqliteRow) -> StoreResult<WatchlistItem> {
-    Ok(WatchlistItem {
-        user_id: user,
-        content_id: r.uuid("content_id")?,
-        item_type: name("item_type", r.text("item_type")?, ItemType::parse)?,
-        added_at: r.instant("added_at")?,
-    })
 }
 
 #[async_trait]
@@ -106,7 +86,7 @@ impl WatchlistRepository for SqliteUow {
         .await
         .map_err(db_err)?;
         Ok((
-            watchlist_item(item.user_id, &row)?,
+            decode::watchlist_item(item.user_id, &row)?,
             done.rows_affected() == 1,
         ))
     }
@@ -134,47 +114,29 @@ impl WatchlistRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(|r| watchlist_item(user, r)).collect()
+        rows.iter()
+            .map(|r| decode::watchlist_item(user, r))
+            .collect()
     }
-}
-
-const REMINDER_COLS: &str = "user_id, show_id, id, episode_id, season_number, episode_number, \
-     last_watch_at, due_at, status, attempts, sent_at, updated_at";
-
-fn reminder(r: &SqliteRow) -> StoreResult<Reminder> {
-    Ok(Reminder {
-        id: r.uuid("id")?,
-        user_id: UserId::from(r.uuid("user_id")?),
-        show_id: ShowId::from(r.uuid("show_id")?),
-        episode_id: r.uuid("episode_id")?.into(),
-        season_number: r.u32("season_number")?,
-        episode_number: r.u32("episode_number")?,
-        last_watch_at: r.instant("last_watch_at")?,
-        due_at: r.instant("due_at")?,
-        status: name("status", r.text("status")?, ReminderStatus::parse)?,
-        attempts: r.u32("attempts")?,
-        sent_at: r.instant_opt("sent_at")?,
-        updated_at: r.instant("updated_at")?,
-    })
 }
 
 #[async_trait]
 impl ReminderRepository for SqliteUow {
     async fn reminder(&mut self, user: UserId, show: ShowId) -> StoreResult<Option<Reminder>> {
         let row = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE user_id = ? AND show_id = ?"
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE user_id = ? AND show_id = ?"
         ))
         .bind(id(user))
         .bind(id(show))
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?;
-        row.as_ref().map(reminder).transpose()
+        row.as_ref().map(decode::reminder).transpose()
     }
 
     async fn save_reminder(&mut self, r: &Reminder) -> StoreResult<()> {
         dynamic(format!(
-            "INSERT OR REPLACE INTO reminders ({REMINDER_COLS}) \
+            "INSERT OR REPLACE INTO reminders ({REMINDER_COLUMNS}) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(id(r.user_id))
@@ -197,13 +159,13 @@ impl ReminderRepository for SqliteUow {
 
     async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>> {
         let rows = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE user_id = ? ORDER BY due_at, show_id"
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE user_id = ? ORDER BY due_at, show_id"
         ))
         .bind(id(user))
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(reminder).collect()
+        rows.iter().map(decode::reminder).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -213,7 +175,7 @@ impl ReminderRepository for SqliteUow {
         limit: u32,
     ) -> StoreResult<Vec<Reminder>> {
         let rows = dynamic(format!(
-            "SELECT {REMINDER_COLS} FROM reminders WHERE status = 'scheduled' AND due_at <= ? \
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE status = 'scheduled' AND due_at <= ? \
              ORDER BY due_at, user_id, show_id LIMIT ?"
         ))
         .bind(ts(now))
@@ -221,7 +183,7 @@ impl ReminderRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter().map(reminder).collect()
+        rows.iter().map(decode::reminder).collect()
     }
 }
 
@@ -252,13 +214,6 @@ impl PreferenceRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(GenreScore {
-                    genre: r.text("genre")?,
-                    points: r.int("points")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode::genre_score).collect()
     }
 }

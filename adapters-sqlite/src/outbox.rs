@@ -2,11 +2,12 @@
 //! and the handlers' processed marks (a handler's effects commit with its mark). The relay's
 //! side is in `relay.rs`. Tables: `migrations/0002_events.sql`.
 
+use adapters_sql::outbox;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::event_ports::ProcessedEvents;
+use viewing_domain::ports::Outbox;
 use viewing_domain::ports::StoreResult;
-use viewing_domain::ports::{Outbox, StoreError};
 use viewing_domain::{EventEnvelope, EventId};
 
 use crate::codec::{RowExt, db_err, id, id_list, ts};
@@ -72,8 +73,7 @@ impl Outbox for SqliteUow {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn append_events(&mut self, events: &[EventEnvelope]) -> StoreResult<()> {
         for e in events {
-            let payload = serde_json::to_string(e)
-                .map_err(|err| StoreError::unexpected(format!("event to JSON: {err}")))?;
+            let payload = outbox::payload(e)?;
             sqlx::query(
                 "INSERT INTO outbox (event_id, user_id, event_type, occurred_at, payload, \
                  next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use viewing_domain::ports::{ShowProgressRepository, StoreResult};
-use viewing_domain::{EpisodeId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
+use viewing_domain::{SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId};
 
 use crate::codec::{RowExt, db_err, id, id_opt, ts, ts_opt};
 use crate::uow::SqliteUow;
@@ -19,26 +20,6 @@ macro_rules! select_progress {
          completion_date, last_activity_at, inactivity_reported_at, updated_at \
          FROM show_progress"
     };
-}
-
-fn decode_progress(row: &SqliteRow, completed: Vec<SeasonCompletion>) -> StoreResult<ShowProgress> {
-    Ok(ShowProgress {
-        user_id: UserId::from(row.uuid("user_id")?),
-        show_id: ShowId::from(row.uuid("show_id")?),
-        last_watched_season: row.u32_opt("last_watched_season")?,
-        last_watched_episode: row.u32_opt("last_watched_episode")?,
-        last_watched_episode_id: row
-            .uuid_opt("last_watched_episode_id")?
-            .map(EpisodeId::from),
-        last_watch_date: row.instant_opt("last_watch_date")?,
-        total_episodes_watched: row.u32("total_episodes_watched")?,
-        completed_seasons: completed,
-        is_completed: row.flag("is_completed")?,
-        completion_date: row.instant_opt("completion_date")?,
-        last_activity_at: row.instant_opt("last_activity_at")?,
-        inactivity_reported_at: row.instant_opt("inactivity_reported_at")?,
-        updated_at: row.instant("updated_at")?,
-    })
 }
 
 fn decode_completion(row: &SqliteRow) -> StoreResult<SeasonCompletion> {
@@ -93,7 +74,7 @@ impl ShowProgressRepository for SqliteUow {
         };
         let mut completions = self.completions(user, Some(show)).await?;
         let completed = completions.remove(&show.as_uuid()).unwrap_or_default();
-        decode_progress(&row, completed).map(Some)
+        decode::show_progress(&row, completed).map(Some)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -170,7 +151,7 @@ impl ShowProgressRepository for SqliteUow {
         rows.iter()
             .map(|r| {
                 let done = completions.remove(&r.uuid("show_id")?).unwrap_or_default();
-                decode_progress(r, done)
+                decode::show_progress(r, done)
             })
             .collect()
     }
@@ -200,7 +181,7 @@ impl ShowProgressRepository for SqliteUow {
             );
             let mut completions = self.completions(user, Some(show)).await?;
             let done = completions.remove(&show.as_uuid()).unwrap_or_default();
-            out.push(decode_progress(r, done)?);
+            out.push(decode::show_progress(r, done)?);
         }
         Ok(out)
     }

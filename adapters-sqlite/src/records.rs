@@ -3,19 +3,17 @@
 
 use std::collections::HashMap;
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use viewing_domain::ports::{
     HistoryFilter, HistoryPaging, HistorySlice, StoreResult, ViewingRecordRepository,
 };
-use viewing_domain::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
-use viewing_domain::{
-    BingeSessionId, ContentType, EpisodeId, MovieId, RecordId, ShowId, UserId, ViewingRecord,
-    Watched,
-};
+use viewing_domain::values::{Platform, ViewingContext, ViewingLocation};
+use viewing_domain::{BingeSessionId, RecordId, ShowId, UserId, ViewingRecord, Watched};
 
-use crate::codec::{RowExt, corrupt, db_err, id, id_list, id_opt, parsed, ts};
+use crate::codec::{RowExt, corrupt, db_err, id, id_list, id_opt, ts};
 use crate::uow::SqliteUow;
 
 /// Every column a [`ViewingRecord`] is rebuilt from (companions come from their own table),
@@ -39,60 +37,6 @@ const EPISODE_RECORDS: &str = "SELECT r.id, r.user_id, r.content_id, r.content_t
      r.created_at, e.show_id, e.season_number, e.episode_number \
      FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id \
      WHERE e.user_id = ? AND e.show_id = ? ORDER BY r.watch_date, r.id";
-
-fn decode(row: &SqliteRow, companions: &[String]) -> StoreResult<ViewingRecord> {
-    let content_id = row.uuid("content_id")?;
-    let content_type = row.text("content_type")?;
-    let watched = match ContentType::parse(&content_type) {
-        Some(ContentType::Movie) => Watched::Movie(MovieId::from(content_id)),
-        Some(ContentType::Episode) => Watched::Episode {
-            episode_id: EpisodeId::from(content_id),
-            show_id: ShowId::from(
-                row.uuid_opt("show_id")?
-                    .ok_or_else(|| corrupt("episode record", "missing episode details"))?,
-            ),
-            season_number: row
-                .u32_opt("season_number")?
-                .ok_or_else(|| corrupt("episode record", "missing season number"))?,
-            episode_number: row
-                .u32_opt("episode_number")?
-                .ok_or_else(|| corrupt("episode record", "missing episode number"))?,
-        },
-        None => return Err(corrupt("content_type", content_type)),
-    };
-    Ok(ViewingRecord {
-        id: RecordId::from(row.uuid("id")?),
-        user_id: UserId::from(row.uuid("user_id")?),
-        watched,
-        watch_date: row.instant("watch_date")?,
-        platform: parsed(
-            "viewing_platform",
-            row.text_opt("viewing_platform")?,
-            Platform::parse,
-        )?,
-        viewing_location: parsed(
-            "viewing_location",
-            row.text_opt("viewing_location")?,
-            ViewingLocation::parse,
-        )?,
-        viewing_context: parsed(
-            "viewing_context",
-            row.text_opt("viewing_context")?,
-            ViewingContext::parse,
-        )?,
-        watched_with: Companions::parse(companions).map_err(|e| corrupt("companions", e))?,
-        is_rewatch: row.flag("is_rewatch")?,
-        viewing_duration: row
-            .int_opt("viewing_duration")?
-            .map(|m| Minutes::new("viewingDuration", m))
-            .transpose()
-            .map_err(|e| corrupt("viewing_duration", e))?,
-        binge_session_id: row.uuid_opt("binge_session_id")?.map(BingeSessionId::from),
-        binge_session_pinned: row.flag("binge_session_pinned")?,
-        backfilled: row.flag("backfilled")?,
-        created_at: row.instant("created_at")?,
-    })
-}
 
 impl SqliteUow {
     /// Rebuilds records from rows, with their companions in the order they were given.
@@ -126,7 +70,7 @@ impl SqliteUow {
                     .get(&r.uuid("id")?)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                decode(r, names)
+                decode::viewing_record(r, names)
             })
             .collect()
     }

@@ -4,26 +4,19 @@
 //! Units of work run one at a time on SQLite (see `SqliteStore::begin_write`), so a claim needs
 //! no row locks: it is a short unit of work of its own.
 
+use adapters_sql::decode;
+use adapters_sql::outbox::{self, column_prefix as p, pending_body};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use viewing_domain::event_ports::{
-    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingBody, PendingEvent, RelayChannel,
+    ClaimToken, DeadLetter, OutboxBacklog, OutboxRelay, PendingEvent, RelayChannel,
 };
 use viewing_domain::ports::{Begin, StoreResult, Transaction};
-use viewing_domain::{EventEnvelope, EventId, UserId};
+use viewing_domain::{EventId, UserId};
 
 use crate::codec::dynamic;
 use crate::codec::{RowExt, db_err, id, ts};
 use crate::store::SqliteStore;
-
-/// Column prefix of a channel's delivery state.
-fn p(channel: RelayChannel) -> &'static str {
-    match channel {
-        RelayChannel::Handlers => "",
-        RelayChannel::Broker => "broker_",
-    }
-}
 
 fn seq_list(seqs: &[i64]) -> String {
     format!(
@@ -33,16 +26,6 @@ fn seq_list(seqs: &[i64]) -> String {
             .collect::<Vec<_>>()
             .join(",")
     )
-}
-
-/// A stored payload as the relay gets it: the event, or why it cannot be read.
-fn pending_body(payload: &str) -> PendingBody {
-    match serde_json::from_str::<EventEnvelope>(payload) {
-        Ok(e) => PendingBody::Event(e),
-        Err(e) => PendingBody::Undecodable {
-            reason: e.to_string(),
-        },
-    }
 }
 
 /// Every dead letter of both channels, one row per parked channel (`channel` 0 = handlers,
@@ -56,22 +39,6 @@ fn dead_letter_select() -> String {
         )
     };
     format!("{} UNION ALL {}", part(0, ""), part(1, "broker_"))
-}
-
-fn dead_letter(r: &SqliteRow) -> StoreResult<DeadLetter> {
-    Ok(DeadLetter {
-        event_id: EventId::from(r.uuid("event_id")?),
-        channel: match r.int("channel")? {
-            0 => RelayChannel::Handlers,
-            _ => RelayChannel::Broker,
-        },
-        user_id: UserId::from(r.uuid("user_id")?),
-        event_type: r.text("event_type")?,
-        attempts: r.u32("attempts")?,
-        last_error: r.text_opt("last_error")?,
-        parked_at: r.instant("parked_at")?,
-        payload: r.text("payload")?,
-    })
 }
 
 #[async_trait]
@@ -244,7 +211,7 @@ impl OutboxRelay for SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(db_err)?;
-        rows.iter().map(dead_letter).collect()
+        rows.iter().map(decode::dead_letter).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -264,7 +231,7 @@ impl OutboxRelay for SqliteStore {
         .map_err(db_err)?;
         let retried = rows
             .iter()
-            .map(dead_letter)
+            .map(decode::dead_letter)
             .collect::<StoreResult<Vec<_>>>()?;
         for l in &retried {
             let p = p(l.channel);
@@ -306,19 +273,10 @@ impl OutboxRelay for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_backlog(&self, channel: RelayChannel) -> StoreResult<OutboxBacklog> {
-        let p = p(channel);
-        let row = dynamic(format!(
-            "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest, \
-             (SELECT COUNT(*) FROM outbox WHERE {p}parked_at IS NOT NULL) AS parked \
-             FROM outbox WHERE {p}delivered_at IS NULL AND {p}parked_at IS NULL"
-        ))
-        .fetch_one(self.pool())
-        .await
-        .map_err(db_err)?;
-        Ok(OutboxBacklog {
-            pending: u64::try_from(row.int("n")?).unwrap_or(0),
-            oldest_occurred_at: row.instant_opt("oldest")?,
-            dead_letters: u64::try_from(row.int("parked")?).unwrap_or(0),
-        })
+        let row = dynamic(outbox::backlog_select(channel))
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        outbox::backlog(&row)
     }
 }

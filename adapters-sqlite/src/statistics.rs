@@ -1,16 +1,16 @@
 //! The statistics buckets on SQLite (SPEC §6): the counters come from
 //! [`viewing_domain::stats::Counter`], so a new statistic is a column and a variant, not SQL here.
 
+use adapters_sql::decode;
 use async_trait::async_trait;
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
-    BingeStat, BucketKey, BucketSpan, Counter, Dimension, LONGEST_BINGE, StatsCounters, StatsDelta,
-    Tally,
+    BingeStat, BucketKey, BucketSpan, Counter, LONGEST_BINGE, StatsCounters, StatsDelta,
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, id, name, ts};
+use crate::codec::{RowExt, db_err, dynamic, id, ts};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -111,12 +111,7 @@ impl StatisticsRepository for SqliteUow {
             .await
             .map_err(db_err)?;
             for d in &dims {
-                let dimension = name("dimension", d.text("dimension")?, Dimension::parse)?;
-                let t = Tally {
-                    count: d.int("count")?,
-                    minutes: d.int("minutes")?,
-                };
-                total.tally(dimension, &d.text("dim_key")?, t.count, t.minutes);
+                decode::add_dimension(&mut total, d)?;
             }
         }
         Ok(total)
@@ -131,15 +126,7 @@ impl StatisticsRepository for SqliteUow {
         .fetch_optional(self.conn())
         .await
         .map_err(db_err)?;
-        row.map(|r| {
-            Ok(BingeStat {
-                session_id: BingeSessionId::from(r.uuid("session_id")?),
-                user_id: UserId::from(r.uuid("user_id")?),
-                start: r.instant("start")?,
-                episodes: r.u32("episodes")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(decode::binge_stat).transpose()
     }
 
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 
 pub mod nats;
 pub mod postgres;
+mod signal;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

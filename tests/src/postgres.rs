@@ -89,3 +89,18 @@ impl Drop for Database {
         .join();
     }
 }
+
+/// A server (the program `bin`) on a database of its own, dropped after it; `None` when
+/// PostgreSQL tests may be skipped here (see [`admin_url`]).
+pub async fn start_server(bin: &str) -> Option<(crate::Server, Database)> {
+    let admin = admin_url()?;
+    let db = Database::create(&admin).await;
+    let server = crate::Server::start_with(
+        bin,
+        crate::Options {
+            database_url: Some(db.url.clone()),
+            ..crate::Options::default()
+        },
+    );
+    Some((server, db))
+}

@@ -29,18 +29,6 @@ fn start(database_url: &str) -> Server {
     )
 }
 
-fn kill_9(server: &mut Server) {
-    let status = std::process::Command::new("kill")
-        .args(["-9", &server.pid().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("kill -9: {e}"));
-    assert!(status.success(), "kill -9 failed");
-    assert!(
-        server.wait_exit(Duration::from_secs(10)).is_some(),
-        "the server survived SIGKILL"
-    );
-}
-
 async fn acknowledged_writes_survive_sigkill(database_url: &str) {
     let mut server = start(database_url);
     let m = movie("Heat", 170, &["crime"]);
@@ -96,7 +84,7 @@ async fn acknowledged_writes_survive_sigkill(database_url: &str) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    kill_9(&mut server);
+    server.kill_9();
     for w in writers {
         let _ = w.await;
     }

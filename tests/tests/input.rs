@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 use uuid::Uuid;
-use viewing_tests::postgres::{Database, admin_url};
-use viewing_tests::{Api, Options, Server, movie, server_bin, show};
+use viewing_tests::postgres;
+use viewing_tests::{Api, Server, movie, server_bin, show};
 
 /// Markup under four layers of `&amp;`, as the issue sent it.
 const HIDDEN: &str =
@@ -322,16 +322,8 @@ async fn input_on_sqlite() {
 
 #[tokio::test]
 async fn input_on_postgresql() {
-    let Some(admin) = admin_url() else {
+    let Some((server, _db)) = postgres::start_server(&server_bin!()).await else {
         return;
     };
-    let db = Database::create(&admin).await;
-    let server = Server::start_with(
-        &server_bin!(),
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Options::default()
-        },
-    );
     every_case(&server).await;
 }

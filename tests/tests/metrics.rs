@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use viewing_tests::postgres::{Database, admin_url};
-use viewing_tests::{Options, Server, movie, server_bin};
+use viewing_tests::postgres;
+use viewing_tests::{Server, movie, server_bin};
 
 /// Every family `/metrics` served (name, kind), read from its output before issue 9.
 const FAMILIES: [(&str, &str); 16] = [
@@ -108,16 +108,8 @@ async fn metrics_serve_every_family_on_sqlite() {
 
 #[tokio::test]
 async fn metrics_serve_every_family_on_postgresql() {
-    let Some(admin) = admin_url() else {
+    let Some((server, _db)) = postgres::start_server(&server_bin!()).await else {
         return;
     };
-    let db = Database::create(&admin).await;
-    let server = Server::start_with(
-        &server_bin!(),
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Options::default()
-        },
-    );
     serves_every_family(&server).await;
 }

@@ -3,8 +3,8 @@
 //! in the query's zone and nothing of the next; an instant end keeps that instant.
 
 use serde_json::json;
-use viewing_tests::postgres::{Database, admin_url};
-use viewing_tests::{Options, Resp, Server, movie, server_bin};
+use viewing_tests::postgres;
+use viewing_tests::{Resp, Server, movie, server_bin};
 
 /// Watch dates around the end of 2026-01-10 and of January 2026 in Paris (UTC+1).
 const WATCHES: [&str; 5] = [
@@ -68,16 +68,8 @@ async fn ranges_on_sqlite() {
 
 #[tokio::test]
 async fn ranges_on_postgresql() {
-    let Some(admin) = admin_url() else {
+    let Some((server, _db)) = postgres::start_server(&server_bin!()).await else {
         return;
     };
-    let db = Database::create(&admin).await;
-    let server = Server::start_with(
-        &server_bin!(),
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Options::default()
-        },
-    );
     ranges_are_half_open(&server).await;
 }

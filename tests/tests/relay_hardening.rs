@@ -132,18 +132,6 @@ fn options(database_url: &str) -> Options {
     }
 }
 
-fn kill_9(server: &mut Server) {
-    let status = std::process::Command::new("kill")
-        .args(["-9", &server.pid().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("kill -9: {e}"));
-    assert!(status.success(), "kill -9 failed");
-    assert!(
-        server.wait_exit(Duration::from_secs(10)).is_some(),
-        "the server survived SIGKILL"
-    );
-}
-
 /// `/metrics` value of `name` (with its labels), 0 when absent.
 async fn metric(server: &Server, name: &str) -> f64 {
     let text = server.anonymous().get("/metrics").await.text;
@@ -190,7 +178,7 @@ async fn burst_and_kill_while_claimed(database_url: &str) -> Option<(Vec<Uuid>, 
     while db.live_claims().await == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    kill_9(&mut server);
+    server.kill_9();
     for w in writers {
         let _ = w.await;
     }

@@ -18,8 +18,8 @@ use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::{
-    AbandonId, AbandonRecord, EpisodeId, EventId, Movie, MovieId, RecordId, Show, ShowId, UserId,
-    ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, Movie, MovieId,
+    RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 
 use crate::engagement::GenrePreference;
@@ -78,6 +78,12 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         user: UserId,
         id: AbandonId,
     ) -> impl Future<Output = AppResult<AbandonRecord>> + Send;
+    /// One of the user's binge sessions; `NotFound` otherwise (another user's too).
+    fn binge_session(
+        &self,
+        user: UserId,
+        id: BingeSessionId,
+    ) -> impl Future<Output = AppResult<BingeSession>> + Send;
 
     /// The user's history in `[filter.from, filter.to)`, newest first.
     fn history(
@@ -214,6 +220,10 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {
         ViewingService::abandon_record(self, user, id).await
+    }
+
+    async fn binge_session(&self, user: UserId, id: BingeSessionId) -> AppResult<BingeSession> {
+        ViewingService::binge_session(self, user, id).await
     }
 
     async fn history(

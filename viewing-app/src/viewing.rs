@@ -297,6 +297,7 @@ where
 
     /// One of the user's binge sessions (SPEC §15). Another user's session answers `NotFound`,
     /// as an unknown id does.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, session = %id))]
     pub async fn binge_session(&self, user: UserId, id: BingeSessionId) -> AppResult<BingeSession> {
         let mut uow = self.store.begin_read().await?;
         uow.user_binge_session(user, id)

@@ -12,7 +12,7 @@ use viewing_app::domain::values::{
     ViewingLocation,
 };
 use viewing_app::domain::{
-    AbandonRecord, BingeSessionId, ContentType, ItemType, ViewingRecord, Watched,
+    AbandonRecord, BingeSession, BingeSessionId, ContentType, ItemType, ViewingRecord, Watched,
 };
 use viewing_app::viewing::EpisodeWatched;
 
@@ -356,6 +356,35 @@ impl From<&AbandonRecord> for AbandonRecordDto {
             quality_rating: a.quality_rating.map(Rating::value),
             would_retry: a.would_retry,
             created_at: a.created_at,
+        }
+    }
+}
+
+/// A binge session: first-time watches of consecutive episodes of one show, each at most the
+/// binge gap after the one before (SPEC §5). Its records name it in `bingeSessionId`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BingeSessionDto {
+    pub id: Uuid,
+    pub show_id: Uuid,
+    /// Watch date of its first episode.
+    pub start_time: DateTime<Utc>,
+    /// Watch date of its last episode.
+    pub end_time: DateTime<Utc>,
+    /// How many episodes it holds.
+    pub episodes_watched: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&BingeSession> for BingeSessionDto {
+    fn from(b: &BingeSession) -> Self {
+        Self {
+            id: b.id.as_uuid(),
+            show_id: b.show_id.as_uuid(),
+            start_time: b.start_time,
+            end_time: b.end_time,
+            episodes_watched: b.episodes_watched,
+            created_at: b.created_at,
         }
     }
 }

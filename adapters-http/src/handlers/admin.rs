@@ -2,6 +2,7 @@
 //! parked because their payload cannot be read or they failed ten times on a channel — and
 //! retrying one.
 
+use crate::handlers::idempotent;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::EventId;
@@ -17,6 +20,13 @@ use viewing_app::domain::event_ports::{DeadLetter, RelayChannel};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors};
 use crate::extract::{ApiPath, Caller};
+
+/// The operator routes: the dead letters and their (idempotent) retry.
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(dead_letters))
+        .routes(idempotent(state, routes!(retry_dead_letter)))
+}
 
 /// Authorization comes before the path and the body (SPEC §9, order of checks).
 fn require_admin(caller: &Caller) -> ApiResult<()> {

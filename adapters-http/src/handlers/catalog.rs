@@ -4,6 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::{MovieId, ShowId};
@@ -12,6 +14,13 @@ use crate::AppState;
 use crate::dto::{MovieBody, MovieDocument, ShowBody, ShowDocument};
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{Admin, ApiJson, ApiPath, Caller};
+
+/// The catalog's routes: a movie and a show, each read and written on one path.
+pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(put_movie, get_movie))
+        .routes(routes!(put_show, get_show))
+}
 
 /// Creates or replaces a movie.
 #[utoipa::path(

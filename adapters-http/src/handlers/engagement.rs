@@ -6,6 +6,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
 
@@ -16,6 +18,16 @@ use crate::dto::{
 };
 use crate::error::{ApiResult, Problem, ReadErrors};
 use crate::extract::{ApiPath, Caller};
+
+/// The engagement routes: achievements, reminders, preferences, the watchlist.
+pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(achievements))
+        .routes(routes!(reminders))
+        .routes(routes!(preferences))
+        .routes(routes!(watchlist))
+        .routes(routes!(add_to_watchlist, remove_from_watchlist))
+}
 
 /// The caller's unlocked achievements, oldest first.
 #[utoipa::path(

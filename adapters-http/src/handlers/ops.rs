@@ -6,11 +6,22 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use viewing_app::api::ViewingApi;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::openapi::Document;
+
+/// The open routes (no token): health, readiness, metrics, this document.
+pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthDto {

@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::ShowId;
@@ -12,6 +14,15 @@ use crate::dto::{
 };
 use crate::error::{ApiResult, Problem, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery, Caller};
+
+/// The reading routes: history, up next, progress, statistics.
+pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(history))
+        .routes(routes!(up_next))
+        .routes(routes!(progress))
+        .routes(routes!(statistics))
+}
 
 /// The caller's viewing history, newest first.
 #[utoipa::path(

@@ -1,20 +1,34 @@
 //! Recording viewing (SPEC §5) and reading single records back.
 
+use crate::handlers::idempotent;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
-use viewing_app::domain::{AbandonId, EpisodeId, MovieId, RecordId};
+use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId};
 
 use crate::AppState;
 use crate::dto::{
-    AbandonRecordDto, AbandonRequest, EpisodeWatchedDto, ViewingRecordDto, WatchEpisodeRequest,
-    WatchMovieRequest,
+    AbandonRecordDto, AbandonRequest, BingeSessionDto, EpisodeWatchedDto, ViewingRecordDto,
+    WatchEpisodeRequest, WatchMovieRequest,
 };
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::handlers::created;
+
+/// The routes that record viewing (idempotent POSTs) and read single records back.
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(idempotent(state, routes!(watch_movie)))
+        .routes(idempotent(state, routes!(watch_episode)))
+        .routes(idempotent(state, routes!(abandon)))
+        .routes(routes!(get_record))
+        .routes(routes!(get_abandoned))
+        .routes(routes!(get_binge_session))
+}
 
 /// What the `Idempotency-Key` header of every POST does (SPEC §3).
 const IDEMPOTENCY_KEY_DOC: &str = "Optional, 1 to 255 printable ASCII characters (else 400 \
@@ -178,4 +192,27 @@ pub async fn get_abandoned<S: ViewingApi>(
         .abandon_record(caller.user, AbandonId::from(id))
         .await?;
     Ok(Json(AbandonRecordDto::from(&record)))
+}
+
+/// One of the caller's binge sessions (another user's is 404, like a missing one).
+#[utoipa::path(
+    get, path = "/api/viewing/binge-sessions/{sessionId}", tag = "viewing",
+    params(("sessionId" = Uuid, Path, description = "The binge session's id (a record's `bingeSessionId`)")),
+    responses(
+        (status = 200, description = "The binge session", body = BingeSessionDto),
+        (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_binge_session<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<BingeSessionDto>> {
+    let session = state
+        .service()
+        .binge_session(caller.user, BingeSessionId::from(id))
+        .await?;
+    Ok(Json(BingeSessionDto::from(&session)))
 }
