@@ -202,8 +202,10 @@ fn watch(conn: &mut Connection, user: &str, episode: &str, number: i64) -> Resul
         .collect::<Result<Vec<_>, _>>()?;
     let stamp = now();
     let record = new_id();
-    tx.prepare_cached("INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")?
-        .execute(params![user, stamp])?;
+    tx.prepare_cached(
+        "INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+    )?
+    .execute(params![user, stamp])?;
     tx.prepare_cached(
         "INSERT INTO viewing_records (id, user_id, content_id, content_type, watch_date, \
          viewing_platform, viewing_location, viewing_context, is_rewatch, viewing_duration, \

@@ -432,7 +432,9 @@ async fn episodes(options: &Options, tokens: &Tokens) {
     let big = load_show(&admin, "Bench Show", 5, 50).await;
     let episodes = in_order(&big);
     let users = options.users.unwrap_or(100).max(1);
-    let mut plans: Vec<Plan> = (0..options.clients.min(users)).map(|_| Vec::new()).collect();
+    let mut plans: Vec<Plan> = (0..options.clients.min(users))
+        .map(|_| Vec::new())
+        .collect();
     let count = plans.len();
     for u in 0..users {
         let api = admin.with_token(&tokens.token(Uuid::new_v4(), false));
@@ -445,8 +447,9 @@ async fn episodes(options: &Options, tokens: &Tokens) {
     drive("episodes", plans, Stop::new(options)).await;
 }
 
-/// The users of the read scenarios: one per client, each with 25 episodes of a 250-episode
-/// show and the first episode of 19 shows of 50 watched (20 shows in progress).
+/// The users of the read scenarios: one per client, each with the first episode of 19 shows of
+/// 50 and then 25 episodes of a 250-episode show watched (20 shows in progress; the newest
+/// history page is all of the big show).
 struct Readers {
     big: ShowFixture,
     users: Vec<Api>,
@@ -468,8 +471,10 @@ impl Readers {
         let seed: Vec<Plan> = users
             .iter()
             .map(|api| {
-                let mut writes: Vec<Request> = episodes[..25].iter().map(watch).collect();
-                writes.extend(others.iter().map(|s| watch(&s.episode(1, 1))));
+                // The big show last: the newest page of history is of one show, as in a binge.
+                let mut writes: Vec<Request> =
+                    others.iter().map(|s| watch(&s.episode(1, 1))).collect();
+                writes.extend(episodes[..25].iter().map(watch));
                 vec![(api.clone(), writes)]
             })
             .collect();
