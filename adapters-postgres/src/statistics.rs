@@ -120,6 +120,110 @@ impl StatisticsRepository for PgUow {
         Ok(())
     }
 
+    /// Two statements for the whole batch: one upsert of every bucket row, one of every
+    /// dimension tally, each an `UNNEST` of parallel arrays in the given (sorted) order.
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
+    async fn add_to_bucket_rows(
+        &mut self,
+        rows: &[(UserId, BucketKey, StatsDelta)],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let users: Vec<uuid::Uuid> = rows.iter().map(|(u, _, _)| u.as_uuid()).collect();
+        let granularities: Vec<&str> = rows
+            .iter()
+            .map(|(_, k, _)| k.granularity.as_str())
+            .collect();
+        let starts: Vec<DateTime<Utc>> = rows.iter().map(|(_, k, _)| k.start).collect();
+        // One array per summed counter, then longest_binge.
+        let mut counters: Vec<Vec<i64>> =
+            vec![Vec::with_capacity(rows.len()); Counter::SUMMED.len()];
+        let longest: Vec<i64> = rows
+            .iter()
+            .map(|(_, _, d)| d.counters.longest_binge)
+            .collect();
+        for (_, _, d) in rows {
+            for (i, v) in d.counters.summed_values().into_iter().enumerate() {
+                counters[i].push(v);
+            }
+        }
+        let n = Counter::SUMMED.len();
+        let cols = Counter::columns().join(", ");
+        let arrays = (0..n)
+            .map(|i| format!("${}::int8[]", i + 4))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let names = (0..n)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sums = Counter::columns()
+            .iter()
+            .map(|c| format!("{c} = stats_buckets.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = dynamic(format!(
+            "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, \
+             {LONGEST_BINGE}) \
+             SELECT k.u, k.g, k.s, {names}, k.lb \
+             FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], {arrays}, ${lb}::int8[]) \
+             WITH ORDINALITY AS k(u, g, s, {names}, lb, ord) ORDER BY k.ord \
+             ON CONFLICT (user_id, granularity, bucket_start) DO UPDATE SET {sums}, \
+             {LONGEST_BINGE} = GREATEST(stats_buckets.{LONGEST_BINGE}, excluded.{LONGEST_BINGE})",
+            lb = n + 4,
+        ))
+        .bind(&users)
+        .bind(&granularities)
+        .bind(&starts);
+        for c in &counters {
+            q = q.bind(c);
+        }
+        q.bind(&longest)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+
+        let (mut u, mut g, mut st, mut d, mut k, mut c, mut m) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        for (user, key, delta) in rows {
+            for ((dimension, dim_key), t) in &delta.dimensions {
+                u.push(user.as_uuid());
+                g.push(key.granularity.as_str());
+                st.push(key.start);
+                d.push(dimension.as_str());
+                k.push(dim_key.as_str());
+                c.push(t.count);
+                m.push(t.minutes);
+            }
+        }
+        if u.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO stats_bucket_dimensions (user_id, granularity, bucket_start, \
+             dimension, dim_key, count, minutes) \
+             SELECT t.u, t.g, t.s, t.d, t.k, t.c, t.m \
+             FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], \
+             $6::int8[], $7::int8[]) WITH ORDINALITY AS t(u, g, s, d, k, c, m, ord) \
+             ORDER BY t.ord \
+             ON CONFLICT (user_id, granularity, bucket_start, dimension, dim_key) \
+             DO UPDATE SET count = stats_bucket_dimensions.count + excluded.count, \
+             minutes = stats_bucket_dimensions.minutes + excluded.minutes",
+        )
+        .bind(u)
+        .bind(g)
+        .bind(st)
+        .bind(d)
+        .bind(k)
+        .bind(c)
+        .bind(m)
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     /// Two statements whatever the number of spans: the spans join as an `UNNEST` on the
     /// primary key's range `(user_id, granularity, bucket_start)`.
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]

@@ -71,6 +71,89 @@ impl StatisticsRepository for SqliteUow {
         Ok(())
     }
 
+    /// Two statements for the whole batch: the rows travel as one JSON array each (bucket
+    /// rows, then dimension tallies), read back with `json_each` in the given order.
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
+    async fn add_to_bucket_rows(
+        &mut self,
+        rows: &[(UserId, BucketKey, StatsDelta)],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let n = Counter::SUMMED.len();
+        let cols = Counter::columns().join(", ");
+        let picks = (0..n + 4)
+            .map(|i| format!("value ->> {i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sums = Counter::columns()
+            .iter()
+            .map(|c| format!("{c} = {c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let buckets: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(user, key, delta)| {
+                let mut row = vec![
+                    serde_json::Value::from(id(*user)),
+                    key.granularity.as_str().into(),
+                    ts(key.start).into(),
+                ];
+                row.extend(delta.counters.summed_values().map(serde_json::Value::from));
+                row.push(delta.counters.longest_binge.into());
+                serde_json::Value::Array(row)
+            })
+            .collect();
+        dynamic(format!(
+            "INSERT INTO stats_buckets (user_id, granularity, bucket_start, {cols}, \
+             {LONGEST_BINGE}) SELECT {picks} FROM json_each(?) WHERE true \
+             ON CONFLICT (user_id, granularity, bucket_start) DO UPDATE SET {sums}, \
+             {LONGEST_BINGE} = MAX({LONGEST_BINGE}, excluded.{LONGEST_BINGE})"
+        ))
+        .bind(serde_json::Value::Array(buckets).to_string())
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+
+        let tallies: Vec<serde_json::Value> = rows
+            .iter()
+            .flat_map(|(user, key, delta)| {
+                delta
+                    .dimensions
+                    .iter()
+                    .map(move |((dimension, dim_key), t)| {
+                        serde_json::json!([
+                            id(*user),
+                            key.granularity.as_str(),
+                            ts(key.start),
+                            dimension.as_str(),
+                            dim_key,
+                            t.count,
+                            t.minutes
+                        ])
+                    })
+            })
+            .collect();
+        if tallies.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO stats_bucket_dimensions (user_id, granularity, bucket_start, \
+             dimension, dim_key, count, minutes) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+             value ->> 5, value ->> 6 FROM json_each(?) WHERE true \
+             ON CONFLICT (user_id, granularity, bucket_start, dimension, dim_key) \
+             DO UPDATE SET count = count + excluded.count, \
+             minutes = minutes + excluded.minutes",
+        )
+        .bind(serde_json::Value::Array(tallies).to_string())
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]
     async fn read_buckets(
         &mut self,

@@ -396,6 +396,8 @@ macro_rules! event_contract_tests {
             relay_renews_only_its_own_live_claims,
             dead_letter_undecodable_payload_is_parked_and_others_flow,
             dead_letter_after_ten_failures,
+            batch_marks_answer_per_event_and_roll_back,
+            batch_bucket_rows_equal_one_bucket_at_a_time,
         );
     };
 }

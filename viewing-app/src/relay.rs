@@ -454,7 +454,11 @@ impl<S: Store> Relay<S> {
                 }
             }
             let envelopes: Vec<&EventEnvelope> = readable.iter().map(|(_, e)| *e).collect();
-            if let Ok(applied) = self.apply_batch(&envelopes).await {
+            let applied = self.apply_batch(&envelopes).await;
+            if let Err(e) = &applied {
+                tracing::debug!(error = %e, "batch rolled back; delivering one event at a time");
+            }
+            if let Ok(applied) = applied {
                 for (handler, marks) in self.handlers.iter().zip(&applied) {
                     for (event, fresh) in envelopes.iter().zip(marks) {
                         self.count_applied(handler.name(), *fresh, event);

@@ -26,6 +26,21 @@ pub trait StatisticsRepository: Send {
         delta: &StatsDelta,
     ) -> StoreResult<()>;
 
+    /// Adds many deltas at once, each `(user, key, delta)` as `add_to_buckets(user, &[key],
+    /// delta)` would: what a relay applying a batch of events writes at its end. The
+    /// `(user, key)` pairs are distinct and sorted (so concurrent writers lock rows in one
+    /// order). Stores write it in two statements; the default writes one bucket at a time.
+    async fn add_to_bucket_rows(
+        &mut self,
+        rows: &[(UserId, BucketKey, StatsDelta)],
+    ) -> StoreResult<()> {
+        for (user, key, delta) in rows {
+            self.add_to_buckets(*user, std::slice::from_ref(key), delta)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The combination of every bucket of the user inside `spans` (the spans never overlap).
     async fn read_buckets(&mut self, user: UserId, spans: &[BucketSpan])
     -> StoreResult<StatsDelta>;

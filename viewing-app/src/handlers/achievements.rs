@@ -55,7 +55,7 @@ async fn unlock<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
         title,
         unlocked_at: at,
     };
-    if uow.unlock_achievement(&achievement).await? {
+    if ctx.unlock_achievement(uow, &achievement).await? {
         let event = EventEnvelope {
             event_id: EventId::from(ctx.ids.new_id()),
             occurred_at: ctx.clock.now(),

@@ -7,6 +7,7 @@
 //! - **Sums.** Statistics buckets, achievement counters and genre points are sums: the deltas of
 //!   the batch are combined per user and key and written once at the end ([`BatchEffects::flush`]).
 //!   A counter is read once (its value then moves in memory, so every milestone is still seen).
+//! - **Once.** An achievement is tried once per user and batch.
 //! - **Last writer wins.** Binge statistics and reminders are read once, changed in memory by
 //!   every event in order, and the final state written once.
 //!
@@ -17,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use viewing_domain::engagement::Reminder;
+use viewing_domain::engagement::{Achievement, Reminder};
 use viewing_domain::ports::{
     BingeSessionRepository, HandlerUnitOfWork, ShowProgressRepository, ViewingRecordRepository,
 };
@@ -56,6 +57,7 @@ pub struct BatchEffects {
     records: Mutex<HashMap<UserShow, Arc<Vec<ViewingRecord>>>>,
     progress: Mutex<HashMap<UserShow, Option<ShowProgress>>>,
     sessions: Mutex<HashMap<BingeSessionId, Option<BingeSession>>>,
+    unlocks: Mutex<std::collections::HashSet<(UserId, String)>>,
 }
 
 impl BatchEffects {
@@ -63,10 +65,13 @@ impl BatchEffects {
     /// Returns how many rows were written.
     pub async fn flush<U: HandlerUnitOfWork>(&self, uow: &mut U) -> AppResult<usize> {
         let mut written = 0;
-        let buckets = std::mem::take(&mut *lock(&self.buckets));
-        for ((user, key), delta) in buckets {
-            uow.add_to_buckets(user, &[key], &delta).await?;
-            written += 1;
+        let buckets: Vec<_> = std::mem::take(&mut *lock(&self.buckets))
+            .into_iter()
+            .map(|((user, key), delta)| (user, key, delta))
+            .collect();
+        if !buckets.is_empty() {
+            uow.add_to_bucket_rows(&buckets).await?;
+            written += buckets.len();
         }
         let counters = std::mem::take(&mut *lock(&self.counters));
         for ((user, name), c) in counters {
@@ -195,6 +200,22 @@ impl HandlerContext<'_> {
             None => uow.save_binge_stat(stat).await?,
         }
         Ok(())
+    }
+
+    /// Stores the achievement unless the user has it; `true` when stored now. In a batch,
+    /// each user's achievement is tried once (a marathon is re-earned by every episode of a
+    /// long binge).
+    pub async fn unlock_achievement<U: HandlerUnitOfWork>(
+        &self,
+        uow: &mut U,
+        achievement: &Achievement,
+    ) -> AppResult<bool> {
+        if let Some(b) = self.batch
+            && !lock(&b.unlocks).insert((achievement.user_id, achievement.code.clone()))
+        {
+            return Ok(false);
+        }
+        Ok(uow.unlock_achievement(achievement).await?)
     }
 
     /// The user's continuation reminder of a show.
