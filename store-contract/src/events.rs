@@ -396,6 +396,9 @@ macro_rules! event_contract_tests {
             relay_renews_only_its_own_live_claims,
             dead_letter_undecodable_payload_is_parked_and_others_flow,
             dead_letter_after_ten_failures,
+            batch_failure_in_the_middle_loses_and_duplicates_nothing,
+            batch_statistics_equal_one_event_at_a_time,
+            redelivered_batch_changes_nothing,
         );
     };
 }

@@ -14,6 +14,7 @@
 pub mod backends;
 pub mod fixtures;
 
+mod batches;
 mod caches;
 mod catalog;
 mod concurrency;
@@ -30,6 +31,7 @@ use async_trait::async_trait;
 use viewing_domain::ports::Store;
 use viewing_domain::{EventEnvelope, EventId};
 
+pub use batches::*;
 pub use caches::*;
 pub use catalog::*;
 pub use concurrency::*;
