@@ -59,6 +59,7 @@ impl Background {
             reminder_interval: Duration::from_secs(u64::from(
                 settings.reminder_interval_seconds.get(),
             )),
+            handler_workers: settings.handler_workers(),
             ..RunnerConfig::default()
         };
         let runner = Runner::new(service, relay, notifier(settings)?)

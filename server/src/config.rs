@@ -198,6 +198,10 @@ pub struct Settings {
     /// Seconds between two looks for due reminders.
     #[arg(long, env = "VIEWING_REMINDER_INTERVAL_SECONDS", default_value = "30")]
     pub reminder_interval_seconds: NonZeroU32,
+    /// Handler relay workers draining the outbox concurrently (each user's events stay in
+    /// order). Unset: 2 on PostgreSQL, 1 otherwise (SQLite has one writer, so more only queue).
+    #[arg(long, env = "VIEWING_HANDLER_WORKERS")]
+    pub handler_workers: Option<NonZeroU32>,
     /// Log format (logs go to stderr; filter with RUST_LOG).
     #[arg(long, env = "VIEWING_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -228,6 +232,7 @@ impl fmt::Debug for Settings {
             )
             .field("reminder_delay_minutes", &self.reminder_delay_minutes)
             .field("reminder_interval_seconds", &self.reminder_interval_seconds)
+            .field("handler_workers", &self.handler_workers)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -271,6 +276,17 @@ impl Settings {
     /// The token secret, checked: `None` means dev-auth mode (see [`check_jwt_secret`]).
     pub fn secret(&self) -> Result<Option<JwtSecret>, String> {
         check_jwt_secret(self.jwt_secret.as_deref())
+    }
+
+    /// Handler relay workers: the setting, or 2 on PostgreSQL and 1 on SQLite and memory.
+    pub fn handler_workers(&self) -> u32 {
+        match self.handler_workers {
+            Some(n) => n.get(),
+            None => match crate::StoreUrl::classify(&self.database.database_url) {
+                Ok(crate::StoreUrl::Postgres(_)) => 2,
+                _ => 1,
+            },
+        }
     }
 
     /// The NATS URL, when one is set and not blank.
@@ -469,6 +485,22 @@ mod tests {
         assert!(check_jwt_secret(Some(&"x".repeat(32))).is_ok_and(|s| s.is_some()));
         let settings = serve_settings(&["--jwt-secret", "short"]);
         assert!(settings.secret().is_err());
+    }
+
+    #[test]
+    fn handler_workers_default_to_two_on_postgres_only() {
+        let workers = |args: &[&str]| serve_settings(args).handler_workers();
+        assert_eq!(workers(&["--database-url", "postgres://h/db"]), 2);
+        assert_eq!(workers(&["--database-url", "sqlite://x.db"]), 1);
+        assert_eq!(workers(&["--database-url", "memory:"]), 1);
+        assert_eq!(
+            workers(&["--database-url", "sqlite://x.db", "--handler-workers", "3"]),
+            3
+        );
+        assert!(
+            Cli::try_parse_args_from(["viewing-server", "serve", "--handler-workers", "0"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //!
 //! Users watch a 250-episode show in order through the real use case, with no relay running,
 //! which leaves an outbox of episode, season and binge events; then one relay drains it to the
-//! five handlers and the rate is printed. The setup is timed apart.
+//! five handlers and the rate is printed. The setup is timed apart. With WORKERS above 1, that
+//! many relays drain the one store at once (like the runner's `handler_workers`).
 //!
 //! Run: `cargo bench -p store-contract --bench drain -- [sqlite|postgres|memory] [USERS]
-//! [EPISODES]` (defaults: sqlite, 100 users, 200 episodes each, so about 20,000 events).
+//! [EPISODES] [WORKERS]` (defaults: sqlite, 100 users, 200 episodes each, so about 20,000
+//! events, 1 worker).
 //! PostgreSQL uses `VIEWING_TEST_POSTGRES_URL` and a scratch database.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use store_contract::TestBackend;
@@ -20,7 +23,7 @@ use viewing_domain::event_ports::{OutboxRelay, RelayChannel};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::{ShowStatus, UserId};
 
-async fn run<B: TestBackend>(users: usize, episodes: usize) {
+async fn run<B: TestBackend>(users: usize, episodes: usize, workers: usize) {
     let Some(backend) = B::open().await else {
         eprintln!("backend not available (set VIEWING_TEST_POSTGRES_URL for postgres)");
         std::process::exit(2);
@@ -70,9 +73,37 @@ async fn run<B: TestBackend>(users: usize, episodes: usize) {
         t0.elapsed().as_secs_f64()
     );
 
-    let relay = Relay::new(&svc);
+    let relay = Arc::new(Relay::new(&svc));
     let t1 = Instant::now();
-    let delivered = relay.drain().await.expect("drain");
+    let mut drains = Vec::new();
+    for _ in 0..workers.max(1) {
+        let relay = relay.clone();
+        let store = store.clone();
+        drains.push(tokio::spawn(async move {
+            // A drain ends when its pass finds nothing to claim, which happens while the other
+            // workers hold every user that is left: go on until the outbox is empty.
+            let mut delivered = 0;
+            loop {
+                let n = relay.drain().await.expect("drain");
+                delivered += n;
+                let pending = store
+                    .outbox_backlog(RelayChannel::Handlers)
+                    .await
+                    .expect("backlog")
+                    .pending;
+                if pending == 0 {
+                    return delivered;
+                }
+                if n == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+        }));
+    }
+    let mut delivered = 0;
+    for d in drains {
+        delivered += d.await.expect("worker");
+    }
     let secs = t1.elapsed().as_secs_f64();
     let left = store
         .outbox_backlog(RelayChannel::Handlers)
@@ -80,9 +111,11 @@ async fn run<B: TestBackend>(users: usize, episodes: usize) {
         .expect("backlog")
         .pending;
     println!(
-        "drain: {delivered} events in {secs:.2} s = {:.0} events/s (batch {}), {left} left",
+        "drain: {delivered} events in {secs:.2} s = {:.0} events/s (batch {}, {} workers), \
+         {left} left",
         delivered as f64 / secs,
-        relay.config().batch
+        relay.config().batch,
+        workers.max(1)
     );
     drop(backend);
 }
@@ -95,15 +128,16 @@ fn main() {
     let kind = args.first().map_or("sqlite", String::as_str).to_owned();
     let users = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let episodes = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let workers = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
         match kind.as_str() {
-            "memory" => run::<Memory>(users, episodes).await,
-            "postgres" => run::<Postgres>(users, episodes).await,
-            _ => run::<Sqlite>(users, episodes).await,
+            "memory" => run::<Memory>(users, episodes, workers).await,
+            "postgres" => run::<Postgres>(users, episodes, workers).await,
+            _ => run::<Sqlite>(users, episodes, workers).await,
         }
     });
 }

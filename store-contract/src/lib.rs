@@ -15,6 +15,7 @@ pub mod backends;
 pub mod fixtures;
 
 mod batch_writes;
+mod batches;
 mod caches;
 mod catalog;
 mod concurrency;
@@ -32,6 +33,7 @@ use viewing_domain::ports::Store;
 use viewing_domain::{EventEnvelope, EventId};
 
 pub use batch_writes::*;
+pub use batches::*;
 pub use caches::*;
 pub use catalog::*;
 pub use concurrency::*;

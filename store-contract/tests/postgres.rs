@@ -181,3 +181,145 @@ mod claims {
         second.close().await;
     }
 }
+
+mod workers {
+    //! A runner with two handler workers (`RunnerConfig::handler_workers`) on PostgreSQL: both
+    //! drain at once, every event is applied once, each user's in order.
+
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use async_trait::async_trait;
+    use store_contract::TestBackend;
+    use store_contract::backends::Postgres;
+    use store_contract::fixtures::{minute, new_id, user};
+    use viewing_app::engagement::RecordingNotifier;
+    use viewing_app::handlers::{EventHandler, HandlerContext};
+    use viewing_app::relay::{Relay, RelayConfig};
+    use viewing_app::runner::{Runner, RunnerConfig};
+    use viewing_app::{AppResult, ViewingService};
+    use viewing_domain::event_ports::{OutboxRelay, RelayChannel};
+    use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
+    use viewing_domain::ports::{Begin, Outbox, Transaction, UnitOfWork, UserRepository};
+    use viewing_domain::{EventId, UserId};
+
+    type Log = Arc<Mutex<Vec<(UserId, i64)>>>;
+
+    /// Appends (user, minute) of every event it sees, and the most events it ever saw being
+    /// handled at once.
+    struct Recording {
+        log: Log,
+        busy: Arc<AtomicUsize>,
+        most_busy: Arc<AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl<U: UnitOfWork + 'static> EventHandler<U> for Recording {
+        fn name(&self) -> &'static str {
+            "Recording"
+        }
+
+        async fn handle(
+            &self,
+            _uow: &mut U,
+            event: &EventEnvelope,
+            _ctx: &HandlerContext<'_>,
+        ) -> AppResult<()> {
+            let now = self.busy.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_busy.fetch_max(now, Ordering::SeqCst);
+            // Long enough for the other worker to claim and start a batch meanwhile.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            let n = (event.occurred_at - minute(0)).num_minutes();
+            self.log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((event.user_id, n));
+            self.busy.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_handler_workers_apply_each_event_once_and_each_users_in_order() {
+        let Some(backend) = Postgres::open().await else {
+            return;
+        };
+        let store = backend.store();
+        let users: Vec<UserId> = (0..8).map(|_| user()).collect();
+        let mut events = Vec::new();
+        for n in 0..20 {
+            for u in &users {
+                events.push(EventEnvelope {
+                    event_id: EventId::from(new_id()),
+                    occurred_at: minute(n),
+                    user_id: *u,
+                    event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
+                        achievement: format!("a{n}"),
+                        title: "t".into(),
+                        unlocked_at: minute(n),
+                    }),
+                });
+            }
+        }
+        let mut uow = store.begin().await.expect("begin");
+        for u in &users {
+            uow.ensure_user(*u, minute(0)).await.expect("user");
+        }
+        uow.append_events(&events).await.expect("append");
+        uow.commit().await.expect("commit");
+
+        let log: Log = Arc::default();
+        let most_busy = Arc::new(AtomicUsize::new(0));
+        let service = ViewingService::new(store.clone());
+        let relay = Relay::new(&service)
+            .with_handlers(vec![Box::new(Recording {
+                log: log.clone(),
+                busy: Arc::default(),
+                most_busy: most_busy.clone(),
+            })])
+            .with_config(RelayConfig {
+                batch: 7,
+                ..RelayConfig::default()
+            });
+        let runner = Runner::new(service, relay, Arc::new(RecordingNotifier::default()))
+            .with_config(RunnerConfig {
+                poll_interval: std::time::Duration::from_millis(10),
+                handler_workers: 2,
+                ..RunnerConfig::default()
+            });
+        let watched = store.clone();
+        let drained = async move {
+            loop {
+                let b = watched
+                    .outbox_backlog(RelayChannel::Handlers)
+                    .await
+                    .expect("backlog");
+                if b.pending == 0 {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(120), runner.run(drained))
+            .await
+            .expect("the runner drained the outbox");
+
+        let log = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(log.len(), events.len(), "each event applied once");
+        let mut last: HashMap<UserId, i64> = HashMap::new();
+        for (u, n) in &log {
+            let previous = last.insert(*u, *n);
+            assert!(
+                previous.is_none_or(|p| p < *n),
+                "user {u}: minute {n} applied after {previous:?}"
+            );
+        }
+        assert_eq!(last.len(), users.len());
+        assert_eq!(
+            most_busy.load(Ordering::SeqCst),
+            2,
+            "the two workers applied batches at the same time"
+        );
+    }
+}

@@ -38,6 +38,10 @@ pub struct RunnerConfig {
     pub inactivity_batch: u32,
     /// How often the outbox backlog is read into the metrics.
     pub metrics_interval: Duration,
+    /// Handler relay loops run concurrently (at least 1). Each claims its own batches; the
+    /// store's claims keep every user's events in order across them (SPEC §14), so more than
+    /// one helps where the store takes several writers at once (PostgreSQL), not on SQLite.
+    pub handler_workers: u32,
 }
 
 impl Default for RunnerConfig {
@@ -50,6 +54,7 @@ impl Default for RunnerConfig {
             inactivity_interval: Duration::from_secs(24 * 60 * 60),
             inactivity_batch: 1000,
             metrics_interval: Duration::from_secs(1),
+            handler_workers: 1,
         }
     }
 }
@@ -117,16 +122,30 @@ impl<S: Store> Runner<S> {
                 shutdown.await;
                 let _ = tx.send(true);
             }),
-            Box::pin(self.relay_loop(RelayChannel::Handlers, rx.clone())),
             Box::pin(self.scheduler_loop(rx.clone())),
         ];
+        // Only the first handler worker reads the backlog into the metrics.
+        for worker in 0..self.config.handler_workers.max(1) {
+            tasks.push(Box::pin(self.relay_loop(
+                RelayChannel::Handlers,
+                worker == 0,
+                rx.clone(),
+            )));
+        }
         if self.relay.has_publisher() {
-            tasks.push(Box::pin(self.relay_loop(RelayChannel::Broker, rx)));
+            tasks.push(Box::pin(self.relay_loop(RelayChannel::Broker, false, rx)));
         }
         join_all(tasks).await;
     }
 
-    async fn relay_loop(&self, channel: RelayChannel, mut stop: watch::Receiver<bool>) {
+    /// Passes over `channel` until `stop`; `metrics`: also reads the backlog into the metrics
+    /// every `metrics_interval`.
+    async fn relay_loop(
+        &self,
+        channel: RelayChannel,
+        metrics: bool,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let poll = self.config.poll_interval;
         let mut backoff = poll;
         let mut refreshed: Option<Instant> = None;
@@ -156,9 +175,7 @@ impl<S: Store> Runner<S> {
                     backoff
                 }
             };
-            if channel == RelayChannel::Handlers
-                && refreshed.is_none_or(|t| t.elapsed() >= self.config.metrics_interval)
-            {
+            if metrics && refreshed.is_none_or(|t| t.elapsed() >= self.config.metrics_interval) {
                 if let Err(e) = self
                     .relay
                     .refresh_backlog()
