@@ -16,55 +16,81 @@ use viewing_domain::{BingeSessionId, RecordId, ShowId, UserId, ViewingRecord, Wa
 use crate::codec::{RowExt, corrupt, db_err, id, id_list, id_opt, ts};
 use crate::uow::SqliteUow;
 
-/// Every column a [`ViewingRecord`] is rebuilt from, companions (in order, a JSON array)
-/// included, so a read of records is one statement, as a literal so `concat!` can extend it.
-macro_rules! record_columns {
+/// Every column a [`ViewingRecord`] is rebuilt from (companions come from their own table),
+/// as a literal so `concat!` can extend it.
+macro_rules! select_records {
     () => {
         "SELECT r.id, r.user_id, r.content_id, r.content_type, r.watch_date, \
          r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
          r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
-         r.created_at, e.show_id, e.season_number, e.episode_number, \
-         (SELECT json_group_array(c.companion_name ORDER BY c.position) \
-          FROM viewing_companions c WHERE c.viewing_record_id = r.id) AS companions"
-    };
-}
-
-/// Records with their episode details, for a `WHERE` on either.
-macro_rules! select_records {
-    () => {
-        concat!(
-            record_columns!(),
-            " FROM viewing_records r LEFT JOIN episode_viewing_records e ON e.id = r.id"
-        )
+         r.created_at, e.show_id, e.season_number, e.episode_number \
+         FROM viewing_records r LEFT JOIN episode_viewing_records e ON e.id = r.id"
     };
 }
 
 const RECORD_BY_ID: &str = concat!(select_records!(), " WHERE r.id = ? AND r.user_id = ?");
 
+/// The columns of [`EPISODE_RECORDS`] and [`EPISODE_RECORDS_OF_SHOWS`], driven by the episode
+/// details.
+macro_rules! select_episode_records {
+    () => {
+        "SELECT r.id, r.user_id, r.content_id, r.content_type, \
+         r.watch_date, r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
+         r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
+         r.created_at, e.show_id, e.season_number, e.episode_number \
+         FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id"
+    };
+}
+
 /// Through the `(user_id, show_id)` index of the episode details.
 const EPISODE_RECORDS: &str = concat!(
-    record_columns!(),
-    " FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id \
-     WHERE e.user_id = ? AND e.show_id = ? ORDER BY r.watch_date, r.id"
+    select_episode_records!(),
+    " WHERE e.user_id = ? AND e.show_id = ? ORDER BY r.watch_date, r.id"
 );
 
 /// Through the `(user_id, show_id)` index of the episode details, one range per show.
 const EPISODE_RECORDS_OF_SHOWS: &str = concat!(
-    record_columns!(),
-    " FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id \
-     WHERE e.user_id = ? AND e.show_id IN (SELECT value FROM json_each(?)) \
+    select_episode_records!(),
+    " WHERE e.user_id = ? AND e.show_id IN (SELECT value FROM json_each(?)) \
      ORDER BY e.show_id, r.watch_date, r.id"
 );
 
-/// Rebuilds a record from a row of [`record_columns!`].
-fn decode_record(row: &SqliteRow) -> StoreResult<ViewingRecord> {
-    let companions = match row.text_opt("companions")? {
-        Some(json) => {
-            serde_json::from_str::<Vec<String>>(&json).map_err(|e| corrupt("companions", e))?
+impl SqliteUow {
+    /// Rebuilds records from rows, with their companions in the order they were given.
+    async fn with_companions(&mut self, rows: Vec<SqliteRow>) -> StoreResult<Vec<ViewingRecord>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        None => Vec::new(),
-    };
-    decode::viewing_record(row, &companions)
+        let ids = rows
+            .iter()
+            .map(|r| r.uuid("id"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let companion_rows = sqlx::query(
+            "SELECT viewing_record_id, companion_name FROM viewing_companions \
+             WHERE viewing_record_id IN (SELECT value FROM json_each(?)) \
+             ORDER BY viewing_record_id, position",
+        )
+        .bind(id_list(ids))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        let mut companions: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+        for c in &companion_rows {
+            companions
+                .entry(c.uuid("viewing_record_id")?)
+                .or_default()
+                .push(c.text("companion_name")?);
+        }
+        rows.iter()
+            .map(|r| {
+                let names = companions
+                    .get(&r.uuid("id")?)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                decode::viewing_record(r, names)
+            })
+            .collect()
+    }
 }
 
 /// Appends the history filter's conditions (everything but paging).
@@ -191,7 +217,7 @@ impl ViewingRecordRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(rows.first().map(decode_record).transpose()?)
+        Ok(self.with_companions(rows).await?.into_iter().next())
     }
 
     async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64> {
@@ -218,7 +244,7 @@ impl ViewingRecordRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.iter().map(decode_record).collect()
+        self.with_companions(rows).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]
@@ -237,8 +263,7 @@ impl ViewingRecordRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        for row in &rows {
-            let record = decode_record(row)?;
+        for record in self.with_companions(rows).await? {
             if let Some(show) = record.watched.show_id() {
                 out.entry(show).or_default().push(record);
             }
@@ -288,7 +313,7 @@ impl ViewingRecordRepository for SqliteUow {
             .push_bind(offset);
         let rows = q.build().fetch_all(self.conn()).await.map_err(db_err)?;
         Ok(HistorySlice {
-            items: rows.iter().map(decode_record).collect::<StoreResult<_>>()?,
+            items: self.with_companions(rows).await?,
             total_items: u64::try_from(total).map_err(|e| corrupt("history count", e))?,
         })
     }
