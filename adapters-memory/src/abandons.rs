@@ -1,5 +1,7 @@
 //! Abandon records in memory.
 
+use std::collections::HashMap;
+
 use crate::store::MemoryUow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,6 +40,29 @@ impl AbandonRepository for MemoryUow {
             .filter(|a| a.user_id == user && a.item_id == item)
             .max_by_key(|a| (a.abandon_date, a.created_at, a.id))
             .cloned())
+    }
+
+    async fn latest_abandons(
+        &mut self,
+        user: UserId,
+        items: &[uuid::Uuid],
+    ) -> StoreResult<HashMap<uuid::Uuid, AbandonRecord>> {
+        let mut out: HashMap<uuid::Uuid, AbandonRecord> = HashMap::new();
+        for a in self
+            .work
+            .abandons
+            .iter()
+            .filter(|a| a.user_id == user && items.contains(&a.item_id))
+        {
+            let key = |a: &AbandonRecord| (a.abandon_date, a.created_at, a.id);
+            match out.get(&a.item_id) {
+                Some(kept) if key(kept) >= key(a) => {}
+                _ => {
+                    out.insert(a.item_id, a.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn abandons_between(

@@ -1,5 +1,7 @@
 //! Viewing records in memory.
 
+use std::collections::HashMap;
+
 use crate::store::MemoryUow;
 use async_trait::async_trait;
 use viewing_domain::ports::*;
@@ -67,6 +69,22 @@ impl ViewingRecordRepository for MemoryUow {
             .filter(|r| r.user_id == user && r.watched.show_id() == Some(show))
             .cloned()
             .collect())
+    }
+
+    async fn episode_records_of_shows(
+        &mut self,
+        user: UserId,
+        shows: &[ShowId],
+    ) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>> {
+        let mut out: HashMap<ShowId, Vec<ViewingRecord>> = HashMap::new();
+        for r in self.work.records.iter().filter(|r| r.user_id == user) {
+            if let Some(show) = r.watched.show_id()
+                && shows.contains(&show)
+            {
+                out.entry(show).or_default().push(r.clone());
+            }
+        }
+        Ok(out)
     }
 
     async fn history(

@@ -1,5 +1,7 @@
 //! Abandon records.
 
+use std::collections::HashMap;
+
 use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -84,6 +86,31 @@ impl AbandonRepository for PgUow {
         .as_ref()
         .map(decode::abandon_record)
         .transpose()
+    }
+
+    async fn latest_abandons(
+        &mut self,
+        user: UserId,
+        items: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, AbandonRecord>> {
+        if items.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Through the (user_id, content_id) index; the newest of each item.
+        let rows = sqlx::query(concat!(
+            "SELECT DISTINCT ON (content_id) * FROM (",
+            select_abandons!(),
+            " WHERE user_id = $1 AND content_id = ANY($2)) a \
+             ORDER BY content_id, abandon_date DESC, created_at DESC, id DESC"
+        ))
+        .bind(user.as_uuid())
+        .bind(items)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| decode::abandon_record(row).map(|a| (a.item_id, a)))
+            .collect()
     }
 
     async fn abandons_between(

@@ -1,6 +1,8 @@
 //! Viewing records: the seed's `ViewingRecords`, `EpisodeViewingRecords` and
 //! `ViewingCompanions`, and the history query.
 
+use std::collections::HashMap;
+
 use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -42,6 +44,12 @@ fn decode_record(row: &PgRow) -> StoreResult<ViewingRecord> {
     let companions: Vec<String> = get(row, "companions")?;
     decode::viewing_record(row, &companions)
 }
+
+/// Through the `(user_id, show_id)` index of the episode details, one range per show.
+const EPISODE_RECORDS_OF_SHOWS: &str = concat!(
+    select_records!(),
+    " WHERE e.user_id = $1 AND e.show_id = ANY($2) ORDER BY e.show_id, r.watch_date, r.id"
+);
 
 /// Appends the history filter's conditions (everything but paging).
 fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFilter) {
@@ -204,6 +212,32 @@ impl ViewingRecordRepository for PgUow {
             .await
             .map_err(db_err)?;
         rows.iter().map(decode_record).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]
+    async fn episode_records_of_shows(
+        &mut self,
+        user: UserId,
+        shows: &[ShowId],
+    ) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>> {
+        let mut out: HashMap<ShowId, Vec<ViewingRecord>> = HashMap::new();
+        if shows.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<Uuid> = shows.iter().map(|s| s.as_uuid()).collect();
+        let rows = sqlx::query(EPISODE_RECORDS_OF_SHOWS)
+            .bind(user.as_uuid())
+            .bind(&ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        for row in &rows {
+            let record = decode_record(row)?;
+            if let Some(show) = record.watched.show_id() {
+                out.entry(show).or_default().push(record);
+            }
+        }
+        Ok(out)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]

@@ -1,5 +1,7 @@
 //! Abandon records.
 
+use std::collections::HashMap;
+
 use adapters_sql::decode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,7 +9,7 @@ use viewing_domain::ports::{AbandonRepository, StoreResult};
 use viewing_domain::values::{AbandonReason, Rating};
 use viewing_domain::{AbandonId, AbandonRecord, UserId};
 
-use crate::codec::{db_err, id, ts, ts_opt};
+use crate::codec::{db_err, id, id_list, ts, ts_opt};
 use crate::uow::SqliteUow;
 
 /// The columns an [`AbandonRecord`] is rebuilt from, as a literal for `concat!`. Decimals come
@@ -79,6 +81,33 @@ impl AbandonRepository for SqliteUow {
         .as_ref()
         .map(decode::abandon_record)
         .transpose()
+    }
+
+    async fn latest_abandons(
+        &mut self,
+        user: UserId,
+        items: &[uuid::Uuid],
+    ) -> StoreResult<HashMap<uuid::Uuid, AbandonRecord>> {
+        let mut out: HashMap<uuid::Uuid, AbandonRecord> = HashMap::new();
+        if items.is_empty() {
+            return Ok(out);
+        }
+        // Through the (user_id, content_id) index; the newest of each item comes first.
+        let rows = sqlx::query(concat!(
+            select_abandons!(),
+            " WHERE user_id = ? AND content_id IN (SELECT value FROM json_each(?)) \
+             ORDER BY content_id, abandon_date DESC, created_at DESC, id DESC",
+        ))
+        .bind(id(user))
+        .bind(id_list(items.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        for row in &rows {
+            let a = decode::abandon_record(row)?;
+            out.entry(a.item_id).or_insert(a);
+        }
+        Ok(out)
     }
 
     async fn abandons_between(

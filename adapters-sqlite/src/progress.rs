@@ -13,12 +13,14 @@ use crate::codec::{RowExt, db_err, id, id_opt, ts, ts_opt};
 use crate::uow::SqliteUow;
 
 /// The columns a [`ShowProgress`] is rebuilt from, as a literal for `concat!`.
+/// `completed_seasons` counts the row's season completions (written with them by
+/// `save_progress`): when it is 0 the completions are not read.
 macro_rules! select_progress {
     () => {
         "SELECT user_id, show_id, last_watched_season, last_watched_episode, \
          last_watched_episode_id, last_watch_date, total_episodes_watched, is_completed, \
-         completion_date, last_activity_at, inactivity_reported_at, updated_at \
-         FROM show_progress"
+         completion_date, last_activity_at, inactivity_reported_at, updated_at, \
+         completed_seasons FROM show_progress"
     };
 }
 
@@ -28,6 +30,11 @@ fn decode_completion(row: &SqliteRow) -> StoreResult<SeasonCompletion> {
         season_number: row.u32("season_number")?,
         completed_at: row.instant("completed_at")?,
     })
+}
+
+/// Whether the progress row has season completions to read.
+fn has_completions(row: &SqliteRow) -> StoreResult<bool> {
+    Ok(row.u32("completed_seasons")? > 0)
 }
 
 impl SqliteUow {
@@ -72,8 +79,12 @@ impl ShowProgressRepository for SqliteUow {
         else {
             return Ok(None);
         };
-        let mut completions = self.completions(user, Some(show)).await?;
-        let completed = completions.remove(&show.as_uuid()).unwrap_or_default();
+        let completed = if has_completions(&row)? {
+            let mut completions = self.completions(user, Some(show)).await?;
+            completions.remove(&show.as_uuid()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         decode::show_progress(&row, completed).map(Some)
     }
 
@@ -147,7 +158,11 @@ impl ShowProgressRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        let mut completions = self.completions(user, None).await?;
+        let mut completions = if rows.iter().map(has_completions).any(|c| c.unwrap_or(true)) {
+            self.completions(user, None).await?
+        } else {
+            HashMap::new()
+        };
         rows.iter()
             .map(|r| {
                 let done = completions.remove(&r.uuid("show_id")?).unwrap_or_default();

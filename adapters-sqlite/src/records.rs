@@ -30,13 +30,30 @@ macro_rules! select_records {
 
 const RECORD_BY_ID: &str = concat!(select_records!(), " WHERE r.id = ? AND r.user_id = ?");
 
+/// The columns of [`EPISODE_RECORDS`] and [`EPISODE_RECORDS_OF_SHOWS`], driven by the episode
+/// details.
+macro_rules! select_episode_records {
+    () => {
+        "SELECT r.id, r.user_id, r.content_id, r.content_type, \
+         r.watch_date, r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
+         r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
+         r.created_at, e.show_id, e.season_number, e.episode_number \
+         FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id"
+    };
+}
+
 /// Through the `(user_id, show_id)` index of the episode details.
-const EPISODE_RECORDS: &str = "SELECT r.id, r.user_id, r.content_id, r.content_type, \
-     r.watch_date, r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
-     r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
-     r.created_at, e.show_id, e.season_number, e.episode_number \
-     FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id \
-     WHERE e.user_id = ? AND e.show_id = ? ORDER BY r.watch_date, r.id";
+const EPISODE_RECORDS: &str = concat!(
+    select_episode_records!(),
+    " WHERE e.user_id = ? AND e.show_id = ? ORDER BY r.watch_date, r.id"
+);
+
+/// Through the `(user_id, show_id)` index of the episode details, one range per show.
+const EPISODE_RECORDS_OF_SHOWS: &str = concat!(
+    select_episode_records!(),
+    " WHERE e.user_id = ? AND e.show_id IN (SELECT value FROM json_each(?)) \
+     ORDER BY e.show_id, r.watch_date, r.id"
+);
 
 impl SqliteUow {
     /// Rebuilds records from rows, with their companions in the order they were given.
@@ -228,6 +245,30 @@ impl ViewingRecordRepository for SqliteUow {
             .await
             .map_err(db_err)?;
         self.with_companions(rows).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]
+    async fn episode_records_of_shows(
+        &mut self,
+        user: UserId,
+        shows: &[ShowId],
+    ) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>> {
+        let mut out: HashMap<ShowId, Vec<ViewingRecord>> = HashMap::new();
+        if shows.is_empty() {
+            return Ok(out);
+        }
+        let rows = sqlx::query(EPISODE_RECORDS_OF_SHOWS)
+            .bind(id(user))
+            .bind(id_list(shows.iter().copied()))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        for record in self.with_companions(rows).await? {
+            if let Some(show) = record.watched.show_id() {
+                out.entry(show).or_default().push(record);
+            }
+        }
+        Ok(out)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user))]

@@ -9,8 +9,8 @@ use viewing_domain::ports::{
     UserRepository,
 };
 use viewing_domain::{
-    AbandonId, BingeSessionId, EpisodeId, EventEnvelope, EventId, ItemType, RecordId,
-    SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
+    AbandonId, AbandonRecord, BingeSessionId, EpisodeId, EventEnvelope, EventId, ItemType,
+    RecordId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
 };
 
 use crate::Probe;
@@ -296,6 +296,70 @@ pub async fn abandon_round_trip_and_queries<S: Store + Probe>(store: S) {
             .await
             .expect("open start"),
         vec![]
+    );
+}
+
+/// `latest_abandons`: per item exactly what `latest_abandon` returns (newest abandon date, then
+/// newest creation), other users' abandons and items not asked for left out, items without
+/// an abandon absent.
+pub async fn abandon_latest_of_items<S: Store + Probe>(store: S) {
+    let (u, other) = (user(), user());
+    let (show, movie, not_asked, never) = (new_id(), new_id(), new_id(), new_id());
+    let oldest = abandon(u, show, ItemType::Show, minute(100));
+    let newest = abandon(u, show, ItemType::Show, minute(300));
+    let same_date_older = AbandonRecord {
+        created_at: minute(299),
+        ..abandon(u, show, ItemType::Show, minute(300))
+    };
+    let middle = abandon(u, show, ItemType::Show, minute(200));
+    let only = abandon(u, movie, ItemType::Movie, minute(50));
+    let later_elsewhere = abandon(u, not_asked, ItemType::Movie, minute(900));
+    let foreign = abandon(other, show, ItemType::Show, minute(999));
+    let foreign_never = abandon(other, never, ItemType::Show, minute(999));
+
+    let mut uow = store.begin().await.expect("begin");
+    for a in [
+        &oldest,
+        &newest,
+        &same_date_older,
+        &middle,
+        &only,
+        &later_elsewhere,
+        &foreign,
+        &foreign_never,
+    ] {
+        uow.ensure_user(a.user_id, a.created_at)
+            .await
+            .expect("user");
+        uow.insert_abandon(a).await.expect("insert abandon");
+    }
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    let got = uow
+        .latest_abandons(u, &[show, movie, never])
+        .await
+        .expect("latest abandons");
+    assert_eq!(
+        got.len(),
+        2,
+        "only the items asked for that the user abandoned"
+    );
+    assert_eq!(got.get(&show), Some(&newest));
+    assert_eq!(got.get(&movie), Some(&only));
+    for item in [show, movie] {
+        assert_eq!(
+            got.get(&item),
+            uow.latest_abandon(u, item).await.expect("latest").as_ref(),
+            "as latest_abandon picks it"
+        );
+    }
+    assert!(uow.latest_abandons(u, &[]).await.expect("none").is_empty());
+    assert!(
+        uow.latest_abandons(user(), &[show, movie])
+            .await
+            .expect("unknown user")
+            .is_empty()
     );
 }
 

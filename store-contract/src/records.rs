@@ -161,6 +161,76 @@ pub async fn record_episode_records_of_show<S: Store + Probe>(store: S) {
     );
 }
 
+/// `episode_records_of_shows`: per show exactly what `episode_records` returns (same records,
+/// same order, companions in order), other users' and other shows' records left out, shows
+/// without records absent.
+pub async fn record_episode_records_of_shows<S: Store + Probe>(store: S) {
+    let (u, other) = (user(), user());
+    let s = show("Severance", ShowStatus::Returning, &[3], 1);
+    let t = show("Andor", ShowStatus::Ended, &[3], 0);
+    let not_asked = show("Dark", ShowStatus::Ended, &[2], 0);
+    let unwatched = show("Shogun", ShowStatus::Ended, &[2], 0);
+    let mut all = vec![
+        episode_record(u, &s, 1, 2, minute(60)),
+        ViewingRecord {
+            watched_with: companions(&["Zoe", "Adam", "Mia"]),
+            ..episode_record(u, &s, 1, 1, minute(10))
+        },
+        ViewingRecord {
+            is_rewatch: true,
+            ..episode_record(u, &s, 1, 1, minute(120))
+        },
+        episode_record(u, &s, 0, 1, minute(5)),
+        // Same watch date: ordered by id, as `episode_records` orders them.
+        episode_record(u, &t, 1, 2, minute(30)),
+        episode_record(u, &t, 1, 1, minute(30)),
+        episode_record(u, &not_asked, 1, 1, minute(10)),
+        episode_record(other, &s, 1, 1, minute(10)),
+        episode_record(other, &unwatched, 1, 1, minute(10)),
+        movie_record(u, MovieId::from(new_id()), minute(10)),
+    ];
+    all.rotate_left(3);
+    insert_all(&store, &all).await;
+
+    let mut uow = store.begin().await.expect("begin");
+    let got = uow
+        .episode_records_of_shows(u, &[s.id, t.id, unwatched.id])
+        .await
+        .expect("episode records of shows");
+    let mut shows: Vec<_> = got.keys().copied().collect();
+    shows.sort();
+    let mut want_shows = vec![s.id, t.id];
+    want_shows.sort();
+    assert_eq!(
+        shows, want_shows,
+        "only the shows asked for that the user watched"
+    );
+    for show in [s.id, t.id] {
+        let one = uow.episode_records(u, show).await.expect("episode records");
+        assert_eq!(got.get(&show), Some(&one), "as episode_records reads them");
+    }
+    assert_eq!(got.get(&s.id).map(Vec::len), Some(4));
+    assert_eq!(got.get(&t.id).map(Vec::len), Some(2));
+    assert!(
+        got.values()
+            .flatten()
+            .all(|r| all.contains(r) && r.user_id == u),
+        "every record read back as stored"
+    );
+    assert!(
+        uow.episode_records_of_shows(u, &[])
+            .await
+            .expect("no shows")
+            .is_empty()
+    );
+    assert!(
+        uow.episode_records_of_shows(user(), &[s.id, t.id])
+            .await
+            .expect("unknown user")
+            .is_empty()
+    );
+}
+
 pub async fn record_set_binge_session<S: Store + Probe>(store: S) {
     let u = user();
     let s = show("Chernobyl", ShowStatus::Ended, &[5], 0);

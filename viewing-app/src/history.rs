@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 use viewing_domain::ports::{
-    CatalogRepository, HistoryCursor, HistoryFilter, HistoryPaging, Store, ViewingRecordRepository,
+    HistoryCursor, HistoryFilter, HistoryPaging, Store, ViewingRecordRepository,
 };
 use viewing_domain::values;
-use viewing_domain::{RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
+use viewing_domain::{Movie, MovieId, RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
 
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
@@ -203,20 +204,19 @@ impl<S: Store> ViewingService<S> {
         let mut uow = self.store.begin_read().await?;
         let slice = uow.history(user, &filter, request.paging()).await?;
 
-        let mut shows: HashMap<ShowId, Option<std::sync::Arc<Show>>> = HashMap::new();
-        let movie_ids: Vec<uuid::Uuid> = slice
-            .items
-            .iter()
-            .filter_map(|r| match r.watched {
-                Watched::Movie(id) => Some(id.as_uuid()),
-                Watched::Episode { .. } => None,
-            })
-            .collect();
-        let movie_titles = uow.titles(&movie_ids).await?;
+        // Titles come from the catalog cache: no query on a hit.
+        let mut shows: HashMap<ShowId, Option<Arc<Show>>> = HashMap::new();
+        let mut movies: HashMap<MovieId, Option<Arc<Movie>>> = HashMap::new();
         let mut items = Vec::with_capacity(slice.items.len());
         for record in slice.items {
             let (title, show_title) = match record.watched {
-                Watched::Movie(id) => (movie_titles.get(&id.as_uuid()).cloned(), None),
+                Watched::Movie(id) => {
+                    if let Entry::Vacant(slot) = movies.entry(id) {
+                        slot.insert(self.catalog.movie(&mut uow, id).await?);
+                    }
+                    let movie = movies.get(&id).and_then(Option::as_ref);
+                    (movie.map(|m| m.title.as_str().to_owned()), None)
+                }
                 Watched::Episode {
                     episode_id,
                     show_id,

@@ -42,6 +42,7 @@ mock! {
         async fn record(&mut self, user: UserId, id: RecordId) -> StoreResult<Option<ViewingRecord>>;
         async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64>;
         async fn episode_records(&mut self, user: UserId, show: ShowId) -> StoreResult<Vec<ViewingRecord>>;
+        async fn episode_records_of_shows(&mut self, user: UserId, shows: &[ShowId]) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>>;
         async fn history(&mut self, user: UserId, filter: &HistoryFilter, paging: HistoryPaging) -> StoreResult<HistorySlice>;
     }
     #[async_trait]

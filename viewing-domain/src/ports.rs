@@ -317,6 +317,14 @@ pub trait ViewingRecordRepository: Send {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<ViewingRecord>>;
+    /// The user's episode records of each of `shows` in one query: for each show, the records
+    /// [`ViewingRecordRepository::episode_records`] returns, in the same order. A show without
+    /// any record of the user is absent.
+    async fn episode_records_of_shows(
+        &mut self,
+        user: UserId,
+        shows: &[ShowId],
+    ) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>>;
     /// Newest first, by `(watch_date, id)` descending.
     async fn history(
         &mut self,
@@ -390,6 +398,13 @@ pub trait AbandonRepository: Send {
         user: UserId,
         item: uuid::Uuid,
     ) -> StoreResult<Option<AbandonRecord>>;
+    /// The user's newest abandon record of each of `items` in one query, as
+    /// [`AbandonRepository::latest_abandon`] picks it; an item without one is absent.
+    async fn latest_abandons(
+        &mut self,
+        user: UserId,
+        items: &[uuid::Uuid],
+    ) -> StoreResult<HashMap<uuid::Uuid, AbandonRecord>>;
     /// The user's abandon records with `abandon_date` in `[from, to)` (open ends when `None`),
     /// newest first.
     async fn abandons_between(
