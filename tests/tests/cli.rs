@@ -419,7 +419,7 @@ fn token_refuses_a_short_secret() {
 }
 
 /// Every option of `serve`, with its environment variable.
-const SERVE_OPTIONS: [(&str, &str); 14] = [
+const SERVE_OPTIONS: [(&str, &str); 15] = [
     ("--listen", "VIEWING_LISTEN"),
     ("--database-url", "DATABASE_URL"),
     ("--jwt-secret", "VIEWING_JWT_SECRET"),
@@ -439,6 +439,7 @@ const SERVE_OPTIONS: [(&str, &str); 14] = [
         "--reminder-interval-seconds",
         "VIEWING_REMINDER_INTERVAL_SECONDS",
     ),
+    ("--handler-workers", "VIEWING_HANDLER_WORKERS"),
     ("--log-format", "VIEWING_LOG_FORMAT"),
 ];
 
