@@ -13,9 +13,9 @@ use viewing_app::relay::{Relay, RelayConfig};
 use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_app::{AppError, AppResult, UuidV7, ViewingService};
 use viewing_domain::event_ports::{ClaimToken, RelayChannel};
-use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
+use viewing_domain::events::EventEnvelope;
 use viewing_domain::handler_ports::AchievementRepository;
-use viewing_domain::ports::{Clock, Outbox, Store, Transaction, UnitOfWork, UserRepository};
+use viewing_domain::ports::{Clock, Store, UnitOfWork};
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
@@ -25,31 +25,6 @@ use crate::Probe;
 use crate::fixtures::*;
 
 const H: RelayChannel = RelayChannel::Handlers;
-
-/// An event of `user` at minute `n` (the minute is its place in the user's order).
-fn unlock(user: UserId, n: i64) -> EventEnvelope {
-    EventEnvelope {
-        event_id: EventId::from(new_id()),
-        occurred_at: minute(n),
-        user_id: user,
-        event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
-            achievement: format!("a{n}"),
-            title: "t".into(),
-            unlocked_at: minute(n),
-        }),
-    }
-}
-
-async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
-    let mut uow = store.begin().await.expect("begin");
-    for e in events {
-        uow.ensure_user(e.user_id, e.occurred_at)
-            .await
-            .expect("user");
-    }
-    uow.append_events(events).await.expect("append");
-    uow.commit().await.expect("commit");
-}
 
 /// The system clock moved by `ahead` (a relay that runs later).
 struct Ahead(Duration);

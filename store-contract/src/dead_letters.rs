@@ -11,27 +11,14 @@ use viewing_app::handlers::{EventHandler, HandlerContext};
 use viewing_app::relay::{Relay, RelayConfig};
 use viewing_app::{AppError, AppResult, UuidV7, ViewingService};
 use viewing_domain::event_ports::{ClaimToken, PendingBody, RelayChannel};
-use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
-use viewing_domain::ports::{Outbox, Store, Transaction, UnitOfWork, UserRepository};
+use viewing_domain::events::{DomainEvent, EventEnvelope};
+use viewing_domain::ports::{Store, UnitOfWork};
 use viewing_domain::{EventId, RulesConfig, UserId};
 
 use crate::Probe;
 use crate::fixtures::*;
 
 const H: RelayChannel = RelayChannel::Handlers;
-
-fn unlock(user: UserId, n: i64) -> EventEnvelope {
-    EventEnvelope {
-        event_id: EventId::from(new_id()),
-        occurred_at: minute(n),
-        user_id: user,
-        event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
-            achievement: format!("a{n}"),
-            title: "t".into(),
-            unlocked_at: minute(n),
-        }),
-    }
-}
 
 /// The envelope of `e` as the build before `schemaVersion` wrote it (no version field).
 fn legacy_json(e: &EventEnvelope) -> String {
@@ -49,17 +36,6 @@ fn legacy_json(e: &EventEnvelope) -> String {
         a.title,
         at(a.unlocked_at)
     )
-}
-
-async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
-    let mut uow = store.begin().await.expect("begin");
-    for e in events {
-        uow.ensure_user(e.user_id, e.occurred_at)
-            .await
-            .expect("user");
-    }
-    uow.append_events(events).await.expect("append");
-    uow.commit().await.expect("commit");
 }
 
 fn service<S: Store>(store: &S) -> ViewingService<S> {

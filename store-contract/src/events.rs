@@ -10,43 +10,18 @@ use viewing_app::statistics::{Breakdown, Period, StatisticsRequest};
 use viewing_app::{UuidV7, ViewingService};
 use viewing_domain::engagement::{Achievement, Reminder, ReminderStatus, WatchlistItem};
 use viewing_domain::event_ports::{ClaimToken, ProcessedEvents, RelayChannel};
-use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
 use viewing_domain::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
 };
-use viewing_domain::ports::{CatalogRepository, Outbox, Store, Transaction, UserRepository};
+use viewing_domain::ports::{CatalogRepository, Store, Transaction};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::stats::{Dimension, StatsDelta, buckets_containing, cover, cover_everything};
-use viewing_domain::{EventId, ItemType, RulesConfig, ShowId, ShowStatus, UserId};
+use viewing_domain::{EventId, ItemType, RulesConfig, ShowId, ShowStatus};
 
 use crate::Probe;
 use crate::fixtures::*;
-
-fn unlock(user: UserId, n: i64) -> EventEnvelope {
-    EventEnvelope {
-        event_id: EventId::from(new_id()),
-        occurred_at: minute(n),
-        user_id: user,
-        event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
-            achievement: format!("a{n}"),
-            title: "t".into(),
-            unlocked_at: minute(n),
-        }),
-    }
-}
-
-async fn append<S: Store>(store: &S, events: &[EventEnvelope]) {
-    let mut uow = store.begin().await.expect("begin");
-    for e in events {
-        uow.ensure_user(e.user_id, e.occurred_at)
-            .await
-            .expect("user");
-    }
-    uow.append_events(events).await.expect("append");
-    uow.commit().await.expect("commit");
-}
 
 pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + Probe>(store: S) {
     let (a, b) = (user(), user());

@@ -5,6 +5,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
+use viewing_domain::EventId;
+use viewing_domain::events::{AchievementUnlocked, DomainEvent, EventEnvelope};
+use viewing_domain::ports::{Outbox, Transaction, UserRepository};
 use viewing_domain::values::{
     AbandonReason, Companions, Genre, Minutes, Percent, Platform, Rating, Title, ViewingContext,
     ViewingLocation,
@@ -216,4 +219,30 @@ pub fn abandon(
         would_retry: true,
         created_at: date + Duration::milliseconds(1),
     }
+}
+
+/// An event of `user` at minute `n` (the minute is its place in the user's order).
+pub fn unlock(user: UserId, n: i64) -> EventEnvelope {
+    EventEnvelope {
+        event_id: EventId::from(new_id()),
+        occurred_at: minute(n),
+        user_id: user,
+        event: DomainEvent::AchievementUnlocked(AchievementUnlocked {
+            achievement: format!("a{n}"),
+            title: "t".into(),
+            unlocked_at: minute(n),
+        }),
+    }
+}
+
+/// Appends `events` to the outbox (their users created first), in one committed unit of work.
+pub async fn append<S: viewing_domain::ports::Store>(store: &S, events: &[EventEnvelope]) {
+    let mut uow = store.begin().await.expect("begin");
+    for e in events {
+        uow.ensure_user(e.user_id, e.occurred_at)
+            .await
+            .expect("user");
+    }
+    uow.append_events(events).await.expect("append");
+    uow.commit().await.expect("commit");
 }
