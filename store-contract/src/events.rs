@@ -90,6 +90,48 @@ pub async fn relay_claims_in_order_per_user_with_retry_and_lease<S: Store + Prob
     assert_eq!(again.len(), 2);
 }
 
+/// A long queue of one user held back by its first event (waiting for a retry, or leased to
+/// another relay) neither fills a claim nor hides another user's events behind it.
+pub async fn relay_a_blocked_queue_does_not_starve_others<S: Store + Probe>(store: S) {
+    let (a, b) = (user(), user());
+    let mut events: Vec<_> = (0..30).map(|i| unlock(a, i)).collect();
+    events.extend((30..33).map(|i| unlock(b, i)));
+    append(&store, &events).await;
+    let h = RelayChannel::Handlers;
+    let (t1, t2) = (ClaimToken(new_id()), ClaimToken(new_id()));
+    let now = minute(40);
+    let lease = Duration::seconds(60);
+    let first = store
+        .claim_events(h, t1, now, lease, 1)
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].event_id, events[0].event_id);
+    // a's first event is leased: a claim of 5 gets b's three events, none of a's.
+    let leased = store
+        .claim_events(h, t2, now, lease, 5)
+        .await
+        .expect("claim");
+    let ids: Vec<_> = leased.iter().map(|c| c.event_id).collect();
+    let want: Vec<_> = events[30..].iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, want, "b's events, past a's leased queue");
+    store
+        .release_events(h, t2, &leased.iter().map(|c| c.seq).collect::<Vec<_>>())
+        .await
+        .expect("release");
+    // a's first event now waits for its retry: the same holds.
+    store
+        .schedule_retry(h, t1, first[0].seq, now + Duration::minutes(5), "boom")
+        .await
+        .expect("retry");
+    let waiting = store
+        .claim_events(h, t2, now, lease, 5)
+        .await
+        .expect("claim");
+    let ids: Vec<_> = waiting.iter().map(|c| c.event_id).collect();
+    assert_eq!(ids, want, "b's events, past a's queue waiting for a retry");
+}
+
 pub async fn handler_state_round_trips_and_rolls_back<S: Store + Probe>(store: S) {
     let u = user();
     let mut delta = StatsDelta::default();
@@ -366,6 +408,7 @@ macro_rules! event_contract_tests {
     ($backend:ty) => {
         $crate::contract_tests!(@each $backend;
             relay_claims_in_order_per_user_with_retry_and_lease,
+            relay_a_blocked_queue_does_not_starve_others,
             handler_state_round_trips_and_rolls_back,
             handlers_end_to_end_statistics_and_redelivery,
             relay_renews_only_its_own_live_claims,
