@@ -2,13 +2,15 @@
 //! events), in process, without HTTP.
 //!
 //! Users watch a 250-episode show in order through the real use case, with no relay running,
-//! which leaves an outbox of episode, season and binge events; then one relay drains it to the
+//! 16 writers each taking their users in turn episode by episode (so the backlog interleaves
+//! every user, as a busy server's does), which leaves an outbox of episode, season and binge
+//! events; then one relay drains it to the
 //! five handlers and the rate is printed. The setup is timed apart. With WORKERS above 1, that
 //! many relays drain the one store at once (like the runner's `handler_workers`).
 //!
 //! Run: `cargo bench -p store-contract --bench drain -- [sqlite|postgres|memory] [USERS]
-//! [EPISODES] [WORKERS]` (defaults: sqlite, 100 users, 200 episodes each, so about 20,000
-//! events, 1 worker).
+//! [EPISODES] [WORKERS] [BATCH]` (defaults: sqlite, 100 users, 200 episodes each, so about
+//! 20,000 events, 1 worker, the relay's default batch).
 //! PostgreSQL uses `VIEWING_TEST_POSTGRES_URL` and a scratch database.
 
 use std::sync::Arc;
@@ -18,12 +20,12 @@ use store_contract::TestBackend;
 use store_contract::backends::{Memory, Postgres, Sqlite};
 use store_contract::fixtures;
 use viewing_app::ViewingService;
-use viewing_app::relay::Relay;
+use viewing_app::relay::{Relay, RelayConfig};
 use viewing_domain::event_ports::{OutboxRelay, RelayChannel};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::{ShowStatus, UserId};
 
-async fn run<B: TestBackend>(users: usize, episodes: usize, workers: usize) {
+async fn run<B: TestBackend>(users: usize, episodes: usize, workers: usize, batch: Option<u32>) {
     let Some(backend) = B::open().await else {
         eprintln!("backend not available (set VIEWING_TEST_POSTGRES_URL for postgres)");
         std::process::exit(2);
@@ -49,9 +51,9 @@ async fn run<B: TestBackend>(users: usize, episodes: usize, workers: usize) {
             .map(|_| fixtures::user())
             .collect();
         tasks.push(tokio::spawn(async move {
-            for user in mine {
-                for ep in &order {
-                    svc.watch_episode(user, *ep, WatchEpisode::default())
+            for ep in &order {
+                for user in &mine {
+                    svc.watch_episode(*user, *ep, WatchEpisode::default())
                         .await
                         .expect("watch");
                 }
@@ -73,7 +75,15 @@ async fn run<B: TestBackend>(users: usize, episodes: usize, workers: usize) {
         t0.elapsed().as_secs_f64()
     );
 
-    let relay = Arc::new(Relay::new(&svc));
+    let mut relay = Relay::new(&svc);
+    if let Some(batch) = batch {
+        let config = RelayConfig {
+            batch,
+            ..*relay.config()
+        };
+        relay = relay.with_config(config);
+    }
+    let relay = Arc::new(relay);
     let t1 = Instant::now();
     let mut drains = Vec::new();
     for _ in 0..workers.max(1) {
@@ -129,15 +139,16 @@ fn main() {
     let users = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let episodes = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
     let workers = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let batch = args.get(4).and_then(|a| a.parse().ok());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
         match kind.as_str() {
-            "memory" => run::<Memory>(users, episodes, workers).await,
-            "postgres" => run::<Postgres>(users, episodes, workers).await,
-            _ => run::<Sqlite>(users, episodes, workers).await,
+            "memory" => run::<Memory>(users, episodes, workers, batch).await,
+            "postgres" => run::<Postgres>(users, episodes, workers, batch).await,
+            _ => run::<Sqlite>(users, episodes, workers, batch).await,
         }
     });
 }
