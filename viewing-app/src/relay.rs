@@ -323,6 +323,16 @@ impl<S: Store> Relay<S> {
             }
             fresh.push(marks);
         }
+        for (handler, marks) in self.handlers.iter().zip(&fresh) {
+            let mine: Vec<&EventEnvelope> = events
+                .iter()
+                .zip(marks)
+                .filter_map(|(e, fresh)| fresh.then_some(*e))
+                .collect();
+            if !mine.is_empty() {
+                handler.prefetch(&mut uow, &mine, &buffer).await?;
+            }
+        }
         for (i, event) in events.iter().enumerate() {
             for (handler, marks) in self.handlers.iter().zip(&fresh) {
                 if marks[i] {

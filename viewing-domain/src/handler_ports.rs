@@ -50,6 +50,16 @@ pub trait StatisticsRepository: Send {
 
     /// Inserts or replaces by session id.
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()>;
+
+    /// What was counted for each of `sessions` that has a count, any order: what a relay
+    /// reads once for a batch. Stores answer in one statement; the default asks one by one.
+    async fn binge_stats(&mut self, sessions: &[BingeSessionId]) -> StoreResult<Vec<BingeStat>> {
+        let mut out = Vec::new();
+        for s in sessions {
+            out.extend(self.binge_stat(*s).await?);
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]
@@ -64,6 +74,40 @@ pub trait AchievementRepository: Send {
 
     /// The user's achievements, in unlock order (`unlocked_at`, then code).
     async fn achievements(&mut self, user: UserId) -> StoreResult<Vec<Achievement>>;
+
+    /// The stored value of each `(user, counter)` key that has one, any order (a missing
+    /// counter is zero): what a relay reads once for a batch. Stores answer in one statement;
+    /// the default bumps each key by zero.
+    async fn counters(
+        &mut self,
+        keys: &[(UserId, String)],
+    ) -> StoreResult<Vec<(UserId, String, i64)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (user, counter) in keys {
+            let value = self.bump_counter(*user, counter, 0).await?;
+            out.push((*user, counter.clone(), value));
+        }
+        Ok(out)
+    }
+
+    /// Adds each `(user, counter, by)` as [`Self::bump_counter`] would; the keys are distinct.
+    /// Stores write it in one statement; the default one counter at a time.
+    async fn bump_counters(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        for (user, counter, by) in rows {
+            self.bump_counter(*user, counter, *by).await?;
+        }
+        Ok(())
+    }
+
+    /// The achievements of every user of `users`, any order. Stores answer in one statement;
+    /// the default asks user by user.
+    async fn achievements_of(&mut self, users: &[UserId]) -> StoreResult<Vec<Achievement>> {
+        let mut out = Vec::new();
+        for u in users {
+            out.extend(self.achievements(*u).await?);
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]
@@ -96,6 +140,16 @@ pub trait ReminderRepository: Send {
     /// Inserts or replaces the reminder of `(user_id, show_id)`.
     async fn save_reminder(&mut self, reminder: &Reminder) -> StoreResult<()>;
 
+    /// The reminders of those `(user, show)` keys that have one, any order. Stores answer in
+    /// one statement; the default asks key by key.
+    async fn reminders_of(&mut self, keys: &[(UserId, ShowId)]) -> StoreResult<Vec<Reminder>> {
+        let mut out = Vec::new();
+        for (user, show) in keys {
+            out.extend(self.reminder(*user, *show).await?);
+        }
+        Ok(out)
+    }
+
     /// Every reminder of the user, whatever its status, by `due_at` then show id.
     async fn reminders(&mut self, user: UserId) -> StoreResult<Vec<Reminder>>;
 
@@ -112,6 +166,15 @@ pub trait PreferenceRepository: Send {
     /// Adds `points` (negative lowers) to the user's score of `genre`, starting at zero.
     async fn add_genre_points(&mut self, user: UserId, genre: &str, points: i64)
     -> StoreResult<()>;
+
+    /// Adds each `(user, genre, points)` as [`Self::add_genre_points`] would; the keys are
+    /// distinct. Stores write it in one statement; the default one score at a time.
+    async fn add_genre_points_many(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        for (user, genre, points) in rows {
+            self.add_genre_points(*user, genre, *points).await?;
+        }
+        Ok(())
+    }
 
     /// Every genre the user has a score in, any order.
     async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>>;

@@ -360,6 +360,18 @@ pub trait ShowProgressRepository: Send {
 pub trait BingeSessionRepository: Send {
     /// A session of any user (the caller checks ownership).
     async fn binge_session(&mut self, id: BingeSessionId) -> StoreResult<Option<BingeSession>>;
+    /// The sessions of `ids` that exist, of any user, any order. Stores answer in one
+    /// statement; the default asks one by one.
+    async fn binge_sessions_by_id(
+        &mut self,
+        ids: &[BingeSessionId],
+    ) -> StoreResult<Vec<BingeSession>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.binge_session(*id).await?);
+        }
+        Ok(out)
+    }
     /// The user's session; another user's session is `None`, as an unknown id is (a query
     /// must not tell another user's ids from unknown ones).
     async fn user_binge_session(

@@ -8,7 +8,7 @@ use viewing_domain::events::AchievementUnlocked;
 use viewing_domain::ports::{BingeSessionRepository, HandlerUnitOfWork, Outbox};
 use viewing_domain::{DomainEvent, EventEnvelope, EventId, UserId};
 
-use super::{EventHandler, HandlerContext};
+use super::{BatchEffects, EventHandler, HandlerContext};
 use crate::error::AppResult;
 
 /// The `AchievementTracker` handler: unlocks milestones (first movie, ten movies, marathon...)
@@ -136,6 +136,35 @@ impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
             }
             _ => Ok(()),
         }
+    }
+
+    async fn prefetch(
+        &self,
+        uow: &mut U,
+        events: &[&EventEnvelope],
+        batch: &BatchEffects,
+    ) -> AppResult<()> {
+        let mut counters = Vec::new();
+        let mut sessions = Vec::new();
+        for e in events {
+            let name = match &e.event {
+                DomainEvent::MovieWatched(m) if !m.is_rewatch => "movies",
+                DomainEvent::TvEpisodeWatched(w) => {
+                    sessions.extend(w.binge_session_id);
+                    if w.is_rewatch {
+                        continue;
+                    }
+                    "episodes"
+                }
+                DomainEvent::TvShowCompleted(_) => "shows-completed",
+                _ => continue,
+            };
+            counters.push((e.user_id, name.to_owned()));
+        }
+        let users: Vec<UserId> = counters.iter().map(|(u, _)| *u).collect();
+        batch.prefetch_counters(uow, counters).await?;
+        batch.prefetch_achievements(uow, users).await?;
+        batch.prefetch_binge_sessions(uow, sessions).await
     }
 }
 

@@ -8,6 +8,9 @@
 //!   the batch are combined per user and key and written once at the end ([`BatchEffects::flush`]).
 //!   A counter is read once (its value then moves in memory, so every milestone is still seen).
 //! - **Once.** An achievement is tried once per user and batch.
+//! - **Read ahead.** Before the batch runs, each handler names what it will read
+//!   ([`super::EventHandler::prefetch`]): counters, achievements, reminders, binge sessions and
+//!   their counts of every user in the batch are read in one statement each, not one per user.
 //! - **Last writer wins.** Binge statistics and reminders are read once, changed in memory by
 //!   every event in order, and the final state written once.
 //!
@@ -15,7 +18,7 @@
 //! directly, so a single event behaves exactly as before. A failed batch is rolled back with its
 //! unit of work and these buffers are dropped with it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use viewing_domain::engagement::{Achievement, Reminder};
@@ -73,19 +76,23 @@ impl BatchEffects {
             uow.add_to_bucket_rows(&buckets).await?;
             written += buckets.len();
         }
-        let counters = std::mem::take(&mut *lock(&self.counters));
-        for ((user, name), c) in counters {
-            if c.added != 0 {
-                uow.bump_counter(user, &name, c.added).await?;
-                written += 1;
-            }
+        let counters: Vec<_> = std::mem::take(&mut *lock(&self.counters))
+            .into_iter()
+            .filter(|(_, c)| c.added != 0)
+            .map(|((user, name), c)| (user, name, c.added))
+            .collect();
+        if !counters.is_empty() {
+            uow.bump_counters(&counters).await?;
+            written += counters.len();
         }
-        let points = std::mem::take(&mut *lock(&self.genre_points));
-        for ((user, genre), p) in points {
-            if p != 0 {
-                uow.add_genre_points(user, &genre, p).await?;
-                written += 1;
-            }
+        let points: Vec<_> = std::mem::take(&mut *lock(&self.genre_points))
+            .into_iter()
+            .filter(|(_, p)| *p != 0)
+            .map(|((user, genre), p)| (user, genre, p))
+            .collect();
+        if !points.is_empty() {
+            uow.add_genre_points_many(&points).await?;
+            written += points.len();
         }
         let stats = std::mem::take(&mut *lock(&self.binge_stats));
         for (stat, dirty) in stats.into_values() {
@@ -102,6 +109,140 @@ impl BatchEffects {
             }
         }
         Ok(written)
+    }
+}
+
+/// The items of `keys` that are not `known`, once each, sorted.
+fn missing<K: Ord>(keys: impl IntoIterator<Item = K>, known: impl Fn(&K) -> bool) -> Vec<K> {
+    keys.into_iter()
+        .filter(|k| !known(k))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+impl BatchEffects {
+    /// Reads the counters `keys` in one statement (a missing counter is zero), so that
+    /// [`HandlerContext::bump_counter`] finds them.
+    pub async fn prefetch_counters<U: HandlerUnitOfWork>(
+        &self,
+        uow: &mut U,
+        keys: impl IntoIterator<Item = (UserId, String)>,
+    ) -> AppResult<()> {
+        let keys = {
+            let known = lock(&self.counters);
+            missing(keys, |k| known.contains_key(k))
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let stored = uow.counters(&keys).await?;
+        let mut map = lock(&self.counters);
+        for (user, name, value) in stored {
+            map.insert(
+                (user, name),
+                Counter {
+                    stored: value,
+                    added: 0,
+                },
+            );
+        }
+        for k in keys {
+            map.entry(k).or_insert(Counter {
+                stored: 0,
+                added: 0,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the achievements of `users` in one statement, so that
+    /// [`HandlerContext::unlock_achievement`] does not try those again.
+    pub async fn prefetch_achievements<U: HandlerUnitOfWork>(
+        &self,
+        uow: &mut U,
+        users: impl IntoIterator<Item = UserId>,
+    ) -> AppResult<()> {
+        let users = missing(users, |_| false);
+        if users.is_empty() {
+            return Ok(());
+        }
+        let known = uow.achievements_of(&users).await?;
+        let mut unlocks = lock(&self.unlocks);
+        unlocks.extend(known.into_iter().map(|a| (a.user_id, a.code)));
+        Ok(())
+    }
+
+    /// Reads the reminders of `keys` in one statement.
+    pub async fn prefetch_reminders<U: HandlerUnitOfWork>(
+        &self,
+        uow: &mut U,
+        keys: impl IntoIterator<Item = UserShow>,
+    ) -> AppResult<()> {
+        let keys = {
+            let known = lock(&self.reminders);
+            missing(keys, |k| known.contains_key(k))
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let found = uow.reminders_of(&keys).await?;
+        let mut map = lock(&self.reminders);
+        for r in found {
+            map.insert((r.user_id, r.show_id), (Some(r), false));
+        }
+        for k in keys {
+            map.entry(k).or_insert((None, false));
+        }
+        Ok(())
+    }
+
+    /// Reads the binge sessions `ids` in one statement.
+    pub async fn prefetch_binge_sessions<U: BingeSessionRepository>(
+        &self,
+        uow: &mut U,
+        ids: impl IntoIterator<Item = BingeSessionId>,
+    ) -> AppResult<()> {
+        let ids = {
+            let known = lock(&self.sessions);
+            missing(ids, |k| known.contains_key(k))
+        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = uow.binge_sessions_by_id(&ids).await?;
+        let mut map = lock(&self.sessions);
+        for s in found {
+            map.insert(s.id, Some(s));
+        }
+        for id in ids {
+            map.entry(id).or_insert(None);
+        }
+        Ok(())
+    }
+
+    /// Reads what was counted for the binge sessions `ids` in one statement.
+    pub async fn prefetch_binge_stats<U: HandlerUnitOfWork>(
+        &self,
+        uow: &mut U,
+        ids: impl IntoIterator<Item = BingeSessionId>,
+    ) -> AppResult<()> {
+        let ids = {
+            let known = lock(&self.binge_stats);
+            missing(ids, |k| known.contains_key(k))
+        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = uow.binge_stats(&ids).await?;
+        let mut map = lock(&self.binge_stats);
+        for stat in found {
+            map.insert(stat.session_id, (Some(stat), false));
+        }
+        for id in ids {
+            map.entry(id).or_insert((None, false));
+        }
+        Ok(())
     }
 }
 

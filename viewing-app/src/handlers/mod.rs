@@ -78,6 +78,18 @@ pub trait EventHandler<U: HandlerUnitOfWork>: Send + Sync {
         event: &EventEnvelope,
         ctx: &HandlerContext<'_>,
     ) -> AppResult<()>;
+
+    /// Before a batch: reads at once what [`Self::handle`] will read for `events`, into
+    /// `batch` (one statement per kind of state, not one per user). Reading ahead changes no
+    /// result, only the number of statements. The default reads nothing ahead.
+    async fn prefetch(
+        &self,
+        _uow: &mut U,
+        _events: &[&EventEnvelope],
+        _batch: &BatchEffects,
+    ) -> AppResult<()> {
+        Ok(())
+    }
 }
 
 /// The handlers a relay delivers to, in order.

@@ -13,7 +13,7 @@ use viewing_domain::ports::{
 use viewing_domain::rules::progress::next_episode;
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
 
-use super::{EventHandler, HandlerContext};
+use super::{BatchEffects, EventHandler, HandlerContext};
 use crate::error::AppResult;
 
 /// The `ContinuationReminder` handler: schedules a reminder for the next episode after each
@@ -125,5 +125,25 @@ impl<U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowPr
             }
             _ => Ok(()),
         }
+    }
+
+    async fn prefetch(
+        &self,
+        uow: &mut U,
+        events: &[&EventEnvelope],
+        batch: &BatchEffects,
+    ) -> AppResult<()> {
+        let keys = events.iter().filter_map(|e| {
+            let show = match &e.event {
+                DomainEvent::TvEpisodeWatched(w) => w.show_id,
+                DomainEvent::TvShowCompleted(s) => s.show_id,
+                DomainEvent::ViewingAbandoned(a) if a.item_type == ItemType::Show => {
+                    ShowId::from(a.item_id)
+                }
+                _ => return None,
+            };
+            Some((e.user_id, show))
+        });
+        batch.prefetch_reminders(uow, keys).await
     }
 }

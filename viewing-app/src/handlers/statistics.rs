@@ -8,7 +8,7 @@ use viewing_domain::ports::{BingeSessionRepository, CatalogRepository, HandlerUn
 use viewing_domain::stats::{BingeStat, Dimension, StatsDelta, buckets_containing};
 use viewing_domain::{ContentType, DomainEvent, EventEnvelope, ItemType, UserId};
 
-use super::{EventHandler, HandlerContext, genres_of};
+use super::{BatchEffects, EventHandler, HandlerContext, genres_of};
 use crate::error::AppResult;
 use crate::statistics::UNKNOWN_PLATFORM;
 
@@ -209,5 +209,24 @@ impl<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository> EventHan
             }
             DomainEvent::AchievementUnlocked(_) => Ok(()),
         }
+    }
+
+    async fn prefetch(
+        &self,
+        uow: &mut U,
+        events: &[&EventEnvelope],
+        batch: &BatchEffects,
+    ) -> AppResult<()> {
+        let sessions: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                DomainEvent::TvEpisodeWatched(w) => w.binge_session_id,
+                _ => None,
+            })
+            .collect();
+        batch
+            .prefetch_binge_sessions(uow, sessions.iter().copied())
+            .await?;
+        batch.prefetch_binge_stats(uow, sessions).await
     }
 }
