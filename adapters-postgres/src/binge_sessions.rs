@@ -30,6 +30,19 @@ impl BingeSessionRepository for PgUow {
             .transpose()
     }
 
+    async fn binge_sessions_by_id(
+        &mut self,
+        ids: &[BingeSessionId],
+    ) -> StoreResult<Vec<BingeSession>> {
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|s| s.as_uuid()).collect();
+        let rows = sqlx::query(concat!(select_sessions!(), " WHERE id = ANY($1)"))
+            .bind(&ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(decode::binge_session).collect()
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
     async fn user_binge_session(
         &mut self,

@@ -62,6 +62,87 @@ impl AchievementRepository for PgUow {
         .map_err(db_err)?;
         rows.iter().map(|r| decode::achievement(user, r)).collect()
     }
+
+    async fn counters(
+        &mut self,
+        keys: &[(UserId, String)],
+    ) -> StoreResult<Vec<(UserId, String, i64)>> {
+        let (users, names) = split_keys(keys);
+        let rows = sqlx::query(
+            "SELECT c.user_id, c.counter, c.value FROM achievement_counters c \
+             JOIN UNNEST($1::uuid[], $2::text[]) AS k(u, n) \
+             ON c.user_id = k.u AND c.counter = k.n",
+        )
+        .bind(&users)
+        .bind(&names)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    UserId::from(r.uuid("user_id")?),
+                    r.text("counter")?,
+                    r.int("value")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// One upsert, in the given (sorted) order.
+    async fn bump_counters(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        add_keyed(
+            self,
+            "INSERT INTO achievement_counters (user_id, counter, value) \
+             SELECT k.u, k.n, k.v FROM UNNEST($1::uuid[], $2::text[], $3::int8[]) \
+             WITH ORDINALITY AS k(u, n, v, ord) ORDER BY k.ord \
+             ON CONFLICT (user_id, counter) DO UPDATE \
+             SET value = achievement_counters.value + excluded.value",
+            rows,
+        )
+        .await
+    }
+
+    async fn achievements_of(&mut self, users: &[UserId]) -> StoreResult<Vec<Achievement>> {
+        let ids: Vec<Uuid> = users.iter().map(|u| u.as_uuid()).collect();
+        let rows = sqlx::query(
+            "SELECT user_id, code, title, unlocked_at FROM achievements WHERE user_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| decode::achievement(UserId::from(r.uuid("user_id")?), r))
+            .collect()
+    }
+}
+
+/// `(user, key)` pairs as the two parallel arrays an `UNNEST` takes.
+fn split_keys(keys: &[(UserId, String)]) -> (Vec<Uuid>, Vec<&str>) {
+    keys.iter().map(|(u, k)| (u.as_uuid(), k.as_str())).unzip()
+}
+
+/// Runs an upsert of `(user, key, amount)` rows bound as three parallel arrays.
+async fn add_keyed(
+    uow: &mut PgUow,
+    sql: &'static str,
+    rows: &[(UserId, String, i64)],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<Uuid> = rows.iter().map(|(u, _, _)| u.as_uuid()).collect();
+    let keys: Vec<&str> = rows.iter().map(|(_, k, _)| k.as_str()).collect();
+    let amounts: Vec<i64> = rows.iter().map(|(_, _, a)| *a).collect();
+    sqlx::query(sql)
+        .bind(&users)
+        .bind(&keys)
+        .bind(&amounts)
+        .execute(uow.conn())
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -133,6 +214,21 @@ impl ReminderRepository for PgUow {
         .await
         .map_err(db_err)?;
         row.as_ref().map(decode::reminder).transpose()
+    }
+
+    async fn reminders_of(&mut self, keys: &[(UserId, ShowId)]) -> StoreResult<Vec<Reminder>> {
+        let (users, shows): (Vec<Uuid>, Vec<Uuid>) =
+            keys.iter().map(|(u, s)| (u.as_uuid(), s.as_uuid())).unzip();
+        let rows = dynamic(format!(
+            "SELECT {REMINDER_COLUMNS} FROM reminders \
+             WHERE (user_id, show_id) IN (SELECT * FROM UNNEST($1::uuid[], $2::uuid[]))"
+        ))
+        .bind(&users)
+        .bind(&shows)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(decode::reminder).collect()
     }
 
     async fn save_reminder(&mut self, r: &Reminder) -> StoreResult<()> {
@@ -215,6 +311,20 @@ impl PreferenceRepository for PgUow {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    /// One upsert, in the given (sorted) order.
+    async fn add_genre_points_many(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        add_keyed(
+            self,
+            "INSERT INTO genre_scores (user_id, genre, points) \
+             SELECT k.u, k.g, k.p FROM UNNEST($1::uuid[], $2::text[], $3::int8[]) \
+             WITH ORDINALITY AS k(u, g, p, ord) ORDER BY k.ord \
+             ON CONFLICT (user_id, genre) DO UPDATE \
+             SET points = genre_scores.points + excluded.points",
+            rows,
+        )
+        .await
     }
 
     async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>> {

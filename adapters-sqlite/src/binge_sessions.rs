@@ -30,6 +30,21 @@ impl BingeSessionRepository for SqliteUow {
             .transpose()
     }
 
+    async fn binge_sessions_by_id(
+        &mut self,
+        ids: &[BingeSessionId],
+    ) -> StoreResult<Vec<BingeSession>> {
+        let rows = sqlx::query(concat!(
+            select_sessions!(),
+            " WHERE id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(crate::codec::id_list(ids.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(decode::binge_session).collect()
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(%user, session = %sid))]
     async fn user_binge_session(
         &mut self,

@@ -11,7 +11,7 @@ use viewing_domain::handler_ports::{
 use viewing_domain::ports::StoreResult;
 use viewing_domain::{ShowId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, id, ts, ts_opt};
+use crate::codec::{RowExt, db_err, dynamic, id, id_list, ts, ts_opt};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -57,6 +57,81 @@ impl AchievementRepository for SqliteUow {
         .map_err(db_err)?;
         rows.iter().map(|r| decode::achievement(user, r)).collect()
     }
+
+    async fn counters(
+        &mut self,
+        keys: &[(UserId, String)],
+    ) -> StoreResult<Vec<(UserId, String, i64)>> {
+        let keys: Vec<_> = keys
+            .iter()
+            .map(|(u, n)| serde_json::json!([id(*u), n]))
+            .collect();
+        let rows = sqlx::query(
+            "SELECT c.user_id, c.counter, c.value FROM json_each(?) k \
+             JOIN achievement_counters c \
+             ON c.user_id = k.value ->> 0 AND c.counter = k.value ->> 1",
+        )
+        .bind(serde_json::Value::Array(keys).to_string())
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    UserId::from(r.uuid("user_id")?),
+                    r.text("counter")?,
+                    r.int("value")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// One upsert, in the given (sorted) order.
+    async fn bump_counters(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        add_keyed(
+            self,
+            "INSERT INTO achievement_counters (user_id, counter, value) \
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+             ON CONFLICT (user_id, counter) DO UPDATE SET value = value + excluded.value",
+            rows,
+        )
+        .await
+    }
+
+    async fn achievements_of(&mut self, users: &[UserId]) -> StoreResult<Vec<Achievement>> {
+        let rows = sqlx::query(
+            "SELECT user_id, code, title, unlocked_at FROM achievements \
+             WHERE user_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(id_list(users.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| decode::achievement(UserId::from(r.uuid("user_id")?), r))
+            .collect()
+    }
+}
+
+/// Runs an upsert of `(user, key, amount)` rows bound as one JSON array of triples.
+async fn add_keyed(
+    uow: &mut SqliteUow,
+    sql: &'static str,
+    rows: &[(UserId, String, i64)],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(u, k, a)| serde_json::json!([id(*u), k, a]))
+        .collect();
+    sqlx::query(sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(uow.conn())
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -134,6 +209,22 @@ impl ReminderRepository for SqliteUow {
         row.as_ref().map(decode::reminder).transpose()
     }
 
+    async fn reminders_of(&mut self, keys: &[(UserId, ShowId)]) -> StoreResult<Vec<Reminder>> {
+        let keys: Vec<_> = keys
+            .iter()
+            .map(|(u, s)| serde_json::json!([id(*u), id(*s)]))
+            .collect();
+        let rows = dynamic(format!(
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE (user_id, show_id) IN \
+             (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
+        ))
+        .bind(serde_json::Value::Array(keys).to_string())
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(decode::reminder).collect()
+    }
+
     async fn save_reminder(&mut self, r: &Reminder) -> StoreResult<()> {
         dynamic(format!(
             "INSERT OR REPLACE INTO reminders ({REMINDER_COLUMNS}) \
@@ -206,6 +297,18 @@ impl PreferenceRepository for SqliteUow {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    /// One upsert, in the given (sorted) order.
+    async fn add_genre_points_many(&mut self, rows: &[(UserId, String, i64)]) -> StoreResult<()> {
+        add_keyed(
+            self,
+            "INSERT INTO genre_scores (user_id, genre, points) \
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+             ON CONFLICT (user_id, genre) DO UPDATE SET points = points + excluded.points",
+            rows,
+        )
+        .await
     }
 
     async fn genre_scores(&mut self, user: UserId) -> StoreResult<Vec<GenreScore>> {

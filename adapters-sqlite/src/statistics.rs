@@ -212,6 +212,18 @@ impl StatisticsRepository for SqliteUow {
         row.as_ref().map(decode::binge_stat).transpose()
     }
 
+    async fn binge_stats(&mut self, sessions: &[BingeSessionId]) -> StoreResult<Vec<BingeStat>> {
+        let rows = sqlx::query(
+            "SELECT session_id, user_id, start, episodes FROM stats_binge_sessions \
+             WHERE session_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(crate::codec::id_list(sessions.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(decode::binge_stat).collect()
+    }
+
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO stats_binge_sessions (session_id, user_id, start, episodes) \

@@ -148,7 +148,7 @@ pub async fn batch_failure_in_the_middle_loses_and_duplicates_nothing<S: Store +
     let relay = Relay::new(&service_at(&store, Duration::zero()))
         .with_handlers(counting_handlers(failing.event_id, &fail))
         .with_config(config);
-    assert_eq!(relay.config().batch, 100, "one batch holds all 20 events");
+    assert!(relay.config().batch >= 20, "one batch holds all 20 events");
 
     assert_eq!(
         relay.drain().await.expect("drain"),

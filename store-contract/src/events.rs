@@ -416,6 +416,7 @@ macro_rules! event_contract_tests {
             dead_letter_after_ten_failures,
             batch_marks_answer_per_event_and_roll_back,
             batch_bucket_rows_equal_one_bucket_at_a_time,
+            batch_reads_and_sums_equal_one_key_at_a_time,
             batch_failure_in_the_middle_loses_and_duplicates_nothing,
             batch_statistics_equal_one_event_at_a_time,
             redelivered_batch_changes_nothing,

@@ -48,7 +48,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
-            batch: 100,
+            batch: 500,
             lease: Duration::seconds(5),
             retry_base: Duration::seconds(1),
             retry_max: Duration::minutes(5),
