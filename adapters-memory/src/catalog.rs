@@ -93,7 +93,11 @@ impl CatalogRepository for MemoryUow {
 #[async_trait]
 impl UserRepository for MemoryUow {
     async fn ensure_user(&mut self, user: UserId, _now: DateTime<Utc>) -> StoreResult<()> {
-        self.work.users.insert(user);
+        *self.work.users.entry(user).or_insert(0) += 1;
         Ok(())
+    }
+
+    async fn user_revision(&mut self, user: UserId) -> StoreResult<i64> {
+        Ok(self.work.users.get(&user).copied().unwrap_or(0))
     }
 }

@@ -1,6 +1,6 @@
 //! The in-memory store and its unit of work.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ use viewing_domain::{
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct State {
-    pub(crate) users: HashSet<UserId>,
+    /// Each user and their revision ([`viewing_domain::ports::UserRepository::user_revision`]).
+    pub(crate) users: HashMap<UserId, i64>,
     pub(crate) movies: HashMap<MovieId, Movie>,
     pub(crate) shows: HashMap<ShowId, Show>,
     pub(crate) season_owner: HashMap<SeasonId, ShowId>,

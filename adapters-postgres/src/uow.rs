@@ -381,7 +381,8 @@ impl CatalogRepository for PgUow {
 impl UserRepository for PgUow {
     async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO users (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO users (id, created_at, revision) VALUES ($1, $2, 1) \
+             ON CONFLICT (id) DO UPDATE SET revision = users.revision + 1",
         )
         .bind(user.as_uuid())
         .bind(now)
@@ -389,5 +390,14 @@ impl UserRepository for PgUow {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn user_revision(&mut self, user: UserId) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT revision FROM users WHERE id = $1")
+            .bind(user.as_uuid())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        row.map_or(Ok(0), |r| r.int("revision"))
     }
 }

@@ -350,12 +350,24 @@ impl CatalogRepository for SqliteUow {
 #[async_trait]
 impl UserRepository for SqliteUow {
     async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
+        sqlx::query(
+            "INSERT INTO users (id, created_at, revision) VALUES (?, ?, 1) \
+             ON CONFLICT (id) DO UPDATE SET revision = revision + 1",
+        )
+        .bind(id(user))
+        .bind(ts(now))
+        .execute(self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn user_revision(&mut self, user: UserId) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT revision FROM users WHERE id = ?")
             .bind(id(user))
-            .bind(ts(now))
-            .execute(self.conn())
+            .fetch_optional(self.conn())
             .await
             .map_err(db_err)?;
-        Ok(())
+        row.map_or(Ok(0), |r| r.int("revision"))
     }
 }

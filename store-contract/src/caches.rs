@@ -1,12 +1,14 @@
 //! The caches of SPEC §14 on every store: a catalog change is seen at once by the process that
 //! made it and by every other process at its next version check; a cached show never hides
-//! a change from a write or a read.
+//! a change from a write or a read; a cached progress is never older than the user's last
+//! acknowledged write, on any replica.
 
 use std::time::Duration;
 
 use viewing_app::ViewingService;
 use viewing_app::catalog_cache::CatalogCache;
-use viewing_domain::ports::{CatalogRepository, Store, Transaction};
+use viewing_domain::ports::{CatalogRepository, Store, Transaction, UserRepository};
+use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::{Episode, EpisodeId, ShowStatus};
@@ -103,4 +105,77 @@ pub async fn cache_version_rises_with_every_catalog_write<S: Store + Probe>(stor
     // Rolled back with the unit of work.
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.catalog_version().await.expect("version"), v0);
+}
+
+pub async fn cache_user_revision_rises_with_every_viewing_write<S: Store + Probe>(store: S) {
+    let svc = ViewingService::new(store.clone());
+    let s = show("Severance", ShowStatus::Returning, &[3], 0);
+    svc.upsert_show(s.clone()).await.expect("show");
+    let u = user();
+    let revision = |store: S| async move {
+        let mut uow = store.begin_read().await.expect("begin");
+        uow.user_revision(u).await.expect("revision")
+    };
+    assert_eq!(revision(store.clone()).await, 0, "no write yet");
+    svc.watch_episode(u, episode(&s, 1, 1).id, WatchEpisode::default())
+        .await
+        .expect("watch");
+    let r1 = revision(store.clone()).await;
+    svc.abandon(u, s.id.as_uuid(), Abandon::default())
+        .await
+        .expect("abandon");
+    let r2 = revision(store.clone()).await;
+    assert!(0 < r1 && r1 < r2, "0 < {r1} < {r2}");
+    // Rolled back with its unit of work.
+    let mut uow = store.begin().await.expect("begin");
+    uow.ensure_user(u, minute(1)).await.expect("user");
+    drop(uow);
+    assert_eq!(revision(store.clone()).await, r2);
+    // Another user's writes leave it alone.
+    svc.watch_episode(user(), episode(&s, 1, 1).id, WatchEpisode::default())
+        .await
+        .expect("other user");
+    assert_eq!(revision(store).await, r2);
+}
+
+/// A replica that cached a user's progress and up-next list serves the user's newer write at
+/// once, whichever replica made it (SPEC §14: never older than the last acknowledged write).
+pub async fn cache_progress_never_older_than_the_last_write<S: Store + Probe>(store: S) {
+    let (a, b) = replicas(&store);
+    let s = show("Andor", ShowStatus::Ended, &[4], 0);
+    a.upsert_show(s.clone()).await.expect("show");
+    let u = user();
+    a.watch_episode(u, episode(&s, 1, 1).id, WatchEpisode::default())
+        .await
+        .expect("S1E1");
+    // `a` reads twice (the second from its cache), then `b` writes.
+    for _ in 0..2 {
+        let p = a.progress(u, s.id).await.expect("progress");
+        assert_eq!(p.episodes_watched, 1);
+        let up = a.up_next(u).await.expect("up next");
+        assert_eq!(up.len(), 1);
+        assert_eq!(
+            up[0].next_episode.as_ref().map(|n| n.episode_number),
+            Some(2)
+        );
+    }
+    b.watch_episode(u, episode(&s, 1, 2).id, WatchEpisode::default())
+        .await
+        .expect("S1E2 through b");
+    let p = a.progress(u, s.id).await.expect("progress");
+    assert_eq!(p.episodes_watched, 2, "a sees b's write at once");
+    let up = a.up_next(u).await.expect("up next");
+    assert_eq!(
+        up[0].next_episode.as_ref().map(|n| n.episode_number),
+        Some(3)
+    );
+    // An abandon (which writes no progress row) through `b` takes the show off a's up-next.
+    b.abandon(u, s.id.as_uuid(), Abandon::default())
+        .await
+        .expect("abandon");
+    assert!(a.up_next(u).await.expect("up next").is_empty());
+    assert_eq!(
+        a.progress(u, s.id).await.expect("progress").status,
+        viewing_domain::rules::progress::ProgressStatus::Dropped
+    );
 }

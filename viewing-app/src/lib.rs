@@ -152,6 +152,7 @@ pub mod handlers;
 pub mod history;
 pub mod metrics;
 pub mod progress;
+pub mod progress_cache;
 pub mod relay;
 pub mod runner;
 pub mod service;

@@ -7,6 +7,7 @@ use viewing_domain::{DomainEvent, EventEnvelope, EventId, RulesConfig, UserId};
 
 use crate::catalog_cache::CatalogCache;
 use crate::error::AppError;
+use crate::progress_cache::ProgressCache;
 use crate::system::{SystemClock, UuidV7};
 
 /// The use cases over one store. Cheap to clone.
@@ -18,6 +19,8 @@ pub struct ViewingService<S> {
     pub(crate) rules: RulesConfig,
     /// Movies and show trees in memory (SPEC §14), shared by the use cases and the relay.
     pub(crate) catalog: Arc<CatalogCache>,
+    /// What progress and up-next reads load, per user revision (SPEC §14).
+    pub(crate) progress_cache: Arc<ProgressCache>,
 }
 
 /// How many times a command is retried when the store reports a lost race.
@@ -48,6 +51,7 @@ impl<S> ViewingService<S> {
             ids,
             rules,
             catalog: Arc::new(CatalogCache::default()),
+            progress_cache: Arc::new(ProgressCache::default()),
         }
     }
 
@@ -55,6 +59,13 @@ impl<S> ViewingService<S> {
     /// none in effect: `CatalogCache::new(0)`).
     pub fn with_catalog_cache(mut self, cache: CatalogCache) -> Self {
         self.catalog = Arc::new(cache);
+        self
+    }
+
+    /// The same service with this progress cache (another capacity, or none in effect:
+    /// `ProgressCache::new(0)`).
+    pub fn with_progress_cache(mut self, cache: ProgressCache) -> Self {
+        self.progress_cache = Arc::new(cache);
         self
     }
 

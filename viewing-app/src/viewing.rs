@@ -277,6 +277,7 @@ where
                     let event = inactivity_event(&progress, percent, now, &self.rules);
                     progress.inactivity_reported_at = Some(now);
                     progress.updated_at = now;
+                    uow.ensure_user(user, now).await?;
                     uow.save_progress(&progress).await?;
                     uow.append_events(&self.envelopes(user, vec![event]))
                         .await?;

@@ -34,6 +34,7 @@ mock! {
     #[async_trait]
     impl UserRepository for Uow {
         async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+        async fn user_revision(&mut self, user: UserId) -> StoreResult<i64>;
     }
     #[async_trait]
     impl ViewingRecordRepository for Uow {

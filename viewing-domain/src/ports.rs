@@ -231,8 +231,15 @@ pub trait CatalogRepository: Send {
 #[async_trait]
 /// The users known to the store (created by their first write).
 pub trait UserRepository: Send {
-    /// Creates the user row on first write; a no-op afterwards.
+    /// Called by every write of the user's viewing data (records, progress, abandons), in its
+    /// unit of work: creates the user row on the first one and raises the user's revision by
+    /// one on every one.
     async fn ensure_user(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// The user's revision: 0 before the first write, then one more for each
+    /// [`Self::ensure_user`] committed. A progress cache keeps what it read with the revision
+    /// read before it, and serves it only while the revision is unchanged.
+    async fn user_revision(&mut self, user: UserId) -> StoreResult<i64>;
 }
 
 /// Filters of the history query: `watch_date` in `[from, to)` (`from` inclusive, `to`

@@ -1,0 +1,156 @@
+//! The progress cache (SPEC §14, the seed's "cache show progress for active shows"): what the
+//! progress and up-next reads load from the store — a user's records, progress row and latest
+//! abandon of a show; for up-next, the progress rows of every show not completed with their
+//! records and latest abandons — kept in memory per user.
+//!
+//! How it stays current — the user's revision
+//! ([`viewing_domain::ports::UserRepository::user_revision`]):
+//! - every write of a user's viewing data raises the user's revision in its own transaction
+//!   (`ensure_user`), whichever process or replica makes it;
+//! - a read first reads the revision (one row by primary key) and serves a kept entry only if
+//!   it was loaded at that same revision; otherwise it loads the state again and keeps it
+//!   tagged with the revision read *before* loading, so an entry is never tagged newer than
+//!   its data.
+//!
+//! So a read never serves progress older than the user's last acknowledged write, on this
+//! replica or any other, and costs one small query instead of three or four (with every
+//! record of the show) when nothing changed. The views themselves are computed on every read:
+//! they depend on today's date and on the catalog, which come from the clock and the catalog
+//! cache.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use viewing_domain::{AbandonRecord, ShowId, ShowProgress, UserId, ViewingRecord};
+
+/// What the cache holds at most, in viewing records (an entry weighs its records plus one).
+pub const DEFAULT_CAPACITY: u64 = 1_000_000;
+
+/// What the progress of one show is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct ShowInputs {
+    /// The user's records of the show's episodes.
+    pub records: Vec<ViewingRecord>,
+    /// The user's progress row of the show.
+    pub progress: Option<ShowProgress>,
+    /// The user's latest abandon of the show.
+    pub abandon: Option<AbandonRecord>,
+}
+
+/// What the up-next list is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct UpNextInputs {
+    /// The user's progress rows of the shows not completed.
+    pub progress: Vec<ShowProgress>,
+    /// Their records, by show.
+    pub records: HashMap<ShowId, Vec<ViewingRecord>>,
+    /// Their latest abandons, by show id.
+    pub abandons: HashMap<uuid::Uuid, AbandonRecord>,
+}
+
+/// Progress inputs by user, each valid for one revision of the user. Cheap to share (`Arc`);
+/// every method takes `&self`.
+pub struct ProgressCache {
+    shows: moka::sync::Cache<(UserId, ShowId), (i64, Arc<ShowInputs>)>,
+    up_next: moka::sync::Cache<UserId, (i64, Arc<UpNextInputs>)>,
+}
+
+impl std::fmt::Debug for ProgressCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressCache")
+            .field("shows", &self.shows.entry_count())
+            .field("up_next", &self.up_next.entry_count())
+            .finish()
+    }
+}
+
+impl Default for ProgressCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY)
+    }
+}
+
+/// An entry's weight: its records, plus one for the entry itself.
+fn weight(records: usize) -> u32 {
+    u32::try_from(records.saturating_add(1)).unwrap_or(u32::MAX)
+}
+
+impl ProgressCache {
+    /// A cache holding at most about `capacity` viewing records (0 keeps nothing).
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            shows: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .weigher(|_, (_, i): &(i64, Arc<ShowInputs>)| weight(i.records.len()))
+                .build(),
+            up_next: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .weigher(|_, (_, i): &(i64, Arc<UpNextInputs>)| {
+                    weight(i.records.values().map(Vec::len).sum())
+                })
+                .build(),
+        }
+    }
+
+    /// The inputs of `(user, show)` if they were loaded at `revision`.
+    pub fn show(&self, user: UserId, show: ShowId, revision: i64) -> Option<Arc<ShowInputs>> {
+        self.shows
+            .get(&(user, show))
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, i)| i)
+    }
+
+    /// Keeps the inputs of `(user, show)`, loaded after reading `revision`.
+    pub fn keep_show(&self, user: UserId, show: ShowId, revision: i64, inputs: Arc<ShowInputs>) {
+        self.shows.insert((user, show), (revision, inputs));
+    }
+
+    /// The user's up-next inputs if they were loaded at `revision`.
+    pub fn up_next(&self, user: UserId, revision: i64) -> Option<Arc<UpNextInputs>> {
+        self.up_next
+            .get(&user)
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, i)| i)
+    }
+
+    /// Keeps the user's up-next inputs, loaded after reading `revision`.
+    pub fn keep_up_next(&self, user: UserId, revision: i64, inputs: Arc<UpNextInputs>) {
+        self.up_next.insert(user, (revision, inputs));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_serves_only_its_own_revision() {
+        let cache = ProgressCache::default();
+        let (user, show) = (
+            UserId::from(uuid::Uuid::nil()),
+            ShowId::from(uuid::Uuid::max()),
+        );
+        cache.keep_show(user, show, 3, Arc::new(ShowInputs::default()));
+        assert!(cache.show(user, show, 3).is_some());
+        assert!(
+            cache.show(user, show, 4).is_none(),
+            "a newer revision misses"
+        );
+        assert!(cache.show(user, show, 2).is_none());
+        cache.keep_up_next(user, 3, Arc::new(UpNextInputs::default()));
+        assert!(cache.up_next(user, 3).is_some());
+        assert!(cache.up_next(user, 4).is_none());
+    }
+
+    #[test]
+    fn capacity_zero_keeps_nothing() {
+        let cache = ProgressCache::new(0);
+        let (user, show) = (
+            UserId::from(uuid::Uuid::nil()),
+            ShowId::from(uuid::Uuid::max()),
+        );
+        cache.keep_show(user, show, 1, Arc::new(ShowInputs::default()));
+        cache.shows.run_pending_tasks();
+        assert!(cache.show(user, show, 1).is_none());
+    }
+}
