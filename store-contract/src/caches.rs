@@ -148,8 +148,15 @@ pub async fn cache_progress_never_older_than_the_last_write<S: Store + Probe>(st
     a.watch_episode(u, episode(&s, 1, 1).id, WatchEpisode::default())
         .await
         .expect("S1E1");
+    let history_total = |svc: ViewingService<S>| async move {
+        svc.history(u, &Default::default(), Default::default())
+            .await
+            .expect("history")
+            .total_items
+    };
     // `a` reads twice (the second from its cache), then `b` writes.
     for _ in 0..2 {
+        assert_eq!(history_total(a.clone()).await, 1);
         let p = a.progress(u, s.id).await.expect("progress");
         assert_eq!(p.episodes_watched, 1);
         let up = a.up_next(u).await.expect("up next");
@@ -164,6 +171,7 @@ pub async fn cache_progress_never_older_than_the_last_write<S: Store + Probe>(st
         .expect("S1E2 through b");
     let p = a.progress(u, s.id).await.expect("progress");
     assert_eq!(p.episodes_watched, 2, "a sees b's write at once");
+    assert_eq!(history_total(a.clone()).await, 2, "and in its history");
     let up = a.up_next(u).await.expect("up next");
     assert_eq!(
         up[0].next_episode.as_ref().map(|n| n.episode_number),

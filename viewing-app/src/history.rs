@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 use viewing_domain::ports::{
-    HistoryCursor, HistoryFilter, HistoryPaging, Store, ViewingRecordRepository,
+    HistoryCursor, HistoryFilter, HistoryPaging, Store, UserRepository, ViewingRecordRepository,
 };
 use viewing_domain::values;
 use viewing_domain::{Movie, MovieId, RecordId, Show, ShowId, UserId, ViewingRecord, Watched};
@@ -202,13 +202,24 @@ impl<S: Store> ViewingService<S> {
         };
         let (page, limit) = (request.page, request.limit);
         let mut uow = self.store.begin_read().await?;
-        let slice = uow.history(user, &filter, request.paging()).await?;
+        // The page kept for the user's revision ([`crate::progress_cache`]), or read and kept.
+        let revision = uow.user_revision(user).await?;
+        let key = (user, filter, request.paging());
+        let slice = match self.progress_cache.history(&key, revision) {
+            Some(kept) => kept,
+            None => {
+                let read = Arc::new(uow.history(user, &key.1, key.2).await?);
+                self.progress_cache
+                    .keep_history(key, revision, read.clone());
+                read
+            }
+        };
 
         // Titles come from the catalog cache: no query on a hit.
         let mut shows: HashMap<ShowId, Option<Arc<Show>>> = HashMap::new();
         let mut movies: HashMap<MovieId, Option<Arc<Movie>>> = HashMap::new();
         let mut items = Vec::with_capacity(slice.items.len());
-        for record in slice.items {
+        for record in slice.items.iter().cloned() {
             let (title, show_title) = match record.watched {
                 Watched::Movie(id) => {
                     if let Entry::Vacant(slot) = movies.entry(id) {

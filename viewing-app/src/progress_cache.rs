@@ -1,7 +1,7 @@
 //! The progress cache (SPEC §14, the seed's "cache show progress for active shows"): what the
-//! progress and up-next reads load from the store — a user's records, progress row and latest
-//! abandon of a show; for up-next, the progress rows of every show not completed with their
-//! records and latest abandons — kept in memory per user.
+//! progress, up-next and history reads load from the store — a user's records, progress row
+//! and latest abandon of a show; for up-next, the progress rows of every show not completed
+//! with their records and latest abandons; the history pages read — kept in memory per user.
 //!
 //! How it stays current — the user's revision
 //! ([`viewing_domain::ports::UserRepository::user_revision`]):
@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use viewing_domain::ports::{HistoryFilter, HistoryPaging, HistorySlice};
 use viewing_domain::{AbandonRecord, ShowId, ShowProgress, UserId, ViewingRecord};
 
 /// What the cache holds at most, in viewing records (an entry weighs its records plus one).
@@ -48,11 +49,15 @@ pub struct UpNextInputs {
     pub abandons: HashMap<uuid::Uuid, AbandonRecord>,
 }
 
-/// Progress inputs by user, each valid for one revision of the user. Cheap to share (`Arc`);
-/// every method takes `&self`.
+/// A history page's key: whose, which filter, which page.
+pub type HistoryKey = (UserId, HistoryFilter, HistoryPaging);
+
+/// Progress inputs and history pages by user, each valid for one revision of the user. Cheap
+/// to share (`Arc`); every method takes `&self`.
 pub struct ProgressCache {
     shows: moka::sync::Cache<(UserId, ShowId), (i64, Arc<ShowInputs>)>,
     up_next: moka::sync::Cache<UserId, (i64, Arc<UpNextInputs>)>,
+    history: moka::sync::Cache<HistoryKey, (i64, Arc<HistorySlice>)>,
 }
 
 impl std::fmt::Debug for ProgressCache {
@@ -60,6 +65,7 @@ impl std::fmt::Debug for ProgressCache {
         f.debug_struct("ProgressCache")
             .field("shows", &self.shows.entry_count())
             .field("up_next", &self.up_next.entry_count())
+            .field("history", &self.history.entry_count())
             .finish()
     }
 }
@@ -89,6 +95,10 @@ impl ProgressCache {
                     weight(i.records.values().map(Vec::len).sum())
                 })
                 .build(),
+            history: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .weigher(|_, (_, s): &(i64, Arc<HistorySlice>)| weight(s.items.len()))
+                .build(),
         }
     }
 
@@ -116,6 +126,19 @@ impl ProgressCache {
     /// Keeps the user's up-next inputs, loaded after reading `revision`.
     pub fn keep_up_next(&self, user: UserId, revision: i64, inputs: Arc<UpNextInputs>) {
         self.up_next.insert(user, (revision, inputs));
+    }
+
+    /// The history page of `key` if it was read at `revision`.
+    pub fn history(&self, key: &HistoryKey, revision: i64) -> Option<Arc<HistorySlice>> {
+        self.history
+            .get(key)
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, s)| s)
+    }
+
+    /// Keeps the history page of `key`, read after reading `revision`.
+    pub fn keep_history(&self, key: HistoryKey, revision: i64, slice: Arc<HistorySlice>) {
+        self.history.insert(key, (revision, slice));
     }
 }
 

@@ -244,7 +244,7 @@ pub trait UserRepository: Send {
 
 /// Filters of the history query: `watch_date` in `[from, to)` (`from` inclusive, `to`
 /// exclusive; an open end when `None`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct HistoryFilter {
     /// Earliest watch date (inclusive).
     pub from: Option<DateTime<Utc>>,
@@ -257,7 +257,7 @@ pub struct HistoryFilter {
 }
 
 /// Position after the last item of a page: newest-first order is `(watch_date, id)` descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HistoryCursor {
     /// The last item's watch date.
     pub watch_date: DateTime<Utc>,
@@ -265,7 +265,7 @@ pub struct HistoryCursor {
     pub id: RecordId,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 /// Which part of a user's history to read.
 pub enum HistoryPaging {
     /// 1-based page of `limit` items (offset paging; cost grows with depth).
