@@ -51,6 +51,13 @@ const EPISODE_RECORDS_OF_SHOWS: &str = concat!(
     " WHERE e.user_id = $1 AND e.show_id = ANY($2) ORDER BY e.show_id, r.watch_date, r.id"
 );
 
+/// Through the `(user_id, show_id)` index of the episode details, one range per key.
+const EPISODE_RECORDS_OF_USER_SHOWS: &str = concat!(
+    select_records!(),
+    " WHERE (e.user_id, e.show_id) IN (SELECT * FROM UNNEST($1::uuid[], $2::uuid[])) \
+     ORDER BY e.user_id, e.show_id, r.watch_date, r.id"
+);
+
 /// Appends the history filter's conditions (everything but paging).
 fn push_filter(q: &mut QueryBuilder<Postgres>, user: UserId, filter: &HistoryFilter) {
     q.push(" WHERE r.user_id = ").push_bind(user.as_uuid());
@@ -212,6 +219,32 @@ impl ViewingRecordRepository for PgUow {
             .await
             .map_err(db_err)?;
         rows.iter().map(decode_record).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = keys.len()))]
+    async fn episode_records_of_user_shows(
+        &mut self,
+        keys: &[(UserId, ShowId)],
+    ) -> StoreResult<HashMap<(UserId, ShowId), Vec<ViewingRecord>>> {
+        let mut out: HashMap<(UserId, ShowId), Vec<ViewingRecord>> = HashMap::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let (users, shows): (Vec<Uuid>, Vec<Uuid>) =
+            keys.iter().map(|(u, s)| (u.as_uuid(), s.as_uuid())).unzip();
+        let rows = sqlx::query(EPISODE_RECORDS_OF_USER_SHOWS)
+            .bind(&users)
+            .bind(&shows)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        for row in &rows {
+            let record = decode_record(row)?;
+            if let Some(show) = record.watched.show_id() {
+                out.entry((record.user_id, show)).or_default().push(record);
+            }
+        }
+        Ok(out)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]

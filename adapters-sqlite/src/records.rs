@@ -55,6 +55,13 @@ const EPISODE_RECORDS_OF_SHOWS: &str = concat!(
      ORDER BY e.show_id, r.watch_date, r.id"
 );
 
+/// Through the `(user_id, show_id)` index of the episode details, one range per key.
+const EPISODE_RECORDS_OF_USER_SHOWS: &str = concat!(
+    select_episode_records!(),
+    " WHERE (e.user_id, e.show_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) \
+     ORDER BY e.user_id, e.show_id, r.watch_date, r.id"
+);
+
 impl SqliteUow {
     /// Rebuilds records from rows, with their companions in the order they were given.
     async fn with_companions(&mut self, rows: Vec<SqliteRow>) -> StoreResult<Vec<ViewingRecord>> {
@@ -245,6 +252,32 @@ impl ViewingRecordRepository for SqliteUow {
             .await
             .map_err(db_err)?;
         self.with_companions(rows).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = keys.len()))]
+    async fn episode_records_of_user_shows(
+        &mut self,
+        keys: &[(UserId, ShowId)],
+    ) -> StoreResult<HashMap<(UserId, ShowId), Vec<ViewingRecord>>> {
+        let mut out: HashMap<(UserId, ShowId), Vec<ViewingRecord>> = HashMap::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let keys: Vec<_> = keys
+            .iter()
+            .map(|(u, s)| serde_json::json!([id(*u), id(*s)]))
+            .collect();
+        let rows = sqlx::query(EPISODE_RECORDS_OF_USER_SHOWS)
+            .bind(serde_json::Value::Array(keys).to_string())
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        for record in self.with_companions(rows).await? {
+            if let Some(show) = record.watched.show_id() {
+                out.entry((record.user_id, show)).or_default().push(record);
+            }
+        }
+        Ok(out)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]

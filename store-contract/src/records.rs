@@ -229,6 +229,38 @@ pub async fn record_episode_records_of_shows<S: Store + Probe>(store: S) {
             .expect("unknown user")
             .is_empty()
     );
+    // Across users, by (user, show) key: each as `episode_records` reads it.
+    let keys = [
+        (u, s.id),
+        (other, s.id),
+        (u, t.id),
+        (other, t.id),
+        (u, unwatched.id),
+    ];
+    let many = uow
+        .episode_records_of_user_shows(&keys)
+        .await
+        .expect("records of user shows");
+    let mut got_keys: Vec<_> = many.keys().copied().collect();
+    got_keys.sort();
+    let mut want_keys = vec![(u, s.id), (other, s.id), (u, t.id)];
+    want_keys.sort();
+    assert_eq!(got_keys, want_keys, "keys without records are absent");
+    for (user, show) in want_keys {
+        let one = uow.episode_records(user, show).await.expect("one");
+        assert_eq!(
+            many.get(&(user, show)),
+            Some(&one),
+            "as episode_records reads them"
+        );
+    }
+    assert_eq!(many.get(&(u, s.id)).map(Vec::len), Some(4));
+    assert!(
+        uow.episode_records_of_user_shows(&[])
+            .await
+            .expect("no keys")
+            .is_empty()
+    );
 }
 
 pub async fn record_set_binge_session<S: Store + Probe>(store: S) {

@@ -324,6 +324,23 @@ pub trait ViewingRecordRepository: Send {
         user: UserId,
         show: ShowId,
     ) -> StoreResult<Vec<ViewingRecord>>;
+    /// The episode records of each `(user, show)` key: for each key, the records
+    /// [`ViewingRecordRepository::episode_records`] returns, in the same order; a key without
+    /// any record is absent. What a relay reads once for a batch: stores answer in one query
+    /// (and one for the companions); the default reads key by key.
+    async fn episode_records_of_user_shows(
+        &mut self,
+        keys: &[(UserId, ShowId)],
+    ) -> StoreResult<HashMap<(UserId, ShowId), Vec<ViewingRecord>>> {
+        let mut out = HashMap::new();
+        for (user, show) in keys {
+            let records = self.episode_records(*user, *show).await?;
+            if !records.is_empty() {
+                out.insert((*user, *show), records);
+            }
+        }
+        Ok(out)
+    }
     /// The user's episode records of each of `shows` in one query: for each show, the records
     /// [`ViewingRecordRepository::episode_records`] returns, in the same order. A show without
     /// any record of the user is absent.

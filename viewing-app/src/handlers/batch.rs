@@ -9,8 +9,9 @@
 //!   A counter is read once (its value then moves in memory, so every milestone is still seen).
 //! - **Once.** An achievement is tried once per user and batch.
 //! - **Read ahead.** Before the batch runs, each handler names what it will read
-//!   ([`super::EventHandler::prefetch`]): counters, achievements, reminders, binge sessions and
-//!   their counts of every user in the batch are read in one statement each, not one per user.
+//!   ([`super::EventHandler::prefetch`]): counters, achievements, reminders, episode records,
+//!   binge sessions and their counts of every user in the batch are read in one statement
+//!   each, not one per user.
 //! - **Last writer wins.** Binge statistics and reminders are read once, changed in memory by
 //!   every event in order, and the final state written once.
 //!
@@ -193,6 +194,27 @@ impl BatchEffects {
         }
         for k in keys {
             map.entry(k).or_insert((None, false));
+        }
+        Ok(())
+    }
+
+    /// Reads the episode records of the `(user, show)` keys in one statement.
+    pub async fn prefetch_records<U: ViewingRecordRepository>(
+        &self,
+        uow: &mut U,
+        keys: impl IntoIterator<Item = UserShow>,
+    ) -> AppResult<()> {
+        let keys = {
+            let known = lock(&self.records);
+            missing(keys, |k| known.contains_key(k))
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut found = uow.episode_records_of_user_shows(&keys).await?;
+        let mut map = lock(&self.records);
+        for k in keys {
+            map.insert(k, Arc::new(found.remove(&k).unwrap_or_default()));
         }
         Ok(())
     }

@@ -133,6 +133,11 @@ impl<U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowPr
         events: &[&EventEnvelope],
         batch: &BatchEffects,
     ) -> AppResult<()> {
+        let watched = events.iter().filter_map(|e| match &e.event {
+            DomainEvent::TvEpisodeWatched(w) => Some((e.user_id, w.show_id)),
+            _ => None,
+        });
+        batch.prefetch_records(uow, watched).await?;
         let keys = events.iter().filter_map(|e| {
             let show = match &e.event {
                 DomainEvent::TvEpisodeWatched(w) => w.show_id,
