@@ -226,9 +226,8 @@ impl ViewingRecordRepository for PgUow {
         &mut self,
         keys: &[(UserId, ShowId)],
     ) -> StoreResult<HashMap<(UserId, ShowId), Vec<ViewingRecord>>> {
-        let mut out: HashMap<(UserId, ShowId), Vec<ViewingRecord>> = HashMap::new();
         if keys.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
         let (users, shows): (Vec<Uuid>, Vec<Uuid>) =
             keys.iter().map(|(u, s)| (u.as_uuid(), s.as_uuid())).unzip();
@@ -238,13 +237,11 @@ impl ViewingRecordRepository for PgUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        for row in &rows {
-            let record = decode_record(row)?;
-            if let Some(show) = record.watched.show_id() {
-                out.entry((record.user_id, show)).or_default().push(record);
-            }
-        }
-        Ok(out)
+        let records = rows
+            .iter()
+            .map(decode_record)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(decode::by_user_show(records))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]

@@ -77,6 +77,30 @@ pub fn achievement<S, R: RowExt<S>>(user: UserId, row: &R) -> StoreResult<Achiev
     })
 }
 
+/// A row of `achievement_counters` (`user_id, counter, value`).
+pub fn counter<S, R: RowExt<S>>(row: &R) -> StoreResult<(UserId, String, i64)> {
+    Ok((
+        UserId::from(row.uuid("user_id")?),
+        row.text("counter")?,
+        row.int("value")?,
+    ))
+}
+
+/// Episode records grouped by `(user, show)`, each group in the order given (records without
+/// a show are left out: only episode records are asked for).
+pub fn by_user_show(
+    records: impl IntoIterator<Item = ViewingRecord>,
+) -> std::collections::HashMap<(UserId, ShowId), Vec<ViewingRecord>> {
+    let mut out: std::collections::HashMap<(UserId, ShowId), Vec<ViewingRecord>> =
+        std::collections::HashMap::new();
+    for record in records {
+        if let Some(show) = record.watched.show_id() {
+            out.entry((record.user_id, show)).or_default().push(record);
+        }
+    }
+    out
+}
+
 /// A row of `watchlist` (`content_id, item_type, added_at`) of `user`.
 pub fn watchlist_item<S, R: RowExt<S>>(user: UserId, row: &R) -> StoreResult<WatchlistItem> {
     Ok(WatchlistItem {

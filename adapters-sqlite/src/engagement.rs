@@ -75,15 +75,7 @@ impl AchievementRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    UserId::from(r.uuid("user_id")?),
-                    r.text("counter")?,
-                    r.int("value")?,
-                ))
-            })
-            .collect()
+        rows.iter().map(decode::counter).collect()
     }
 
     /// One upsert, in the given (sorted) order.

@@ -259,9 +259,8 @@ impl ViewingRecordRepository for SqliteUow {
         &mut self,
         keys: &[(UserId, ShowId)],
     ) -> StoreResult<HashMap<(UserId, ShowId), Vec<ViewingRecord>>> {
-        let mut out: HashMap<(UserId, ShowId), Vec<ViewingRecord>> = HashMap::new();
         if keys.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
         let keys: Vec<_> = keys
             .iter()
@@ -272,12 +271,7 @@ impl ViewingRecordRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        for record in self.with_companions(rows).await? {
-            if let Some(show) = record.watched.show_id() {
-                out.entry((record.user_id, show)).or_default().push(record);
-            }
-        }
-        Ok(out)
+        Ok(decode::by_user_show(self.with_companions(rows).await?))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(%user, shows = shows.len()))]
