@@ -400,4 +400,19 @@ impl UserRepository for PgUow {
             .map_err(db_err)?;
         row.map_or(Ok(0), |r| r.int("revision"))
     }
+
+    async fn user_revisions(
+        &mut self,
+        users: &[UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, i64>> {
+        let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.as_uuid()).collect();
+        let rows = sqlx::query("SELECT id, revision FROM users WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((UserId::from(r.uuid("id")?), r.int("revision")?)))
+            .collect()
+    }
 }

@@ -370,4 +370,20 @@ impl UserRepository for SqliteUow {
             .map_err(db_err)?;
         row.map_or(Ok(0), |r| r.int("revision"))
     }
+
+    async fn user_revisions(
+        &mut self,
+        users: &[UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, i64>> {
+        let rows = sqlx::query(
+            "SELECT id, revision FROM users WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(crate::codec::id_list(users.iter().copied()))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((UserId::from(r.uuid("id")?), r.int("revision")?)))
+            .collect()
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use viewing_app::ViewingService;
 use viewing_app::catalog_cache::CatalogCache;
+use viewing_app::relay::Relay;
 use viewing_domain::ports::{CatalogRepository, Store, Transaction, UserRepository};
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
@@ -186,4 +187,48 @@ pub async fn cache_progress_never_older_than_the_last_write<S: Store + Probe>(st
         a.progress(u, s.id).await.expect("progress").status,
         viewing_domain::rules::progress::ProgressStatus::Dropped
     );
+}
+
+/// The relay's handlers read episode records through the progress cache, per user revision:
+/// a backlog reads them once, and a newer watch is always seen (the reminder moves on).
+pub async fn cache_handlers_see_every_new_watch<S: Store + Probe>(store: S) {
+    let svc = ViewingService::new(store.clone());
+    let relay = Relay::new(&svc);
+    let s = show("Pluribus", ShowStatus::Ended, &[5], 0);
+    svc.upsert_show(s.clone()).await.expect("show");
+    let (u, v) = (user(), user());
+    let mut uow = store.begin_read().await.expect("begin");
+    let both = uow
+        .user_revisions(&[u, v, user()])
+        .await
+        .expect("revisions");
+    assert!(both.values().all(|r| *r == 0), "no write yet: {both:?}");
+    drop(uow);
+    for n in 1..=3 {
+        // Two users per step, so the relay applies a batch (not one event alone).
+        for who in [u, v] {
+            svc.watch_episode(who, episode(&s, 1, n).id, WatchEpisode::default())
+                .await
+                .expect("watch");
+        }
+        relay.drain().await.expect("drain");
+        for who in [u, v] {
+            let reminders = svc.reminders(who).await.expect("reminders");
+            assert_eq!(
+                reminders
+                    .iter()
+                    .map(|r| r.episode_number)
+                    .collect::<Vec<_>>(),
+                vec![n + 1],
+                "after episode {n}, the reminder names the next one"
+            );
+        }
+    }
+    let mut uow = store.begin_read().await.expect("begin");
+    let revisions = uow.user_revisions(&[u, v]).await.expect("revisions");
+    assert_eq!(
+        revisions.get(&u),
+        Some(&uow.user_revision(u).await.expect("one"))
+    );
+    assert_eq!(revisions.len(), 2);
 }

@@ -117,6 +117,7 @@ macro_rules! contract_tests {
             cache_catalog_change_is_seen_by_every_replica,
             cache_user_revision_rises_with_every_viewing_write,
             cache_progress_never_older_than_the_last_write,
+            cache_handlers_see_every_new_watch,
             cache_version_rises_with_every_catalog_write,
         );
     };

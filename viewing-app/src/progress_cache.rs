@@ -1,7 +1,8 @@
 //! The progress cache (SPEC §14, the seed's "cache show progress for active shows"): what the
 //! progress, up-next and history reads load from the store — a user's records, progress row
 //! and latest abandon of a show; for up-next, the progress rows of every show not completed
-//! with their records and latest abandons; the history pages read — kept in memory per user.
+//! with their records and latest abandons; the history pages read; the episode records the
+//! relay's handlers read — kept in memory per user.
 //!
 //! How it stays current — the user's revision
 //! ([`viewing_domain::ports::UserRepository::user_revision`]):
@@ -49,15 +50,19 @@ pub struct UpNextInputs {
     pub abandons: HashMap<uuid::Uuid, AbandonRecord>,
 }
 
+/// What is kept: the revision it was read at, and the data.
+type Kept<T> = (i64, Arc<T>);
+
 /// A history page's key: whose, which filter, which page.
 pub type HistoryKey = (UserId, HistoryFilter, HistoryPaging);
 
 /// Progress inputs and history pages by user, each valid for one revision of the user. Cheap
 /// to share (`Arc`); every method takes `&self`.
 pub struct ProgressCache {
-    shows: moka::sync::Cache<(UserId, ShowId), (i64, Arc<ShowInputs>)>,
-    up_next: moka::sync::Cache<UserId, (i64, Arc<UpNextInputs>)>,
-    history: moka::sync::Cache<HistoryKey, (i64, Arc<HistorySlice>)>,
+    shows: moka::sync::Cache<(UserId, ShowId), Kept<ShowInputs>>,
+    up_next: moka::sync::Cache<UserId, Kept<UpNextInputs>>,
+    history: moka::sync::Cache<HistoryKey, Kept<HistorySlice>>,
+    records: moka::sync::Cache<(UserId, ShowId), Kept<Vec<ViewingRecord>>>,
 }
 
 impl std::fmt::Debug for ProgressCache {
@@ -66,6 +71,7 @@ impl std::fmt::Debug for ProgressCache {
             .field("shows", &self.shows.entry_count())
             .field("up_next", &self.up_next.entry_count())
             .field("history", &self.history.entry_count())
+            .field("records", &self.records.entry_count())
             .finish()
     }
 }
@@ -98,6 +104,10 @@ impl ProgressCache {
             history: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .weigher(|_, (_, s): &(i64, Arc<HistorySlice>)| weight(s.items.len()))
+                .build(),
+            records: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .weigher(|_, (_, r): &(i64, Arc<Vec<ViewingRecord>>)| weight(r.len()))
                 .build(),
         }
     }
@@ -134,6 +144,31 @@ impl ProgressCache {
             .get(key)
             .filter(|(r, _)| *r == revision)
             .map(|(_, s)| s)
+    }
+
+    /// The user's episode records of a show (what the handlers read, SPEC §14) if they were
+    /// read at `revision`.
+    pub fn episode_records(
+        &self,
+        user: UserId,
+        show: ShowId,
+        revision: i64,
+    ) -> Option<Arc<Vec<ViewingRecord>>> {
+        self.records
+            .get(&(user, show))
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, records)| records)
+    }
+
+    /// Keeps the user's episode records of a show, read after reading `revision`.
+    pub fn keep_episode_records(
+        &self,
+        user: UserId,
+        show: ShowId,
+        revision: i64,
+        records: Arc<Vec<ViewingRecord>>,
+    ) {
+        self.records.insert((user, show), (revision, records));
     }
 
     /// Keeps the history page of `key`, read after reading `revision`.

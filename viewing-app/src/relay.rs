@@ -152,6 +152,7 @@ pub struct Relay<S: Store> {
     config: RelayConfig,
     metrics: Arc<RelayMetrics>,
     catalog: Arc<crate::catalog_cache::CatalogCache>,
+    progress_cache: Arc<crate::progress_cache::ProgressCache>,
 }
 
 impl<S: Store> Relay<S> {
@@ -168,6 +169,7 @@ impl<S: Store> Relay<S> {
             config: RelayConfig::default(),
             metrics: Arc::new(RelayMetrics::default()),
             catalog: service.catalog.clone(),
+            progress_cache: service.progress_cache.clone(),
         }
     }
 
@@ -300,7 +302,8 @@ impl<S: Store> Relay<S> {
     /// failing event and handler on its own. Returns, per handler, which events it applied now.
     #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
     async fn apply_batch(&self, events: &[&EventEnvelope]) -> AppResult<Vec<Vec<bool>>> {
-        let buffer = crate::handlers::BatchEffects::default();
+        let buffer =
+            crate::handlers::BatchEffects::with_progress_cache(self.progress_cache.clone());
         let ctx = HandlerContext {
             batch: Some(&buffer),
             ..self.context()

@@ -240,6 +240,16 @@ pub trait UserRepository: Send {
     /// [`Self::ensure_user`] committed. A progress cache keeps what it read with the revision
     /// read before it, and serves it only while the revision is unchanged.
     async fn user_revision(&mut self, user: UserId) -> StoreResult<i64>;
+
+    /// The revisions of `users` that have one (a missing user is at 0): what a relay batch
+    /// reads once. Stores answer in one statement; the default asks user by user.
+    async fn user_revisions(&mut self, users: &[UserId]) -> StoreResult<HashMap<UserId, i64>> {
+        let mut out = HashMap::with_capacity(users.len());
+        for user in users {
+            out.insert(*user, self.user_revision(*user).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// Filters of the history query: `watch_date` in `[from, to)` (`from` inclusive, `to`

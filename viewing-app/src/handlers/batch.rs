@@ -24,13 +24,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use viewing_domain::engagement::{Achievement, Reminder};
 use viewing_domain::ports::{
-    BingeSessionRepository, HandlerUnitOfWork, ShowProgressRepository, ViewingRecordRepository,
+    BingeSessionRepository, HandlerUnitOfWork, ShowProgressRepository, UserRepository,
+    ViewingRecordRepository,
 };
 use viewing_domain::stats::{BingeStat, BucketKey, StatsDelta};
 use viewing_domain::{BingeSession, BingeSessionId, ShowId, ShowProgress, UserId, ViewingRecord};
 
 use super::HandlerContext;
 use crate::error::AppResult;
+use crate::progress_cache::ProgressCache;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -62,9 +64,20 @@ pub struct BatchEffects {
     progress: Mutex<HashMap<UserShow, Option<ShowProgress>>>,
     sessions: Mutex<HashMap<BingeSessionId, Option<BingeSession>>>,
     unlocks: Mutex<std::collections::HashSet<(UserId, String)>>,
+    /// Where episode records read by earlier batches are kept, per user revision.
+    progress_cache: Option<Arc<ProgressCache>>,
 }
 
 impl BatchEffects {
+    /// Empty buffers that read episode records through `cache` (kept per user revision, so
+    /// a long backlog reads a user's records once, not once per batch).
+    pub fn with_progress_cache(cache: Arc<ProgressCache>) -> Self {
+        Self {
+            progress_cache: Some(cache),
+            ..Self::default()
+        }
+    }
+
     /// Writes everything the batch added up or changed, in `uow`, and empties the buffers.
     /// Returns how many rows were written.
     pub async fn flush<U: HandlerUnitOfWork>(&self, uow: &mut U) -> AppResult<usize> {
@@ -198,23 +211,48 @@ impl BatchEffects {
         Ok(())
     }
 
-    /// Reads the episode records of the `(user, show)` keys in one statement.
-    pub async fn prefetch_records<U: ViewingRecordRepository>(
+    /// Reads the episode records of the `(user, show)` keys in one statement, except those
+    /// the progress cache holds for the user's current revision (read first, in one statement).
+    pub async fn prefetch_records<U: ViewingRecordRepository + UserRepository>(
         &self,
         uow: &mut U,
         keys: impl IntoIterator<Item = UserShow>,
     ) -> AppResult<()> {
-        let keys = {
+        let mut keys = {
             let known = lock(&self.records);
             missing(keys, |k| known.contains_key(k))
         };
         if keys.is_empty() {
             return Ok(());
         }
+        let mut revisions = HashMap::new();
+        if let Some(cache) = &self.progress_cache {
+            let users = missing(keys.iter().map(|(u, _)| *u), |_| false);
+            revisions = uow.user_revisions(&users).await?;
+            let mut map = lock(&self.records);
+            keys.retain(|(user, show)| {
+                let revision = revisions.get(user).copied().unwrap_or(0);
+                match cache.episode_records(*user, *show, revision) {
+                    Some(kept) => {
+                        map.insert((*user, *show), kept);
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
         let mut found = uow.episode_records_of_user_shows(&keys).await?;
         let mut map = lock(&self.records);
-        for k in keys {
-            map.insert(k, Arc::new(found.remove(&k).unwrap_or_default()));
+        for (user, show) in keys {
+            let records = Arc::new(found.remove(&(user, show)).unwrap_or_default());
+            if let Some(cache) = &self.progress_cache {
+                let revision = revisions.get(&user).copied().unwrap_or(0);
+                cache.keep_episode_records(user, show, revision, records.clone());
+            }
+            map.insert((user, show), records);
         }
         Ok(())
     }

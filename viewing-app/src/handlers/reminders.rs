@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use viewing_domain::engagement::{Reminder, ReminderStatus};
 use viewing_domain::events::TvEpisodeWatched;
 use viewing_domain::ports::{
-    CatalogRepository, HandlerUnitOfWork, ShowProgressRepository, ViewingRecordRepository,
+    CatalogRepository, HandlerUnitOfWork, ShowProgressRepository, UserRepository,
+    ViewingRecordRepository,
 };
 use viewing_domain::rules::progress::next_episode;
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
@@ -91,8 +92,13 @@ async fn episode_watched<
 }
 
 #[async_trait]
-impl<U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowProgressRepository>
-    EventHandler<U> for ContinuationReminder
+impl<
+    U: HandlerUnitOfWork
+        + CatalogRepository
+        + ViewingRecordRepository
+        + ShowProgressRepository
+        + UserRepository,
+> EventHandler<U> for ContinuationReminder
 {
     fn name(&self) -> &'static str {
         "reminders"
