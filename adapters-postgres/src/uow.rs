@@ -412,7 +412,7 @@ impl UserRepository for PgUow {
             .await
             .map_err(db_err)?;
         rows.iter()
-            .map(|r| Ok((UserId::from(r.uuid("id")?), r.int("revision")?)))
+            .map(adapters_sql::decode::user_revision)
             .collect()
     }
 }

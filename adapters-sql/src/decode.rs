@@ -77,6 +77,11 @@ pub fn achievement<S, R: RowExt<S>>(user: UserId, row: &R) -> StoreResult<Achiev
     })
 }
 
+/// A row of `users` (`id, revision`): the user and their revision.
+pub fn user_revision<S, R: RowExt<S>>(row: &R) -> StoreResult<(UserId, i64)> {
+    Ok((UserId::from(row.uuid("id")?), row.int("revision")?))
+}
+
 /// A row of `achievement_counters` (`user_id, counter, value`).
 pub fn counter<S, R: RowExt<S>>(row: &R) -> StoreResult<(UserId, String, i64)> {
     Ok((

@@ -383,7 +383,7 @@ impl UserRepository for SqliteUow {
         .await
         .map_err(db_err)?;
         rows.iter()
-            .map(|r| Ok((UserId::from(r.uuid("id")?), r.int("revision")?)))
+            .map(adapters_sql::decode::user_revision)
             .collect()
     }
 }

@@ -1,7 +1,9 @@
 //! Two `viewing-server` processes on one PostgreSQL database, each relaying the shared outbox
 //! to NATS JetStream and to its handlers, while the same users write through both at once:
-//! every event reaches the stream exactly once and every handler effect is applied once.
-//! Runs when VIEWING_TEST_POSTGRES_URL and VIEWING_TEST_NATS_URL are set (always under CI=true).
+//! every event reaches the stream exactly once and every handler effect is applied once; and
+//! one process's cached reads see a write made through the other at once.
+//! Runs when VIEWING_TEST_POSTGRES_URL (and, for the first, VIEWING_TEST_NATS_URL) is set
+//! (always under CI=true).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -190,4 +192,61 @@ async fn two_replicas_share_the_outbox_and_apply_every_event_once() {
     }
     let _ = conn.close().await;
     drop((a, b));
+}
+
+/// Two `viewing-server` processes on one PostgreSQL database, without a broker: progress, the
+/// up-next list and history read (and cached) through `a` show a watch or an abandon made
+/// through `b` at the very next read (SPEC §14: a cache never serves a progress older than the
+/// user's last acknowledged write).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicas_cached_reads_see_a_write_made_through_the_other() {
+    let Some(admin) = admin_url() else {
+        return;
+    };
+    let db = Database::create(&admin).await;
+    let start = || {
+        Server::start_with(
+            &server_bin!(),
+            Options {
+                database_url: Some(db.url.clone()),
+                ..Options::default()
+            },
+        )
+    };
+    let (a, b) = (start(), start());
+    let s = show("Dark", "ended", &[EPISODES], 50);
+    a.admin().put_show(&s).await.assert_status(200);
+    let user = Uuid::new_v4();
+    let (on_a, on_b) = (a.client(user), b.client(user));
+    on_a.watch_episode(s.episode(1, 1), &json!({}))
+        .await
+        .assert_status(201);
+    let reads = |expected: u64, next: u64| {
+        let on_a = &on_a;
+        async move {
+            // Twice: the second read is served from a's cache.
+            for _ in 0..2 {
+                let p = on_a.progress(s.id).await;
+                p.assert_status(200);
+                assert_eq!(p.body["episodesWatched"], expected);
+                let up = on_a.get("/api/viewing/progress").await;
+                assert_eq!(up.body["items"][0]["nextEpisode"]["episodeNumber"], next);
+                let h = on_a.get("/api/viewing/history").await;
+                assert_eq!(h.body["totalItems"], expected);
+            }
+        }
+    };
+    reads(1, 2).await;
+    on_b.watch_episode(s.episode(1, 2), &json!({}))
+        .await
+        .assert_status(201);
+    reads(2, 3).await;
+    on_b.post(&format!("/api/viewing/{}/abandon", s.id), &json!({}))
+        .await
+        .assert_status(201);
+    assert_eq!(on_a.progress(s.id).await.body["status"], "dropped");
+    assert_eq!(
+        on_a.get("/api/viewing/progress").await.body["items"],
+        json!([])
+    );
 }
