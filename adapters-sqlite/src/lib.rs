@@ -1,8 +1,9 @@
 //! The embedded, durable default store: every port of the domain on SQLite, through sqlx.
 //!
-//! One database file (WAL mode, busy timeout, foreign keys on), migrated on connect. Units of
-//! work are `BEGIN IMMEDIATE` transactions that run one at a time, which is what makes the
-//! concurrency rules of the ports hold on SQLite; see `SqliteStore::begin_write`.
+//! One database file (WAL mode, busy timeout, foreign keys on), migrated on connect. Write
+//! units of work run one at a time inside `BEGIN IMMEDIATE` transactions, which is what makes
+//! the concurrency rules of the ports hold on SQLite (see `SqliteStore::begin_write`); units of
+//! work that queue behind each other share one commit (see the `writer` module).
 #![forbid(unsafe_code)]
 
 mod abandons;
@@ -17,6 +18,7 @@ mod relay;
 mod statistics;
 mod store;
 mod uow;
+mod writer;
 
 pub use store::SqliteStore;
 pub use uow::SqliteUow;

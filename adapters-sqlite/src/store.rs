@@ -1,7 +1,6 @@
 //! The store handle: connecting, migrating, opening units of work, idempotency keys.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,8 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
-use tokio::sync::Mutex;
+use sqlx::{Row, SqliteConnection};
 use viewing_domain::EventEnvelope;
 use viewing_domain::UserId;
 use viewing_domain::idempotency::{
@@ -22,17 +20,19 @@ use viewing_domain::ports::{
 
 use crate::codec::{RowExt, corrupt, db_err, id, ts};
 use crate::uow::SqliteUow;
+use crate::writer::{WriteTx, Writer};
 
 /// How long a statement waits for another process's write lock before the store reports
 /// itself unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The SQLite store. Clones share one pool and one writer gate.
+/// The SQLite store. Clones share one pool and one writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Serialises this process's units of work (see [`SqliteStore::begin_write`]).
-    gate: Arc<Mutex<()>>,
+    /// Serialises this process's units of work and commits them in groups (see
+    /// [`SqliteStore::begin_write`]).
+    writer: Writer,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -71,6 +71,8 @@ impl SqliteStore {
         let file = options.get_filename().to_owned();
         let pool = pool_options
             .acquire_timeout(BUSY_TIMEOUT * 2)
+            // A connection to a local file does not go stale: no ping before each use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| match e {
@@ -80,8 +82,8 @@ impl SqliteStore {
                 e => db_err(e),
             })?;
         let store = SqliteStore {
+            writer: Writer::new(pool.clone()),
             pool,
-            gate: Arc::new(Mutex::new(())),
         };
         store.migrate().await?;
         Ok(store)
@@ -119,7 +121,9 @@ impl SqliteStore {
             .collect()
     }
 
-    /// Starts a write transaction with `BEGIN IMMEDIATE`, behind this process's writer gate.
+    /// Starts a write unit of work behind this process's writer gate: in the open group
+    /// transaction, or in a new one begun with `BEGIN IMMEDIATE` (see [`crate::writer`] for
+    /// the group commit).
     ///
     /// Why: a deferred SQLite transaction that reads first and writes later cannot upgrade its
     /// lock if another connection committed in between (WAL: `SQLITE_BUSY_SNAPSHOT`, which the
@@ -131,19 +135,8 @@ impl SqliteStore {
     /// against other processes (`viewing-server migrate`, a catalog import) on the same file.
     /// Because units of work never overlap, [`crate::SqliteUow::lock_user_item`] needs no lock
     /// of its own.
-    async fn begin_write(
-        &self,
-    ) -> StoreResult<(
-        tokio::sync::OwnedMutexGuard<()>,
-        Transaction<'static, Sqlite>,
-    )> {
-        let gate = self.gate.clone().lock_owned().await;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err)?;
-        Ok((gate, tx))
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
+        self.writer.begin().await
     }
 }
 
@@ -153,15 +146,14 @@ impl Begin for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(&self) -> StoreResult<SqliteUow> {
-        let (gate, tx) = self.begin_write().await?;
-        Ok(SqliteUow::new(tx, Some(gate)))
+        Ok(SqliteUow::write(self.begin_write().await?))
     }
 
     /// A deferred transaction outside the writer gate: in WAL mode it reads the snapshot of its
     /// first statement while the one writer goes on, so queries never queue behind writes.
     async fn begin_read(&self) -> StoreResult<SqliteUow> {
         let tx = self.pool.begin().await.map_err(db_err)?;
-        Ok(SqliteUow::new(tx, None))
+        Ok(SqliteUow::read(tx))
     }
 }
 
@@ -178,7 +170,7 @@ impl Store for SqliteStore {
 
 /// The idempotency row of `user`'s `key`, if any.
 async fn key_row(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
 ) -> StoreResult<Option<KeyRow>> {
@@ -189,7 +181,7 @@ async fn key_row(
     )
     .bind(id(user))
     .bind(key.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await
     .map_err(db_err)?
     else {
@@ -236,8 +228,8 @@ impl IdempotencyStore for SqliteStore {
         now: DateTime<Utc>,
         policy: IdempotencyPolicy,
     ) -> StoreResult<Decision> {
-        let (_gate, mut tx) = self.begin_write().await?;
-        let existing = key_row(&mut tx, user, key).await?;
+        let mut tx = self.begin_write().await?;
+        let existing = key_row(tx.conn(), user, key).await?;
         let decision = idempotency::decide(existing.as_ref(), request, now, policy);
         if decision.claims() {
             let claim = KeyRow::claim(request.clone(), now);
@@ -256,10 +248,10 @@ impl IdempotencyStore for SqliteStore {
             .bind(&claim.request.path)
             .bind(claim.request.body_digest.as_slice())
             .bind(ts(claim.claimed_at))
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await
             .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
+            tx.commit().await?;
         }
         Ok(decision)
     }
@@ -271,7 +263,7 @@ impl IdempotencyStore for SqliteStore {
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (_gate, mut tx) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE idempotency_keys SET completed_at = ?, response_status = ?, \
              response_location = ?, response_body = ? \
@@ -283,24 +275,24 @@ impl IdempotencyStore for SqliteStore {
         .bind(response.body.as_slice())
         .bind(id(user))
         .bind(key.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await
     }
 
     async fn release_idempotency_key(&self, user: UserId, key: &IdempotencyKey) -> StoreResult<()> {
-        let (_gate, mut tx) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM idempotency_keys \
              WHERE user_id = ? AND idempotency_key = ? AND completed_at IS NULL",
         )
         .bind(id(user))
         .bind(key.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await
     }
 }
 

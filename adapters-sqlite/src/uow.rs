@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
-use tokio::sync::OwnedMutexGuard;
 use viewing_domain::ports::{
     CatalogRepository, StoreError, StoreResult, UserItemLock, UserRepository,
 };
@@ -15,24 +14,38 @@ use viewing_domain::{
 };
 
 use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
+use crate::writer::WriteTx;
 
 /// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
-/// back everything it wrote (sqlx queues the `ROLLBACK` on drop).
+/// back everything it wrote.
 #[derive(Debug)]
 pub struct SqliteUow {
-    // Field order matters: the transaction is dropped (rolled back) before the gate opens.
-    tx: Transaction<'static, Sqlite>,
-    /// The writer gate; `None` for a read-only unit of work (`Store::begin_read`).
-    _gate: Option<OwnedMutexGuard<()>>,
+    tx: Tx,
+}
+
+#[derive(Debug)]
+enum Tx {
+    /// A write unit of work behind the writer gate, committed with its group.
+    Write(WriteTx),
+    /// A read-only unit of work (`Store::begin_read`): a deferred transaction of its own
+    /// (sqlx queues the `ROLLBACK` on drop).
+    Read(Transaction<'static, Sqlite>),
 }
 
 impl SqliteUow {
-    pub(crate) fn new(tx: Transaction<'static, Sqlite>, gate: Option<OwnedMutexGuard<()>>) -> Self {
-        Self { tx, _gate: gate }
+    pub(crate) fn write(tx: WriteTx) -> Self {
+        Self { tx: Tx::Write(tx) }
+    }
+
+    pub(crate) fn read(tx: Transaction<'static, Sqlite>) -> Self {
+        Self { tx: Tx::Read(tx) }
     }
 
     pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
+        match &mut self.tx {
+            Tx::Write(tx) => tx.conn(),
+            Tx::Read(tx) => tx,
+        }
     }
 }
 
@@ -50,7 +63,10 @@ impl UserItemLock for SqliteUow {
 impl viewing_domain::ports::Transaction for SqliteUow {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await.map_err(db_err)
+        match self.tx {
+            Tx::Write(tx) => tx.commit().await,
+            Tx::Read(tx) => tx.commit().await.map_err(db_err),
+        }
     }
 }
 
