@@ -22,6 +22,7 @@ use viewing_app::domain::idempotency::{
 use viewing_app::domain::ports::HistoryFilter;
 use viewing_app::domain::rules::abandon::Abandon;
 use viewing_app::domain::rules::episode::WatchEpisode;
+use viewing_app::domain::rules::history::EditRecord;
 use viewing_app::domain::rules::movie::WatchMovie;
 use viewing_app::domain::rules::progress::ProgressView;
 use viewing_app::domain::{
@@ -98,6 +99,15 @@ impl ViewingApi for Fake {
         self.up().and(Err(AppError::ContentNotFound))
     }
     async fn viewing_record(&self, _: UserId, _: RecordId) -> AppResult<ViewingRecord> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn delete_record(&self, _: UserId, _: RecordId) -> AppResult<()> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn edit_record(&self, _: UserId, _: RecordId, _: EditRecord) -> AppResult<ViewingRecord> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn undo_abandon(&self, _: UserId, _: AbandonId) -> AppResult<()> {
         self.up().and(Err(AppError::NotFound))
     }
     async fn abandon_record(&self, _: UserId, _: AbandonId) -> AppResult<AbandonRecord> {

@@ -15,6 +15,14 @@ impl AbandonRepository for MemoryUow {
         Ok(())
     }
 
+    async fn delete_abandon(&mut self, user: UserId, id: AbandonId) -> StoreResult<bool> {
+        let before = self.work.abandons.len();
+        self.work
+            .abandons
+            .retain(|a| !(a.id == id && a.user_id == user));
+        Ok(self.work.abandons.len() < before)
+    }
+
     async fn abandon_record(
         &mut self,
         user: UserId,

@@ -48,6 +48,28 @@ impl ViewingRecordRepository for MemoryUow {
             .cloned())
     }
 
+    async fn delete_record(&mut self, user: UserId, id: RecordId) -> StoreResult<bool> {
+        let before = self.work.records.len();
+        self.work
+            .records
+            .retain(|r| !(r.id == id && r.user_id == user));
+        Ok(self.work.records.len() < before)
+    }
+
+    async fn records_of_content(
+        &mut self,
+        user: UserId,
+        content: uuid::Uuid,
+    ) -> StoreResult<Vec<ViewingRecord>> {
+        Ok(self
+            .work
+            .records
+            .iter()
+            .filter(|r| r.user_id == user && r.watched.content_id() == content)
+            .cloned()
+            .collect())
+    }
+
     async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64> {
         Ok(self
             .work

@@ -1,6 +1,7 @@
 //! The statistics buckets in memory.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{BingeStat, BucketKey, BucketSpan, StatsDelta};
@@ -44,6 +45,24 @@ impl StatisticsRepository for MemoryUow {
 
     async fn binge_stat(&mut self, session: BingeSessionId) -> StoreResult<Option<BingeStat>> {
         Ok(self.guard.events.binge.get(&session).copied())
+    }
+
+    async fn longest_binge(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<u32> {
+        Ok(self
+            .guard
+            .events
+            .binge
+            .values()
+            .filter(|s| s.user_id == user)
+            .filter(|s| from.is_none_or(|f| s.start >= f) && to.is_none_or(|t| s.start < t))
+            .map(|s| s.episodes)
+            .max()
+            .unwrap_or(0))
     }
 
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()> {

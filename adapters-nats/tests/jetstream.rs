@@ -133,6 +133,7 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     viewing_duration: IsoDuration::from_minutes(45),
                     is_rewatch: false,
                     backfilled: false,
+                    binge_sessions_changed: Vec::new(),
                 }),
             ),
             json!({"episodeId": id(20), "recordId": id(21), "showId": id(22), "seasonNumber": 1,

@@ -49,6 +49,16 @@ impl AbandonRepository for PgUow {
         Ok(())
     }
 
+    async fn delete_abandon(&mut self, user: UserId, aid: AbandonId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM abandoned_content WHERE id = $1 AND user_id = $2")
+            .bind(aid.as_uuid())
+            .bind(user.as_uuid())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn abandon_record(
         &mut self,
         user: UserId,

@@ -34,6 +34,11 @@ macro_rules! select_records {
 
 const RECORD_BY_ID: &str = concat!(select_records!(), " WHERE r.id = $1 AND r.user_id = $2");
 
+const RECORDS_OF_CONTENT: &str = concat!(
+    select_records!(),
+    " WHERE r.content_id = $1 AND r.user_id = $2 ORDER BY r.watch_date, r.id"
+);
+
 /// Through the `(user_id, show_id)` index of the episode details.
 const EPISODE_RECORDS: &str = concat!(
     select_records!(),
@@ -192,6 +197,33 @@ impl ViewingRecordRepository for PgUow {
             .as_ref()
             .map(decode_record)
             .transpose()
+    }
+
+    /// Companions and episode details go with it (`ON DELETE CASCADE`).
+    async fn delete_record(&mut self, user: UserId, rid: RecordId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM viewing_records WHERE id = $1 AND user_id = $2")
+            .bind(rid.as_uuid())
+            .bind(user.as_uuid())
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn records_of_content(
+        &mut self,
+        user: UserId,
+        content: Uuid,
+    ) -> StoreResult<Vec<ViewingRecord>> {
+        sqlx::query(RECORDS_OF_CONTENT)
+            .bind(content)
+            .bind(user.as_uuid())
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(decode_record)
+            .collect()
     }
 
     async fn count_records_of(&mut self, user: UserId, content: Uuid) -> StoreResult<u64> {

@@ -18,7 +18,7 @@ use viewing_domain::stats::{
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, int};
+use crate::codec::{RowExt, corrupt, db_err, dynamic, int};
 use crate::uow::PgUow;
 
 /// `keys` sorted, each with how many times it was given (a key given twice adds twice).
@@ -288,6 +288,27 @@ impl StatisticsRepository for PgUow {
         .await
         .map_err(db_err)?;
         row.as_ref().map(decode::binge_stat).transpose()
+    }
+
+    /// Through the `(user_id, start, episodes)` index.
+    async fn longest_binge(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<u32> {
+        let n: Option<i32> = sqlx::query_scalar(
+            "SELECT MAX(episodes) FROM stats_binge_sessions WHERE user_id = $1 \
+             AND ($2::timestamptz IS NULL OR start >= $2) \
+             AND ($3::timestamptz IS NULL OR start < $3)",
+        )
+        .bind(user.as_uuid())
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.conn())
+        .await
+        .map_err(db_err)?;
+        u32::try_from(n.unwrap_or(0)).map_err(|e| corrupt("binge episodes", e))
     }
 
     async fn binge_stats(&mut self, sessions: &[BingeSessionId]) -> StoreResult<Vec<BingeStat>> {

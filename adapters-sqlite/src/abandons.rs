@@ -47,6 +47,16 @@ impl AbandonRepository for SqliteUow {
         Ok(())
     }
 
+    async fn delete_abandon(&mut self, user: UserId, aid: AbandonId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM abandoned_content WHERE id = ? AND user_id = ?")
+            .bind(id(aid))
+            .bind(id(user))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn abandon_record(
         &mut self,
         user: UserId,

@@ -30,6 +30,11 @@ macro_rules! select_records {
 
 const RECORD_BY_ID: &str = concat!(select_records!(), " WHERE r.id = ? AND r.user_id = ?");
 
+const RECORDS_OF_CONTENT: &str = concat!(
+    select_records!(),
+    " WHERE r.content_id = ? AND r.user_id = ? ORDER BY r.watch_date, r.id"
+);
+
 /// The columns of [`EPISODE_RECORDS`] and [`EPISODE_RECORDS_OF_SHOWS`], driven by the episode
 /// details.
 macro_rules! select_episode_records {
@@ -225,6 +230,31 @@ impl ViewingRecordRepository for SqliteUow {
             .await
             .map_err(db_err)?;
         Ok(self.with_companions(rows).await?.into_iter().next())
+    }
+
+    /// Companions and episode details go with it (`ON DELETE CASCADE`).
+    async fn delete_record(&mut self, user: UserId, rid: RecordId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM viewing_records WHERE id = ? AND user_id = ?")
+            .bind(id(rid))
+            .bind(id(user))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn records_of_content(
+        &mut self,
+        user: UserId,
+        content: uuid::Uuid,
+    ) -> StoreResult<Vec<ViewingRecord>> {
+        let rows = sqlx::query(RECORDS_OF_CONTENT)
+            .bind(id(content))
+            .bind(id(user))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        self.with_companions(rows).await
     }
 
     async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64> {

@@ -3,6 +3,7 @@
 
 use adapters_sql::decode;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use viewing_domain::handler_ports::StatisticsRepository;
 use viewing_domain::ports::StoreResult;
 use viewing_domain::stats::{
@@ -10,7 +11,7 @@ use viewing_domain::stats::{
 };
 use viewing_domain::{BingeSessionId, UserId};
 
-use crate::codec::{RowExt, db_err, dynamic, id, ts};
+use crate::codec::{RowExt, corrupt, db_err, dynamic, id, ts};
 use crate::uow::SqliteUow;
 
 #[async_trait]
@@ -210,6 +211,26 @@ impl StatisticsRepository for SqliteUow {
         .await
         .map_err(db_err)?;
         row.as_ref().map(decode::binge_stat).transpose()
+    }
+
+    /// Through the `(user_id, start, episodes)` index.
+    async fn longest_binge(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<u32> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(episodes) FROM stats_binge_sessions WHERE user_id = ?1 \
+             AND (?2 IS NULL OR start >= ?2) AND (?3 IS NULL OR start < ?3)",
+        )
+        .bind(id(user))
+        .bind(from.map(ts))
+        .bind(to.map(ts))
+        .fetch_one(self.conn())
+        .await
+        .map_err(db_err)?;
+        u32::try_from(n.unwrap_or(0)).map_err(|e| corrupt("binge episodes", e))
     }
 
     async fn binge_stats(&mut self, sessions: &[BingeSessionId]) -> StoreResult<Vec<BingeStat>> {

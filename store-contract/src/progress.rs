@@ -378,6 +378,7 @@ pub(crate) fn sample_events(u: UserId) -> Vec<EventEnvelope> {
             viewing_duration: IsoDuration::from_minutes(45),
             is_rewatch: false,
             backfilled: false,
+            binge_sessions_changed: Vec::new(),
         }),
         DomainEvent::TvSeasonCompleted(TvSeasonCompleted {
             season_id: SeasonId::from(new_id()),

@@ -15,6 +15,7 @@ use viewing_domain::idempotency::{
 use viewing_domain::ports::{HistoryFilter, Store};
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
+use viewing_domain::rules::history::EditRecord;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::{
@@ -72,6 +73,26 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         user: UserId,
         id: RecordId,
     ) -> impl Future<Output = AppResult<ViewingRecord>> + Send;
+    /// Deletes one of the user's records and recomputes what it counted for (SPEC §11);
+    /// `NotFound` otherwise.
+    fn delete_record(
+        &self,
+        user: UserId,
+        id: RecordId,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+    /// Corrects one of the user's records (SPEC §11); `NotFound`, `Invalid`.
+    fn edit_record(
+        &self,
+        user: UserId,
+        id: RecordId,
+        edit: EditRecord,
+    ) -> impl Future<Output = AppResult<ViewingRecord>> + Send;
+    /// Deletes one of the user's abandon records (SPEC §11); `NotFound` otherwise.
+    fn undo_abandon(
+        &self,
+        user: UserId,
+        id: AbandonId,
+    ) -> impl Future<Output = AppResult<()>> + Send;
     /// One of the user's abandon records; `NotFound` otherwise.
     fn abandon_record(
         &self,
@@ -216,6 +237,23 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn viewing_record(&self, user: UserId, id: RecordId) -> AppResult<ViewingRecord> {
         ViewingService::viewing_record(self, user, id).await
+    }
+
+    async fn delete_record(&self, user: UserId, id: RecordId) -> AppResult<()> {
+        ViewingService::delete_record(self, user, id).await
+    }
+
+    async fn edit_record(
+        &self,
+        user: UserId,
+        id: RecordId,
+        edit: EditRecord,
+    ) -> AppResult<ViewingRecord> {
+        ViewingService::edit_record(self, user, id, edit).await
+    }
+
+    async fn undo_abandon(&self, user: UserId, id: AbandonId) -> AppResult<()> {
+        ViewingService::undo_abandon(self, user, id).await
     }
 
     async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {

@@ -230,7 +230,9 @@ impl<S: Store> ViewingService<S> {
             _ => cover_everything(),
         };
         let mut uow = self.store.begin_read().await?;
-        let totals = uow.read_buckets(user, &spans).await?;
+        let mut totals = uow.read_buckets(user, &spans).await?;
+        totals.counters.longest_binge =
+            i64::from(uow.longest_binge(user, range.from, range.to).await?);
         Ok(from_buckets(&range, &totals))
     }
 }

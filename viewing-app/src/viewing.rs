@@ -4,9 +4,14 @@ use viewing_domain::ports::{
     AbandonRepository, Begin, BingeSessionRepository, CatalogRepository, CommandUnitOfWork, Outbox,
     ShowProgressRepository, Transaction, UserItemLock, UserRepository, ViewingRecordRepository,
 };
-use viewing_domain::rules::abandon::{Abandon, decide_abandon, inactivity_event, is_inactive};
+use viewing_domain::rules::abandon::{
+    Abandon, abandon_undone, decide_abandon, inactivity_event, is_inactive,
+};
 use viewing_domain::rules::binge::plan_sessions;
 use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_watch_episode};
+use viewing_domain::rules::history::{
+    DeletionState, EditRecord, ShowState, decide_delete_record, decide_edit_record,
+};
 use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
 use viewing_domain::rules::progress::tally;
 use viewing_domain::values::Percent;
@@ -188,6 +193,179 @@ where
                 .await?;
             uow.commit().await?;
             Ok(decision.record)
+        })
+        .await
+    }
+
+    /// `DELETE /api/viewing/records/{id}` (SPEC §11): the play goes; the item's earliest
+    /// remaining play becomes its first watch; the show's progress, completions and binge
+    /// sessions are recomputed from the records that remain; `ViewingRecordDeleted` tells the
+    /// handlers what to undo. Another user's record answers `NotFound`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, record = %id))]
+    pub async fn delete_record(&self, user: UserId, id: RecordId) -> AppResult<()> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let found = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+            let show = match found.watched.show_id() {
+                Some(show_id) => self.catalog.show(&mut uow, show_id).await?,
+                None => None,
+            };
+            let item = show
+                .as_ref()
+                .map_or(found.watched.content_id(), |s| s.id.as_uuid());
+            uow.lock_user_item(user, item).await?;
+            // Read again under the lock: a concurrent correction may have changed it.
+            let deleted = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+            let (records, progress, sessions, item_records) = match &show {
+                Some(s) => (
+                    uow.episode_records(user, s.id).await?,
+                    uow.progress(user, s.id).await?,
+                    uow.binge_sessions_of_show(user, s.id).await?,
+                    Vec::new(),
+                ),
+                None => (
+                    Vec::new(),
+                    None,
+                    Vec::new(),
+                    uow.records_of_content(user, deleted.watched.content_id())
+                        .await?,
+                ),
+            };
+            let decision = decide_delete_record(
+                DeletionState {
+                    deleted: &deleted,
+                    show: show.as_ref().map(|show| ShowState {
+                        show,
+                        records: &records,
+                        progress: progress.as_ref(),
+                        sessions: &sessions,
+                    }),
+                    item_records: &item_records,
+                },
+                &self.rules,
+                now,
+                self.ids.as_ref(),
+            );
+            uow.ensure_user(user, now).await?;
+            for s in &decision.sessions.save {
+                uow.save_binge_session(s).await?;
+            }
+            if !uow.delete_record(user, id).await? {
+                return Err(AppError::NotFound);
+            }
+            for r in &decision.promoted {
+                uow.replace_record(r).await?;
+            }
+            for (record, session) in &decision.sessions.moves {
+                uow.set_binge_session(*record, *session).await?;
+            }
+            for s in &decision.sessions.delete {
+                uow.delete_binge_session(*s).await?;
+            }
+            if let Some(p) = &decision.progress {
+                uow.save_progress(p).await?;
+            }
+            uow.append_events(&self.envelopes(user, vec![decision.event.clone()]))
+                .await?;
+            uow.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `PATCH /api/viewing/records/{id}` (SPEC §11): corrects a play. Its binge sessions follow
+    /// the new date; the show's progress and completions are recomputed from the records;
+    /// `ViewingRecordEdited` moves the play between statistics buckets. Another user's record
+    /// answers `NotFound`; a bad value `Invalid`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, record = %id))]
+    pub async fn edit_record(
+        &self,
+        user: UserId,
+        id: RecordId,
+        edit: EditRecord,
+    ) -> AppResult<ViewingRecord> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let found = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+            let show = match found.watched.show_id() {
+                Some(show_id) => self.catalog.show(&mut uow, show_id).await?,
+                None => None,
+            };
+            let item = show
+                .as_ref()
+                .map_or(found.watched.content_id(), |s| s.id.as_uuid());
+            uow.lock_user_item(user, item).await?;
+            let record = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+            let (records, progress, sessions) = match &show {
+                Some(s) => (
+                    uow.episode_records(user, s.id).await?,
+                    uow.progress(user, s.id).await?,
+                    uow.binge_sessions_of_show(user, s.id).await?,
+                ),
+                None => (Vec::new(), None, Vec::new()),
+            };
+            let decision = decide_edit_record(
+                &record,
+                show.as_ref().map(|show| ShowState {
+                    show,
+                    records: &records,
+                    progress: progress.as_ref(),
+                    sessions: &sessions,
+                }),
+                &edit,
+                &self.rules,
+                now,
+                self.ids.as_ref(),
+            )?;
+            uow.ensure_user(user, now).await?;
+            for s in &decision.sessions.save {
+                uow.save_binge_session(s).await?;
+            }
+            uow.replace_record(&decision.record).await?;
+            for (record, session) in &decision.sessions.moves {
+                uow.set_binge_session(*record, *session).await?;
+            }
+            for s in &decision.sessions.delete {
+                uow.delete_binge_session(*s).await?;
+            }
+            if let Some(p) = &decision.progress {
+                uow.save_progress(p).await?;
+            }
+            uow.append_events(&self.envelopes(user, vec![decision.event.clone()]))
+                .await?;
+            uow.commit().await?;
+            Ok(decision.record)
+        })
+        .await
+    }
+
+    /// `DELETE /api/viewing/abandoned/{id}` (SPEC §11): the item is no longer abandoned by this
+    /// record; `ViewingAbandonUndone` takes back what it counted. Another user's record
+    /// answers `NotFound`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, abandon = %id))]
+    pub async fn undo_abandon(&self, user: UserId, id: AbandonId) -> AppResult<()> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let found = uow
+                .abandon_record(user, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            uow.lock_user_item(user, found.item_id).await?;
+            let record = uow
+                .abandon_record(user, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            uow.ensure_user(user, now).await?;
+            if !uow.delete_abandon(user, id).await? {
+                return Err(AppError::NotFound);
+            }
+            uow.append_events(&self.envelopes(user, vec![abandon_undone(&record)]))
+                .await?;
+            uow.commit().await?;
+            Ok(())
         })
         .await
     }

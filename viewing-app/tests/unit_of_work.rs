@@ -41,6 +41,8 @@ mock! {
         async fn insert_record(&mut self, record: &ViewingRecord) -> StoreResult<()>;
         async fn set_binge_session(&mut self, record: RecordId, session: Option<BingeSessionId>) -> StoreResult<()>;
         async fn record(&mut self, user: UserId, id: RecordId) -> StoreResult<Option<ViewingRecord>>;
+        async fn delete_record(&mut self, user: UserId, id: RecordId) -> StoreResult<bool>;
+        async fn records_of_content(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<Vec<ViewingRecord>>;
         async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64>;
         async fn episode_records(&mut self, user: UserId, show: ShowId) -> StoreResult<Vec<ViewingRecord>>;
         async fn episode_records_of_shows(&mut self, user: UserId, shows: &[ShowId]) -> StoreResult<HashMap<ShowId, Vec<ViewingRecord>>>;

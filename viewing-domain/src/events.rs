@@ -5,8 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BingeSessionId, EpisodeId, EventId, MovieId, RecordId, SeasonId, ShowId, UserId};
-use crate::records::ItemType;
+use crate::ids::{
+    AbandonId, BingeSessionId, EpisodeId, EventId, MovieId, RecordId, SeasonId, ShowId, UserId,
+};
+use crate::records::{ContentType, ItemType};
 use crate::values::{Percent, Rating};
 
 /// `{ schemaVersion, eventId, eventType, occurredAt, userId, payload }`.
@@ -112,17 +114,26 @@ pub enum DomainEvent {
     ViewingAbandoned(ViewingAbandoned),
     /// A user reached a milestone.
     AchievementUnlocked(AchievementUnlocked),
+    /// A viewing record was deleted (SPEC §11).
+    ViewingRecordDeleted(Box<ViewingRecordDeleted>),
+    /// A viewing record was corrected (SPEC §11).
+    ViewingRecordEdited(Box<ViewingRecordEdited>),
+    /// An abandon was taken back (SPEC §11).
+    ViewingAbandonUndone(ViewingAbandonUndone),
 }
 
 impl DomainEvent {
     /// Every event type name, in the order of the variants.
-    pub const TYPES: [&'static str; 6] = [
+    pub const TYPES: [&'static str; 9] = [
         "MovieWatched",
         "TVEpisodeWatched",
         "TVSeasonCompleted",
         "TVShowCompleted",
         "ViewingAbandoned",
         "AchievementUnlocked",
+        "ViewingRecordDeleted",
+        "ViewingRecordEdited",
+        "ViewingAbandonUndone",
     ];
 
     /// This event's type name on the wire.
@@ -134,6 +145,9 @@ impl DomainEvent {
             DomainEvent::TvShowCompleted(_) => Self::TYPES[3],
             DomainEvent::ViewingAbandoned(_) => Self::TYPES[4],
             DomainEvent::AchievementUnlocked(_) => Self::TYPES[5],
+            DomainEvent::ViewingRecordDeleted(_) => Self::TYPES[6],
+            DomainEvent::ViewingRecordEdited(_) => Self::TYPES[7],
+            DomainEvent::ViewingAbandonUndone(_) => Self::TYPES[8],
         }
     }
 }
@@ -188,6 +202,10 @@ pub struct TvEpisodeWatched {
     pub is_rewatch: bool,
     /// Recorded by `markPreviousWatched`.
     pub backfilled: bool,
+    /// Other binge sessions of the show this watch changed or removed (a late episode can
+    /// join two sessions into one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binge_sessions_changed: Vec<BingeSessionId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +272,22 @@ pub struct ViewingAbandoned {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Payload of `ViewingAbandonUndone`: the abandon record that was deleted, as it was.
+pub struct ViewingAbandonUndone {
+    /// The deleted abandon record.
+    pub abandon_id: AbandonId,
+    /// The movie or show no longer abandoned.
+    pub item_id: uuid::Uuid,
+    /// Whether it is a movie or a show.
+    pub item_type: ItemType,
+    /// When the user had given up.
+    pub abandon_date: DateTime<Utc>,
+    /// The quality rating the abandon carried.
+    pub quality_rating: Option<Rating>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 /// Payload of `AchievementUnlocked`.
 pub struct AchievementUnlocked {
     /// Stable code, e.g. `movies-10`, `marathon`.
@@ -262,6 +296,147 @@ pub struct AchievementUnlocked {
     pub title: String,
     /// When the viewing that reached it happened.
     pub unlocked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// Payload of `ViewingRecordDeleted`: the play that went, and what its going changed in the
+/// user's other records of the item and in the show's completions, so the handlers can undo
+/// exactly what the play added.
+pub struct ViewingRecordDeleted {
+    /// The deleted record.
+    pub record_id: RecordId,
+    /// The movie or episode it was a play of.
+    pub content_id: uuid::Uuid,
+    /// Movie or episode.
+    pub content_type: ContentType,
+    /// The episode's show.
+    pub show_id: Option<ShowId>,
+    /// The episode's season number.
+    pub season_number: Option<u32>,
+    /// The episode's number within its season.
+    pub episode_number: Option<u32>,
+    /// When the play finished.
+    pub watch_date: DateTime<Utc>,
+    /// Its recorded duration (none: the catalog runtime counted).
+    pub viewing_duration: Option<IsoDuration>,
+    /// Where it was streamed, as typed.
+    pub platform: Option<String>,
+    /// Whether it was a rewatch.
+    pub was_rewatch: bool,
+    /// Plays of the same item that became its first watch in its place.
+    #[serde(default)]
+    pub promoted: Vec<PlayRef>,
+    /// How the show's season and show completions changed.
+    #[serde(default)]
+    pub completions: CompletionChanges,
+    /// The show's binge sessions the deletion changed, created or removed.
+    #[serde(default)]
+    pub binge_session_ids: Vec<BingeSessionId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// Payload of `ViewingRecordEdited`: the play before and after the correction, and what the
+/// correction changed in the show's completions and binge sessions.
+pub struct ViewingRecordEdited {
+    /// The corrected record.
+    pub record_id: RecordId,
+    /// The play as it was.
+    pub before: PlayFacts,
+    /// The play as it is now.
+    pub after: PlayFacts,
+    /// How the show's season and show completions changed.
+    #[serde(default)]
+    pub completions: CompletionChanges,
+    /// The show's binge sessions the correction changed, created or removed.
+    #[serde(default)]
+    pub binge_session_ids: Vec<BingeSessionId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// What statistics and consumers need of one play.
+pub struct PlayFacts {
+    /// The movie or episode.
+    pub content_id: uuid::Uuid,
+    /// Movie or episode.
+    pub content_type: ContentType,
+    /// The episode's show.
+    pub show_id: Option<ShowId>,
+    /// When the play finished.
+    pub watch_date: DateTime<Utc>,
+    /// Its recorded duration (none: the catalog runtime counts).
+    pub viewing_duration: Option<IsoDuration>,
+    /// Where it was streamed, as typed.
+    pub platform: Option<String>,
+    /// Where it was watched, as typed.
+    pub viewing_location: Option<String>,
+    /// Why or how, as typed.
+    pub viewing_context: Option<String>,
+    /// With whom.
+    pub watched_with: Vec<String>,
+    /// Whether it is a rewatch.
+    pub is_rewatch: bool,
+    /// Its binge session.
+    pub binge_session_id: Option<BingeSessionId>,
+}
+
+impl PlayFacts {
+    /// The facts of a record.
+    pub fn of(r: &crate::records::ViewingRecord) -> Self {
+        Self {
+            content_id: r.watched.content_id(),
+            content_type: r.watched.content_type(),
+            show_id: r.watched.show_id(),
+            watch_date: r.watch_date,
+            viewing_duration: r
+                .viewing_duration
+                .map(|d| IsoDuration::from_minutes(d.get())),
+            platform: r.platform.as_ref().map(|p| p.as_str().to_owned()),
+            viewing_location: r.viewing_location.as_ref().map(|l| l.as_str().to_owned()),
+            viewing_context: r.viewing_context.as_ref().map(|c| c.as_str().to_owned()),
+            watched_with: r
+                .watched_with
+                .names()
+                .iter()
+                .map(|n| n.as_str().to_owned())
+                .collect(),
+            is_rewatch: r.is_rewatch,
+            binge_session_id: r.binge_session_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// One play, by id and date.
+pub struct PlayRef {
+    /// The record.
+    pub record_id: RecordId,
+    /// When the play finished.
+    pub watch_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// Completions a correction took away or added (a season completed at another date is both).
+pub struct CompletionChanges {
+    /// Completion dates of seasons no longer completed then.
+    pub seasons_removed: Vec<DateTime<Utc>>,
+    /// Completion dates of seasons completed anew.
+    pub seasons_added: Vec<DateTime<Utc>>,
+    /// The show's completion date, if it is no longer completed then.
+    pub show_removed: Option<DateTime<Utc>>,
+    /// The show's new completion date.
+    pub show_added: Option<DateTime<Utc>>,
+}
+
+impl CompletionChanges {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// A .NET `TimeSpan` on the wire: an ISO 8601 duration such as `PT45M` or `PT26H5M`.

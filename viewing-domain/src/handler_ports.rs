@@ -51,6 +51,18 @@ pub trait StatisticsRepository: Send {
     /// Inserts or replaces by session id.
     async fn save_binge_stat(&mut self, stat: &BingeStat) -> StoreResult<()>;
 
+    /// The most episodes of one of the user's counted binge sessions starting in `[from, to)`
+    /// (an open bound: no limit), 0 without any: what `longestBingeEpisodes` reads. Unlike the
+    /// sums of the buckets, a maximum cannot be taken back when a correction shrinks or removes
+    /// a session, so it is read from the kept counts (one indexed range of the user's
+    /// sessions).
+    async fn longest_binge(
+        &mut self,
+        user: UserId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<u32>;
+
     /// What was counted for each of `sessions` that has a count, any order: what a relay
     /// reads once for a batch. Stores answer in one statement; the default asks one by one.
     async fn binge_stats(&mut self, sessions: &[BingeSessionId]) -> StoreResult<Vec<BingeStat>> {

@@ -326,6 +326,26 @@ pub trait ViewingRecordRepository: Send {
     ) -> StoreResult<()>;
     /// The user's record; another user's record is `None`.
     async fn record(&mut self, user: UserId, id: RecordId) -> StoreResult<Option<ViewingRecord>>;
+    /// Deletes the user's record with its companions and episode details; `false` when the
+    /// user has no such record (another user's record is left alone).
+    async fn delete_record(&mut self, user: UserId, id: RecordId) -> StoreResult<bool>;
+    /// Rewrites a stored record (same id and user) with every field of `record`: a correction
+    /// (SPEC §11). The default deletes and inserts it again in the unit of work.
+    async fn replace_record(&mut self, record: &ViewingRecord) -> StoreResult<()> {
+        if !self.delete_record(record.user_id, record.id).await? {
+            return Err(StoreError::Conflict(format!(
+                "record {} is not stored",
+                record.id
+            )));
+        }
+        self.insert_record(record).await
+    }
+    /// Every record (rewatches included) the user has of one movie or episode.
+    async fn records_of_content(
+        &mut self,
+        user: UserId,
+        content: uuid::Uuid,
+    ) -> StoreResult<Vec<ViewingRecord>>;
     /// How many records the user has of one movie or episode.
     async fn count_records_of(&mut self, user: UserId, content: uuid::Uuid) -> StoreResult<u64>;
     /// Every episode record (rewatches and specials included) of the user for the show.
@@ -432,6 +452,8 @@ pub trait BingeSessionRepository: Send {
 pub trait AbandonRepository: Send {
     /// Stores an abandon record.
     async fn insert_abandon(&mut self, record: &AbandonRecord) -> StoreResult<()>;
+    /// Deletes one of the user's abandon records; `false` when the user has no such record.
+    async fn delete_abandon(&mut self, user: UserId, id: AbandonId) -> StoreResult<bool>;
     /// One of the user's abandon records, by id.
     async fn abandon_record(
         &mut self,

@@ -391,6 +391,19 @@ impl StatsDelta {
     pub fn is_empty(&self) -> bool {
         *self == StatsDelta::default()
     }
+
+    /// What takes this delta away again: every sum negated. `longest_binge` (a maximum, which
+    /// no subtraction undoes) becomes 0.
+    pub fn negated(&self) -> StatsDelta {
+        let mut out = StatsDelta::default();
+        for c in Counter::SUMMED {
+            *out.counters.get_mut(c) = -self.counters.get(c);
+        }
+        for ((d, k), t) in &self.dimensions {
+            out.tally(*d, k, -t.count, -t.minutes);
+        }
+        out
+    }
 }
 
 /// The statistics handler's memory of one binge session: where it was counted.

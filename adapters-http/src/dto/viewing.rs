@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use viewing_app::domain::rules::abandon::Abandon;
 use viewing_app::domain::rules::episode::WatchEpisode;
+use viewing_app::domain::rules::history::EditRecord;
 use viewing_app::domain::rules::movie::WatchMovie;
 use viewing_app::domain::values::{
     AbandonReason, Companions, FinaleReaction, Minutes, Percent, Platform, Rating, ViewingContext,
@@ -110,6 +111,99 @@ fn either_platform(
         (Some(v), None) => c.text(name, Some(&v), Platform::parse),
         (None, Some(v)) => c.text(alias, Some(&v), Platform::parse),
         (None, None) => None,
+    }
+}
+
+/// `PATCH /api/viewing/records/{recordId}`: a field left out stays as it is; `null` clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EditRecordRequest {
+    /// When the viewing finished (RFC 3339, 1900-01-01T00:00:00Z or later), at most 5 minutes
+    /// ahead. Cannot be cleared (`null` is refused).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub watch_date: Option<Option<DateTime<Utc>>>,
+    /// At most 100 characters; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub platform: Option<Option<String>>,
+    /// Another name for `platform`; not both.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub viewing_platform: Option<Option<String>>,
+    /// At most 200 characters; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub viewing_location: Option<Option<String>>,
+    /// At most 50 characters; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub viewing_context: Option<Option<String>>,
+    /// At most 20 names of at most 200 characters; `null` or `[]`: nobody.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub watched_with: Option<Option<Vec<String>>>,
+    /// Whole minutes; `null` goes back to the runtime.
+    #[serde(default, deserialize_with = "nullable_minutes")]
+    #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 1440)]
+    pub viewing_duration: Option<Option<i64>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn nullable<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn nullable_minutes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    super::whole::opt_i64(d).map(Some)
+}
+
+impl EditRecordRequest {
+    pub fn try_into_domain(self) -> Result<EditRecord, ApiError> {
+        let mut c = Checker::new();
+        let platform = match (self.platform, self.viewing_platform) {
+            (Some(_), Some(_)) => {
+                c.push(
+                    "viewingPlatform",
+                    "another name for platform: give one of them, not both".to_owned(),
+                );
+                None
+            }
+            (Some(p), None) => Some(p.and_then(|v| c.text("platform", Some(&v), Platform::parse))),
+            (None, Some(p)) => {
+                Some(p.and_then(|v| c.text("viewingPlatform", Some(&v), Platform::parse)))
+            }
+            (None, None) => None,
+        };
+        let viewing_location = self
+            .viewing_location
+            .map(|l| l.and_then(|v| c.text("viewingLocation", Some(&v), ViewingLocation::parse)));
+        let viewing_context = self
+            .viewing_context
+            .map(|l| l.and_then(|v| c.text("viewingContext", Some(&v), ViewingContext::parse)));
+        let watched_with = self
+            .watched_with
+            .map(|names| companions(&mut c, names).unwrap_or_default());
+        let viewing_duration = self
+            .viewing_duration
+            .map(|d| minutes(&mut c, "viewingDuration", d));
+        if self.watch_date == Some(None) {
+            c.push("watchDate", "cannot be cleared: give a date".to_owned());
+        }
+        c.finish(|| {
+            Some(EditRecord {
+                watch_date: self.watch_date.flatten(),
+                platform,
+                viewing_location,
+                viewing_context,
+                watched_with,
+                viewing_duration,
+            })
+        })
     }
 }
 

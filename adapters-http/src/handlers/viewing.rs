@@ -3,6 +3,7 @@
 use crate::handlers::idempotent;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,8 +13,8 @@ use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordI
 
 use crate::AppState;
 use crate::dto::{
-    AbandonRecordDto, AbandonRequest, BingeSessionDto, EpisodeWatchedDto, ViewingRecordDto,
-    WatchEpisodeRequest, WatchMovieRequest,
+    AbandonRecordDto, AbandonRequest, BingeSessionDto, EditRecordRequest, EpisodeWatchedDto,
+    ViewingRecordDto, WatchEpisodeRequest, WatchMovieRequest,
 };
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
@@ -25,8 +26,9 @@ pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppSta
         .routes(idempotent(state, routes!(watch_movie)))
         .routes(idempotent(state, routes!(watch_episode)))
         .routes(idempotent(state, routes!(abandon)))
-        .routes(routes!(get_record))
-        .routes(routes!(get_abandoned))
+        .routes(routes!(get_record, delete_record))
+        .routes(idempotent(state, routes!(edit_record)))
+        .routes(routes!(get_abandoned, undo_abandon))
         .routes(routes!(get_binge_session))
 }
 
@@ -171,6 +173,63 @@ pub async fn get_record<S: ViewingApi>(
     Ok(Json(ViewingRecordDto::from(&record)))
 }
 
+/// Deletes one of the caller's plays (SPEC §11). Its companions go with it; the earliest
+/// remaining play of the item becomes its first watch; the show's progress, completed seasons
+/// and binge sessions are recomputed from the plays that remain, and the statistics follow
+/// (`ViewingRecordDeleted`). Achievements once unlocked stay.
+#[utoipa::path(
+    delete, path = "/api/viewing/records/{recordId}", tag = "viewing",
+    params(("recordId" = Uuid, Path, description = "The record's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not-found`: no such record of the caller's", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_record<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .service()
+        .delete_record(caller.user, RecordId::from(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Corrects one of the caller's plays (SPEC §11): a field left out stays, `null` clears it.
+/// Validated as a new play is. The binge sessions follow the new date, the show's progress and
+/// completions are recomputed, and the statistics move the play (`ViewingRecordEdited`).
+#[utoipa::path(
+    patch, path = "/api/viewing/records/{recordId}", tag = "viewing",
+    params(
+        ("recordId" = Uuid, Path, description = "The record's id"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
+    request_body(content = EditRecordRequest, description = "Any of the fields; unknown fields are refused (422)."),
+    responses(
+        (status = 200, description = "The corrected record", body = ViewingRecordDto),
+        (status = 404, description = "`not-found`: no such record of the caller's", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn edit_record<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<EditRecordRequest>,
+) -> ApiResult<Json<ViewingRecordDto>> {
+    let edit = body.try_into_domain()?;
+    let record = state
+        .service()
+        .edit_record(caller.user, RecordId::from(id), edit)
+        .await?;
+    Ok(Json(ViewingRecordDto::from(&record)))
+}
+
 /// One of the caller's abandon records.
 #[utoipa::path(
     get, path = "/api/viewing/abandoned/{abandonId}", tag = "viewing",
@@ -192,6 +251,30 @@ pub async fn get_abandoned<S: ViewingApi>(
         .abandon_record(caller.user, AbandonId::from(id))
         .await?;
     Ok(Json(AbandonRecordDto::from(&record)))
+}
+
+/// Takes back one of the caller's abandons (SPEC §11): the item is no longer abandoned by
+/// it, and the statistics stop counting it (`ViewingAbandonUndone`).
+#[utoipa::path(
+    delete, path = "/api/viewing/abandoned/{abandonId}", tag = "viewing",
+    params(("abandonId" = Uuid, Path, description = "The abandon record's id")),
+    responses(
+        (status = 204, description = "Undone"),
+        (status = 404, description = "`not-found`: no such abandon record of the caller's", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn undo_abandon<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .service()
+        .undo_abandon(caller.user, AbandonId::from(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One of the caller's binge sessions (another user's is 404, like a missing one).

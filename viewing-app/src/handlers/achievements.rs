@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::engagement::Achievement;
-use viewing_domain::events::AchievementUnlocked;
+use viewing_domain::events::{AchievementUnlocked, CompletionChanges};
 use viewing_domain::ports::{BingeSessionRepository, HandlerUnitOfWork, Outbox};
-use viewing_domain::{DomainEvent, EventEnvelope, EventId, UserId};
+use viewing_domain::{ContentType, DomainEvent, EventEnvelope, EventId, UserId};
 
 use super::{BatchEffects, EventHandler, HandlerContext};
 use crate::error::AppResult;
@@ -85,6 +85,23 @@ async fn count<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
     Ok(())
 }
 
+/// The completed-shows counter follows a correction that took a completion away or added one.
+async fn shows_completed<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>(
+    uow: &mut U,
+    ctx: &HandlerContext<'_>,
+    user: UserId,
+    c: &CompletionChanges,
+) -> AppResult<()> {
+    match (c.show_removed, c.show_added) {
+        (Some(_), None) => {
+            ctx.bump_counter(uow, user, "shows-completed", -1).await?;
+        }
+        (None, Some(at)) => count(uow, ctx, user, "shows-completed", at).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
     for AchievementTracker
@@ -133,6 +150,21 @@ impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
             }
             DomainEvent::TvShowCompleted(s) => {
                 count(uow, ctx, user, "shows-completed", s.completion_date).await
+            }
+            DomainEvent::ViewingRecordDeleted(d) => {
+                // Unlocked achievements stay; the counters follow the history, so the next
+                // milestone needs real watches again.
+                if !d.was_rewatch && d.promoted.is_empty() {
+                    let counter = match d.content_type {
+                        ContentType::Movie => "movies",
+                        ContentType::Episode => "episodes",
+                    };
+                    ctx.bump_counter(uow, user, counter, -1).await?;
+                }
+                shows_completed(uow, ctx, user, &d.completions).await
+            }
+            DomainEvent::ViewingRecordEdited(e) => {
+                shows_completed(uow, ctx, user, &e.completions).await
             }
             _ => Ok(()),
         }

@@ -5,8 +5,9 @@
 //! them exactly.
 
 use async_trait::async_trait;
+use viewing_domain::events::{CompletionChanges, ViewingRecordDeleted};
 use viewing_domain::ports::{CatalogRepository, HandlerUnitOfWork};
-use viewing_domain::{DomainEvent, EventEnvelope, ItemType};
+use viewing_domain::{ContentType, DomainEvent, EventEnvelope, ItemType};
 
 use super::{EventHandler, HandlerContext, genres_of};
 use crate::error::AppResult;
@@ -32,6 +33,43 @@ pub mod weights {
     pub const ABANDONED_LOW_QUALITY: i64 = -20;
     /// A quality rating below this (in tenths: 5.0) makes an abandon count against the genres.
     pub const LOW_QUALITY_BELOW_TENTHS: u8 = 50;
+}
+
+/// What a deleted play takes back (SPEC §11): its own points, the difference for each rewatch
+/// that became the first watch, and the completions it took away or moved.
+fn deleted_points(d: &ViewingRecordDeleted) -> (uuid::Uuid, ItemType, i64) {
+    use weights::*;
+    let (item, item_type, first, again) = match (d.content_type, d.show_id) {
+        (ContentType::Episode, Some(show)) => (
+            show.as_uuid(),
+            ItemType::Show,
+            EPISODE_WATCHED,
+            EPISODE_REWATCHED,
+        ),
+        _ => (
+            d.content_id,
+            ItemType::Movie,
+            MOVIE_WATCHED,
+            MOVIE_REWATCHED,
+        ),
+    };
+    let own = if d.was_rewatch { again } else { first };
+    let promoted = d.promoted.len() as i64 * (first - again);
+    (
+        item,
+        item_type,
+        promoted + completion_points(&d.completions) - own,
+    )
+}
+
+/// The points of the completions a correction added, less those it took away.
+fn completion_points(c: &CompletionChanges) -> i64 {
+    use weights::*;
+    let seasons =
+        (c.seasons_added.len() as i64 - c.seasons_removed.len() as i64) * SEASON_COMPLETED;
+    let show =
+        (i64::from(c.show_added.is_some()) - i64::from(c.show_removed.is_some())) * SHOW_COMPLETED;
+    seasons + show
 }
 
 #[async_trait]
@@ -88,8 +126,26 @@ impl<U: HandlerUnitOfWork + CatalogRepository> EventHandler<U> for Recommendatio
             {
                 (a.item_id, a.item_type, ABANDONED_LOW_QUALITY)
             }
+            DomainEvent::ViewingAbandonUndone(a)
+                if a.quality_rating
+                    .is_some_and(|r| r.tenths() < LOW_QUALITY_BELOW_TENTHS) =>
+            {
+                (a.item_id, a.item_type, -ABANDONED_LOW_QUALITY)
+            }
+            DomainEvent::ViewingRecordDeleted(d) => deleted_points(d),
+            DomainEvent::ViewingRecordEdited(e) => match e.after.show_id {
+                Some(show) => (
+                    show.as_uuid(),
+                    ItemType::Show,
+                    completion_points(&e.completions),
+                ),
+                None => return Ok(()),
+            },
             _ => return Ok(()),
         };
+        if points == 0 {
+            return Ok(());
+        }
         for genre in genres_of(uow, ctx.catalog, item, item_type).await? {
             ctx.add_genre_points(uow, event.user_id, &genre, points)
                 .await?;

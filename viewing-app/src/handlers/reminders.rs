@@ -91,6 +91,65 @@ async fn episode_watched<
     Ok(())
 }
 
+/// After a deleted or corrected play (SPEC §11): the scheduled reminder follows the records —
+/// the next episode after them, counted from the latest remaining watch — or is cancelled
+/// when nothing is left to watch. A reminder already sent or cancelled stays as it is.
+async fn follow_records<
+    U: HandlerUnitOfWork + CatalogRepository + ViewingRecordRepository + ShowProgressRepository,
+>(
+    uow: &mut U,
+    ctx: &HandlerContext<'_>,
+    user: UserId,
+    show_id: ShowId,
+) -> AppResult<()> {
+    let existing = ctx.reminder(uow, user, show_id).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|r| r.status != ReminderStatus::Scheduled)
+    {
+        return Ok(());
+    }
+    let Some(show) = ctx.catalog.show(uow, show_id).await? else {
+        return Ok(());
+    };
+    let completed = ctx
+        .progress(uow, user, show_id)
+        .await?
+        .is_some_and(|p| p.is_completed);
+    let records = ctx.episode_records(uow, user, show_id).await?;
+    let now = ctx.clock.now();
+    let last = records.iter().map(|r| r.watch_date).max();
+    let next = (!completed)
+        .then(|| next_episode(&show, &records, now.date_naive()))
+        .flatten();
+    match (last, next, existing) {
+        (Some(last), Some(next), existing) => {
+            let reminder = Reminder {
+                id: existing.as_ref().map_or_else(|| ctx.ids.new_id(), |r| r.id),
+                user_id: user,
+                show_id,
+                episode_id: next.episode_id,
+                season_number: next.season_number,
+                episode_number: next.episode_number,
+                last_watch_at: last,
+                due_at: last + ctx.config.reminder_delay,
+                status: ReminderStatus::Scheduled,
+                attempts: 0,
+                sent_at: None,
+                updated_at: now,
+            };
+            ctx.save_reminder(uow, &reminder).await?;
+        }
+        (_, _, Some(mut r)) => {
+            r.status = ReminderStatus::Cancelled;
+            r.updated_at = now;
+            ctx.save_reminder(uow, &r).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<
     U: HandlerUnitOfWork
@@ -129,6 +188,14 @@ impl<
             DomainEvent::ViewingAbandoned(a) if a.item_type == ItemType::Show => {
                 cancel(uow, ctx, user, ShowId::from(a.item_id), a.abandon_date).await
             }
+            DomainEvent::ViewingRecordDeleted(d) => match d.show_id {
+                Some(show) => follow_records(uow, ctx, user, show).await,
+                None => Ok(()),
+            },
+            DomainEvent::ViewingRecordEdited(e) => match e.after.show_id {
+                Some(show) => follow_records(uow, ctx, user, show).await,
+                None => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -151,6 +218,8 @@ impl<
                 DomainEvent::ViewingAbandoned(a) if a.item_type == ItemType::Show => {
                     ShowId::from(a.item_id)
                 }
+                DomainEvent::ViewingRecordDeleted(d) => d.show_id?,
+                DomainEvent::ViewingRecordEdited(e) => e.after.show_id?,
                 _ => return None,
             };
             Some((e.user_id, show))

@@ -110,3 +110,15 @@ pub fn inactivity_event(
         would_retry: true,
     })
 }
+
+/// `ViewingAbandonUndone` for a deleted abandon record (SPEC §11): the item is no longer
+/// abandoned, and what the abandon counted goes.
+pub fn abandon_undone(record: &AbandonRecord) -> DomainEvent {
+    DomainEvent::ViewingAbandonUndone(crate::events::ViewingAbandonUndone {
+        abandon_id: record.id,
+        item_id: record.item_id,
+        item_type: record.item_type,
+        abandon_date: record.abandon_date,
+        quality_rating: record.quality_rating,
+    })
+}

@@ -13,8 +13,9 @@ use crate::ports::IdGenerator;
 use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord, Watched};
 use crate::rules::RulesConfig;
 use crate::rules::binge::{SessionChanges, plan_sessions};
+use crate::rules::history::progress_from;
 use crate::rules::order::{MissingEpisode, missing_before, watched_episodes};
-use crate::rules::progress::{Tally, last_watched, tally};
+use crate::rules::progress::{Tally, tally};
 use crate::values::{FinaleReaction, Minutes, Platform, Rating, ValidationError, watch_date};
 
 /// What the client asked for (already validated value by value).
@@ -169,22 +170,34 @@ pub fn decide_watch_episode(
 
     let (all, sessions) = place_in_binge_sessions(&state, &mut new_records, rules, now, ids);
 
+    let previous = state.progress;
     let after = tally(state.show, &all, today);
-    let mut progress = state
-        .progress
-        .cloned()
-        .unwrap_or_else(|| ShowProgress::new(state.user, state.show.id, now));
+    let mut progress = progress_from(state.user, state.show, &all, previous, now);
     let mut events: Vec<DomainEvent> = new_records
         .iter()
         .filter_map(episode_watched_event)
         .collect();
-    let season_events = complete_seasons(&state, target, &after, &all, &mut progress, cmd, at);
+    if let Some(DomainEvent::TvEpisodeWatched(last)) = events.last_mut() {
+        let mut changed: Vec<BingeSessionId> = sessions
+            .save
+            .iter()
+            .map(|s| s.id)
+            .chain(sessions.delete.iter().copied())
+            .filter(|id| Some(*id) != last.binge_session_id)
+            .collect();
+        changed.sort();
+        changed.dedup();
+        last.binge_sessions_changed = changed;
+    }
+    let season_events =
+        complete_seasons(&state, target, &after, &all, previous, &mut progress, cmd);
     let season_completed = !season_events.is_empty();
     events.extend(season_events);
-    let show_event = complete_show(state.show, &after, &all, &mut progress, cmd, at);
+    let show_event = complete_show(state.show, &after, &all, previous, &mut progress, cmd);
     let show_completed = show_event.is_some();
     events.extend(show_event);
-    update_progress(&mut progress, &after, &all, at, now);
+    // A new watch clears the inactivity report.
+    progress.inactivity_reported_at = None;
 
     Ok(EpisodeWatchDecision {
         new_records,
@@ -328,46 +341,56 @@ fn place_in_binge_sessions(
 }
 
 /// *Season completed*: the first time all aired regular episodes of a season are watched, the
-/// season is completed once (recorded in the progress row) with a `TVSeasonCompleted` event.
-/// Its binge duration runs from the season's first first-time watch to the completing watch;
-/// the rating and intent belong to the season of the requested episode only.
+/// season is completed once with a `TVSeasonCompleted` event. `progress` was computed from the
+/// records ([`progress_from`]); completions recorded earlier stay (a watch never takes one
+/// away, even when a season gains episodes later). Completion follows watch dates: the season
+/// is completed at the latest first-watch date of its episodes, and its binge duration runs
+/// from the earliest. The rating and intent belong to the season of the requested episode.
 fn complete_seasons(
     state: &EpisodeState<'_>,
     target: EpisodeRef<'_>,
     after: &Tally,
     all: &[ViewingRecord],
+    previous: Option<&ShowProgress>,
     progress: &mut ShowProgress,
     cmd: &WatchEpisode,
-    at: DateTime<Utc>,
 ) -> Vec<DomainEvent> {
+    let earlier: &[SeasonCompletion] = previous.map_or(&[], |p| &p.completed_seasons);
     let mut events = Vec::new();
-    for &(season_id, number, w, total) in &after.seasons {
-        if total == 0 || w < total || progress.season_completed(number) {
+    for c in &progress.completed_seasons {
+        if earlier.iter().any(|e| e.season_number == c.season_number) {
             continue;
         }
         let first_watch = all
             .iter()
             .filter(|r| r.counts_for_progress())
-            .filter(|r| matches!(r.watched, Watched::Episode { season_number, .. } if season_number == number))
+            .filter(|r| matches!(r.watched, Watched::Episode { season_number, .. } if season_number == c.season_number))
             .map(|r| r.watch_date)
             .min()
-            .unwrap_or(at);
-        let is_target_season = number == target.season.number;
-        progress.completed_seasons.push(SeasonCompletion {
-            season_id,
-            season_number: number,
-            completed_at: at,
-        });
+            .unwrap_or(c.completed_at);
+        let is_target_season = c.season_number == target.season.number;
+        let total = after
+            .seasons
+            .iter()
+            .find(|s| s.1 == c.season_number)
+            .map_or(0, |s| s.3);
         events.push(DomainEvent::TvSeasonCompleted(TvSeasonCompleted {
-            season_id,
+            season_id: c.season_id,
             show_id: state.show.id,
-            season_number: number,
-            completion_date: at,
-            binge_duration: IsoDuration::from_duration((at - first_watch).max(Duration::zero())),
+            season_number: c.season_number,
+            completion_date: c.completed_at,
+            binge_duration: IsoDuration::from_duration(
+                (c.completed_at - first_watch).max(Duration::zero()),
+            ),
             episodes_watched: total,
             season_rating: cmd.season_rating.filter(|_| is_target_season),
             next_season_intent: is_target_season && cmd.next_season_intent.unwrap_or(false),
         }));
+    }
+    for e in earlier {
+        if !progress.season_completed(e.season_number) {
+            progress.completed_seasons.push(e.clone());
+        }
     }
     progress.completed_seasons.sort_by_key(|c| c.season_number);
     events
@@ -375,20 +398,21 @@ fn complete_seasons(
 
 /// *Show completed*: the first time all aired regular episodes of an `ended` or `canceled` show
 /// are watched, with the sum of first-time watch durations. A `returning` show with everything
-/// aired watched is caught up, not completed.
+/// aired watched is caught up, not completed. A completion recorded earlier stays.
 fn complete_show(
     show: &Show,
     after: &Tally,
     all: &[ViewingRecord],
+    previous: Option<&ShowProgress>,
     progress: &mut ShowProgress,
     cmd: &WatchEpisode,
-    at: DateTime<Utc>,
 ) -> Option<DomainEvent> {
-    if !show.status.is_finished() || progress.is_completed || !after.all_watched() {
+    if let Some(p) = previous.filter(|p| p.is_completed) {
+        progress.is_completed = true;
+        progress.completion_date = p.completion_date;
         return None;
     }
-    progress.is_completed = true;
-    progress.completion_date = Some(at);
+    let completion_date = progress.completion_date?;
     let total_minutes: u64 = all
         .iter()
         .filter(|r| r.counts_for_progress())
@@ -396,7 +420,7 @@ fn complete_show(
         .sum();
     Some(DomainEvent::TvShowCompleted(TvShowCompleted {
         show_id: show.id,
-        completion_date: at,
+        completion_date,
         total_episodes: after.total,
         total_viewing_time: IsoDuration::from_duration(Duration::minutes(
             i64::try_from(total_minutes).unwrap_or(i64::MAX / 60_000),
@@ -408,26 +432,6 @@ fn complete_show(
             .as_ref()
             .map(|r| r.as_str().to_owned()),
     }))
-}
-
-/// *Show progress*: the last first-time watch, the distinct aired regular episodes watched and
-/// the latest activity; a new watch clears the inactivity report.
-fn update_progress(
-    progress: &mut ShowProgress,
-    after: &Tally,
-    all: &[ViewingRecord],
-    at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) {
-    let last = last_watched(all);
-    progress.last_watched_season = last.as_ref().map(|l| l.season_number);
-    progress.last_watched_episode = last.as_ref().map(|l| l.episode_number);
-    progress.last_watched_episode_id = last.as_ref().map(|l| l.episode_id);
-    progress.last_watch_date = last.as_ref().map(|l| l.watch_date);
-    progress.total_episodes_watched = after.watched;
-    progress.last_activity_at = Some(progress.last_activity_at.map_or(at, |p| p.max(at)));
-    progress.inactivity_reported_at = None;
-    progress.updated_at = now;
 }
 
 fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
@@ -452,5 +456,6 @@ fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
         viewing_duration: IsoDuration::from_minutes(r.viewing_duration.map_or(0, Minutes::get)),
         is_rewatch: r.is_rewatch,
         backfilled: r.backfilled,
+        binge_sessions_changed: Vec::new(),
     }))
 }

@@ -4,6 +4,7 @@
 pub mod abandon;
 pub mod binge;
 pub mod episode;
+pub mod history;
 pub mod movie;
 pub mod order;
 pub mod progress;
