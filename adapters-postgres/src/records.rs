@@ -25,7 +25,7 @@ macro_rules! select_records {
         "SELECT r.id, r.user_id, r.content_id, r.content_type, r.watch_date, \
          r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
          r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
-         r.created_at, e.show_id, e.season_number, e.episode_number, \
+         r.created_at, r.origin, e.show_id, e.season_number, e.episode_number, \
          ARRAY(SELECT c.companion_name FROM viewing_companions c \
                WHERE c.viewing_record_id = r.id ORDER BY c.position) AS companions \
          FROM viewing_records r LEFT JOIN episode_viewing_records e ON e.id = r.id"
@@ -94,8 +94,8 @@ impl ViewingRecordRepository for PgUow {
         sqlx::query(
             "INSERT INTO viewing_records (id, user_id, content_id, content_type, watch_date, \
              viewing_platform, viewing_location, viewing_context, is_rewatch, viewing_duration, \
-             binge_session_id, binge_session_pinned, backfilled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             binge_session_id, binge_session_pinned, backfilled, created_at, origin) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(record.id.as_uuid())
         .bind(record.user_id.as_uuid())
@@ -116,6 +116,7 @@ impl ViewingRecordRepository for PgUow {
         .bind(record.binge_session_pinned)
         .bind(record.backfilled)
         .bind(record.created_at)
+        .bind(record.origin.as_str())
         .execute(self.conn())
         .await
         .map_err(db_err)?;

@@ -221,6 +221,10 @@ pub fn viewing_record<S, R: RowExt<S>>(
         binge_session_pinned: row.flag("binge_session_pinned")?,
         backfilled: row.flag("backfilled")?,
         created_at: row.instant("created_at")?,
+        origin: {
+            let origin = row.text("origin")?;
+            viewing_domain::Origin::parse(&origin).ok_or_else(|| corrupt("origin", origin))?
+        },
     })
 }
 

@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
                 binge_session_pinned: false,
                 backfilled: false,
                 created_at: at,
+                origin: viewing_domain::Origin::Manual,
             };
             uow.insert_record(&record).await.expect("insert");
         }

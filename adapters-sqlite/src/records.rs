@@ -23,7 +23,7 @@ macro_rules! select_records {
         "SELECT r.id, r.user_id, r.content_id, r.content_type, r.watch_date, \
          r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
          r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
-         r.created_at, e.show_id, e.season_number, e.episode_number \
+         r.created_at, r.origin, e.show_id, e.season_number, e.episode_number \
          FROM viewing_records r LEFT JOIN episode_viewing_records e ON e.id = r.id"
     };
 }
@@ -42,7 +42,7 @@ macro_rules! select_episode_records {
         "SELECT r.id, r.user_id, r.content_id, r.content_type, \
          r.watch_date, r.viewing_platform, r.viewing_location, r.viewing_context, r.is_rewatch, \
          r.viewing_duration, r.binge_session_id, r.binge_session_pinned, r.backfilled, \
-         r.created_at, e.show_id, e.season_number, e.episode_number \
+         r.created_at, r.origin, e.show_id, e.season_number, e.episode_number \
          FROM episode_viewing_records e JOIN viewing_records r ON r.id = e.id"
     };
 }
@@ -134,8 +134,8 @@ impl ViewingRecordRepository for SqliteUow {
         sqlx::query(
             "INSERT INTO viewing_records (id, user_id, content_id, content_type, watch_date, \
              viewing_platform, viewing_location, viewing_context, is_rewatch, viewing_duration, \
-             binge_session_id, binge_session_pinned, backfilled, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             binge_session_id, binge_session_pinned, backfilled, created_at, origin) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record_id)
         .bind(id(record.user_id))
@@ -156,6 +156,7 @@ impl ViewingRecordRepository for SqliteUow {
         .bind(record.binge_session_pinned)
         .bind(record.backfilled)
         .bind(ts(record.created_at))
+        .bind(record.origin.as_str())
         .execute(self.conn())
         .await
         .map_err(db_err)?;

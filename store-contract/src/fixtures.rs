@@ -135,6 +135,7 @@ pub fn movie_record(user: UserId, movie: MovieId, watch_date: DateTime<Utc>) -> 
         binge_session_pinned: false,
         backfilled: false,
         created_at: watch_date,
+        origin: viewing_domain::Origin::Manual,
     }
 }
 
@@ -166,6 +167,7 @@ pub fn episode_record(
         binge_session_pinned: false,
         backfilled: false,
         created_at: watch_date,
+        origin: viewing_domain::Origin::Manual,
     }
 }
 

@@ -63,7 +63,16 @@ async fn history_is_corrected(server: &Server) {
     assert_eq!(p.body["completedSeasons"], 0);
     // Not completed any more (T0 is months ago: `stalled` rather than `watching`).
     assert_eq!(p.body["status"], "stalled", "{}", p.text);
-    assert_eq!(p.body["nextEpisode"]["episodeNumber"], 2);
+    // Episode 3 is the last watched: nothing is next after it, and episode 2 is a gap.
+    assert_eq!(p.body["nextEpisode"], Value::Null, "{}", p.text);
+    assert_eq!(
+        p.body["gaps"],
+        json!([{ "seasonNumber": 1, "episodeNumber": 2 }])
+    );
+    assert_eq!(
+        alice.get(&record_path(&ids[0])).await.body["origin"],
+        "manual"
+    );
     alice
         .get(&format!(
             "/api/viewing/binge-sessions/{}",
@@ -123,6 +132,7 @@ async fn history_is_corrected(server: &Server) {
         .await;
     e2.assert_status(201);
     assert!(e2.body["bingeSessionId"].is_string(), "{}", e2.text);
+    assert_eq!(alice.progress(s.id).await.body["gaps"], json!([]));
     stat(&alice, "showsCompleted", 1).await;
     let later = at(T0, 10 * 24 * 60);
     let edited = patch(

@@ -243,6 +243,37 @@ async fn check(w: &World, show: &Show, step: usize) -> Result<(), TestCaseError>
             .map(|((s, e), d)| (s, e, d)),
         last_activity: p.last_activity_at,
     });
+    // Next episode and gaps: after the last watched episode, and before it.
+    let watched: HashSet<EpisodeId> = episode_records
+        .iter()
+        .map(|r| EpisodeId::from(r.watched.content_id()))
+        .collect();
+    let order: Vec<(u32, u32, EpisodeId)> = show
+        .episodes()
+        .filter(|e| !e.is_special())
+        .map(|e| (e.season.number, e.episode.number, e.episode.id))
+        .collect();
+    let last_at = want
+        .last
+        .and_then(|(s, e, _)| order.iter().position(|o| (o.0, o.1) == (s, e)));
+    let (before, after) = match last_at {
+        Some(i) => (&order[..i], &order[i + 1..]),
+        None => (&order[..0], &order[..]),
+    };
+    let view = w.progress(1).await;
+    prop_assert_eq!(
+        view.next_episode.map(|n| n.episode_id),
+        after.iter().find(|o| !watched.contains(&o.2)).map(|o| o.2),
+        "step {}: next episode",
+        step
+    );
+    let gaps: Vec<(u32, u32)> = before
+        .iter()
+        .filter(|o| !watched.contains(&o.2))
+        .map(|o| (o.0, o.1))
+        .collect();
+    prop_assert_eq!(view.gaps, gaps, "step {}: gaps", step);
+
     match got {
         Some(got) => prop_assert_eq!(got, want, "step {}: progress row", step),
         None => prop_assert!(episode_records.is_empty(), "step {}: no progress row", step),

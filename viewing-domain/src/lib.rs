@@ -23,7 +23,7 @@ pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};
 pub use events::{DomainEvent, EventEnvelope, IsoDuration};
 pub use ids::*;
 pub use records::{
-    AbandonRecord, BingeSession, ContentType, ItemType, SeasonCompletion, ShowProgress,
+    AbandonRecord, BingeSession, ContentType, ItemType, Origin, SeasonCompletion, ShowProgress,
     ViewingRecord, Watched,
 };
 pub use rules::RulesConfig;

@@ -90,6 +90,45 @@ impl Watched {
     }
 }
 
+/// Where a play came from (SPEC §11): recorded by the user, imported from another service,
+/// reported by a player, or by a media server's webhook.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Recorded through the API by the user.
+    #[default]
+    Manual,
+    /// Imported from another service's export.
+    Import,
+    /// Reported by a player through the playback API.
+    Playback,
+    /// Delivered by a media server's webhook.
+    Webhook,
+}
+
+impl Origin {
+    /// The lowercase name used on the wire and in the stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Manual => "manual",
+            Origin::Import => "import",
+            Origin::Playback => "playback",
+            Origin::Webhook => "webhook",
+        }
+    }
+    /// The origin named by `as_str`, or `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Origin::Manual,
+            Origin::Import,
+            Origin::Playback,
+            Origin::Webhook,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
 /// One viewing of a movie or an episode. Every viewing is its own record; rewatches never
 /// overwrite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +162,8 @@ pub struct ViewingRecord {
     pub backfilled: bool,
     /// When it was recorded (not when it was watched).
     pub created_at: DateTime<Utc>,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 impl ViewingRecord {

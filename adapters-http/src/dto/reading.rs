@@ -241,10 +241,22 @@ pub struct ProgressDto {
     pub completion_percent: f64,
     pub completed_seasons: u32,
     pub last_watched: Option<LastWatchedDto>,
+    /// The first unwatched aired regular episode after `lastWatched`, in watching order.
     pub next_episode: Option<NextEpisodeDto>,
+    /// Unwatched aired regular episodes before `lastWatched`: what imported, played or deleted
+    /// plays skipped (SPEC §11). Empty when every earlier episode is watched.
+    pub gaps: Vec<GapDto>,
     pub seasons: Vec<SeasonProgressDto>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub total_viewing_minutes: u64,
+}
+
+/// An unwatched episode before the last watched one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GapDto {
+    pub season_number: u32,
+    pub episode_number: u32,
 }
 
 impl From<&ProgressView> for ProgressDto {
@@ -270,6 +282,14 @@ impl From<&ProgressView> for ProgressDto {
                 title: n.title.clone(),
                 air_date: n.air_date,
             }),
+            gaps: v
+                .gaps
+                .iter()
+                .map(|&(season_number, episode_number)| GapDto {
+                    season_number,
+                    episode_number,
+                })
+                .collect(),
             seasons: v
                 .seasons
                 .iter()

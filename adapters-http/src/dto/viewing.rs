@@ -352,6 +352,10 @@ pub struct ViewingRecordDto {
     pub season_number: Option<u32>,
     pub episode_number: Option<u32>,
     pub created_at: DateTime<Utc>,
+    /// Where the play came from: `manual` (through this API), `import`, `playback` (a player)
+    /// or `webhook` (a media server).
+    #[schema(value_type = String, example = "manual")]
+    pub origin: &'static str,
 }
 
 impl From<&ViewingRecord> for ViewingRecordDto {
@@ -394,6 +398,7 @@ impl From<&ViewingRecord> for ViewingRecordDto {
             season_number,
             episode_number,
             created_at: r.created_at,
+            origin: r.origin.as_str(),
         }
     }
 }

@@ -135,6 +135,7 @@ fn episode_record(
         binge_session_pinned: false,
         backfilled: false,
         created_at: now,
+        origin: crate::records::Origin::Manual,
     }
 }
 

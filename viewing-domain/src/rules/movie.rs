@@ -65,6 +65,7 @@ pub fn decide_watch_movie(
         binge_session_pinned: false,
         backfilled: false,
         created_at: now,
+        origin: crate::records::Origin::Manual,
     };
     let text = |v: Option<&str>| v.map(str::to_owned);
     let event = DomainEvent::MovieWatched(MovieWatched {

@@ -98,6 +98,8 @@ pub struct ProgressView {
     pub last_watched: Option<LastWatched>,
     /// What to watch next.
     pub next_episode: Option<NextEpisode>,
+    /// Unwatched episodes before the last watched one, `(season, episode)`.
+    pub gaps: Vec<(u32, u32)>,
     /// Each regular season.
     pub seasons: Vec<SeasonProgressView>,
     /// Latest viewing of any kind (rewatches and specials included).
@@ -152,14 +154,22 @@ pub fn tally(show: &Show, records: &[ViewingRecord], today: NaiveDate) -> Tally 
     t
 }
 
-/// The first unwatched aired regular episode in watching order.
+/// What to watch next: the first unwatched aired regular episode after the last watched one
+/// ([`last_watched`]), in watching order; from the start when nothing is watched. Plays that
+/// skip episodes (an import, a player, a deleted play) leave [`gaps`] behind it instead.
 pub fn next_episode(
     show: &Show,
     records: &[ViewingRecord],
     today: NaiveDate,
 ) -> Option<NextEpisode> {
     let watched = watched_set(records);
-    show.aired_regular(today)
+    let last = last_watched(records).map(|l| l.episode_id);
+    let mut episodes = show.aired_regular(today);
+    if let Some(last) = last {
+        // Past the last watched episode (the iterator stops after it).
+        episodes.by_ref().find(|e| e.episode.id == last)?;
+    }
+    episodes
         .find(|e| !watched.contains(&e.episode.id))
         .map(|e| NextEpisode {
             episode_id: e.episode.id,
@@ -168,6 +178,20 @@ pub fn next_episode(
             title: e.episode.title.as_str().to_owned(),
             air_date: e.episode.air_date,
         })
+}
+
+/// Unwatched aired regular episodes before the last watched one, in watching order: what plays
+/// that skipped episodes left behind (SPEC §11). `(season number, episode number)` each.
+pub fn gaps(show: &Show, records: &[ViewingRecord], today: NaiveDate) -> Vec<(u32, u32)> {
+    let Some(last) = last_watched(records) else {
+        return Vec::new();
+    };
+    let watched = watched_set(records);
+    show.aired_regular(today)
+        .take_while(|e| e.episode.id != last.episode_id)
+        .filter(|e| !watched.contains(&e.episode.id))
+        .map(|e| (e.season.number, e.episode.number))
+        .collect()
 }
 
 /// The latest first-time regular watch (by watch date, then position in the show).
@@ -286,6 +310,7 @@ pub fn progress_view(
         completed_seasons: seasons.iter().filter(|s| s.completed).count() as u32,
         last_watched: last_watched(records),
         next_episode: next_episode(show, records, today),
+        gaps: gaps(show, records, today),
         seasons,
         last_activity_at,
         total_viewing_minutes: records
