@@ -7,7 +7,7 @@ use viewing_domain::ports::{
 use viewing_domain::rules::abandon::{
     Abandon, abandon_undone, decide_abandon, inactivity_event, is_inactive,
 };
-use viewing_domain::rules::binge::plan_sessions;
+use viewing_domain::rules::binge::{SessionChanges, plan_sessions};
 use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_watch_episode};
 use viewing_domain::rules::history::{
     DeletionState, EditRecord, ShowState, decide_delete_record, decide_edit_record,
@@ -16,8 +16,8 @@ use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
 use viewing_domain::rules::progress::tally;
 use viewing_domain::values::Percent;
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, ItemType, MovieId, RecordId,
-    ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, DomainEvent, EpisodeId, ItemType,
+    MovieId, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
 };
 
 use crate::error::{AppError, AppResult};
@@ -74,6 +74,27 @@ where
             Ok(decision.record)
         })
         .await
+    }
+}
+
+/// A record being corrected, with what its correction recomputes (read under the lock).
+struct Correction {
+    record: ViewingRecord,
+    show: Option<std::sync::Arc<Show>>,
+    records: Vec<ViewingRecord>,
+    progress: Option<ShowProgress>,
+    sessions: Vec<BingeSession>,
+    item_records: Vec<ViewingRecord>,
+}
+
+impl Correction {
+    fn show_state(&self) -> Option<ShowState<'_>> {
+        self.show.as_ref().map(|show| ShowState {
+            show,
+            records: &self.records,
+            progress: self.progress.as_ref(),
+            sessions: &self.sessions,
+        })
     }
 }
 
@@ -197,6 +218,74 @@ where
         .await
     }
 
+    /// Reads one of the user's records and what a correction of it recomputes, under the lock
+    /// of its show (or its movie): the show, its records, progress row and sessions — or, for a
+    /// movie (or a show gone from the catalog), the user's plays of that item.
+    async fn load_correction(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        id: RecordId,
+    ) -> AppResult<Correction> {
+        let found = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+        let show = match found.watched.show_id() {
+            Some(show_id) => self.catalog.show(uow, show_id).await?,
+            None => None,
+        };
+        let item = show
+            .as_ref()
+            .map_or(found.watched.content_id(), |s| s.id.as_uuid());
+        uow.lock_user_item(user, item).await?;
+        // Read again under the lock: a concurrent correction may have changed it.
+        let record = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
+        let mut c = Correction {
+            record,
+            show,
+            records: Vec::new(),
+            progress: None,
+            sessions: Vec::new(),
+            item_records: Vec::new(),
+        };
+        match &c.show {
+            Some(s) => {
+                c.records = uow.episode_records(user, s.id).await?;
+                c.progress = uow.progress(user, s.id).await?;
+                c.sessions = uow.binge_sessions_of_show(user, s.id).await?;
+            }
+            None => {
+                c.item_records = uow
+                    .records_of_content(user, c.record.watched.content_id())
+                    .await?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// The writes every correction ends with, after its own record writes: sessions moved and
+    /// removed, the progress row, the event, the commit.
+    async fn finish_correction(
+        &self,
+        mut uow: S::Uow,
+        user: UserId,
+        sessions: &SessionChanges,
+        progress: Option<&ShowProgress>,
+        event: DomainEvent,
+    ) -> AppResult<()> {
+        for (record, session) in &sessions.moves {
+            uow.set_binge_session(*record, *session).await?;
+        }
+        for s in &sessions.delete {
+            uow.delete_binge_session(*s).await?;
+        }
+        if let Some(p) = progress {
+            uow.save_progress(p).await?;
+        }
+        uow.append_events(&self.envelopes(user, vec![event]))
+            .await?;
+        uow.commit().await?;
+        Ok(())
+    }
+
     /// `DELETE /api/viewing/records/{id}` (SPEC §11): the play goes; the item's earliest
     /// remaining play becomes its first watch; the show's progress, completions and binge
     /// sessions are recomputed from the records that remain; `ViewingRecordDeleted` tells the
@@ -206,42 +295,12 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let found = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
-            let show = match found.watched.show_id() {
-                Some(show_id) => self.catalog.show(&mut uow, show_id).await?,
-                None => None,
-            };
-            let item = show
-                .as_ref()
-                .map_or(found.watched.content_id(), |s| s.id.as_uuid());
-            uow.lock_user_item(user, item).await?;
-            // Read again under the lock: a concurrent correction may have changed it.
-            let deleted = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
-            let (records, progress, sessions, item_records) = match &show {
-                Some(s) => (
-                    uow.episode_records(user, s.id).await?,
-                    uow.progress(user, s.id).await?,
-                    uow.binge_sessions_of_show(user, s.id).await?,
-                    Vec::new(),
-                ),
-                None => (
-                    Vec::new(),
-                    None,
-                    Vec::new(),
-                    uow.records_of_content(user, deleted.watched.content_id())
-                        .await?,
-                ),
-            };
+            let c = self.load_correction(&mut uow, user, id).await?;
             let decision = decide_delete_record(
                 DeletionState {
-                    deleted: &deleted,
-                    show: show.as_ref().map(|show| ShowState {
-                        show,
-                        records: &records,
-                        progress: progress.as_ref(),
-                        sessions: &sessions,
-                    }),
-                    item_records: &item_records,
+                    deleted: &c.record,
+                    show: c.show_state(),
+                    item_records: &c.item_records,
                 },
                 &self.rules,
                 now,
@@ -257,19 +316,14 @@ where
             for r in &decision.promoted {
                 uow.replace_record(r).await?;
             }
-            for (record, session) in &decision.sessions.moves {
-                uow.set_binge_session(*record, *session).await?;
-            }
-            for s in &decision.sessions.delete {
-                uow.delete_binge_session(*s).await?;
-            }
-            if let Some(p) = &decision.progress {
-                uow.save_progress(p).await?;
-            }
-            uow.append_events(&self.envelopes(user, vec![decision.event.clone()]))
-                .await?;
-            uow.commit().await?;
-            Ok(())
+            self.finish_correction(
+                uow,
+                user,
+                &decision.sessions,
+                decision.progress.as_ref(),
+                decision.event,
+            )
+            .await
         })
         .await
     }
@@ -288,32 +342,10 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let found = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
-            let show = match found.watched.show_id() {
-                Some(show_id) => self.catalog.show(&mut uow, show_id).await?,
-                None => None,
-            };
-            let item = show
-                .as_ref()
-                .map_or(found.watched.content_id(), |s| s.id.as_uuid());
-            uow.lock_user_item(user, item).await?;
-            let record = uow.record(user, id).await?.ok_or(AppError::NotFound)?;
-            let (records, progress, sessions) = match &show {
-                Some(s) => (
-                    uow.episode_records(user, s.id).await?,
-                    uow.progress(user, s.id).await?,
-                    uow.binge_sessions_of_show(user, s.id).await?,
-                ),
-                None => (Vec::new(), None, Vec::new()),
-            };
+            let c = self.load_correction(&mut uow, user, id).await?;
             let decision = decide_edit_record(
-                &record,
-                show.as_ref().map(|show| ShowState {
-                    show,
-                    records: &records,
-                    progress: progress.as_ref(),
-                    sessions: &sessions,
-                }),
+                &c.record,
+                c.show_state(),
                 &edit,
                 &self.rules,
                 now,
@@ -324,18 +356,14 @@ where
                 uow.save_binge_session(s).await?;
             }
             uow.replace_record(&decision.record).await?;
-            for (record, session) in &decision.sessions.moves {
-                uow.set_binge_session(*record, *session).await?;
-            }
-            for s in &decision.sessions.delete {
-                uow.delete_binge_session(*s).await?;
-            }
-            if let Some(p) = &decision.progress {
-                uow.save_progress(p).await?;
-            }
-            uow.append_events(&self.envelopes(user, vec![decision.event.clone()]))
-                .await?;
-            uow.commit().await?;
+            self.finish_correction(
+                uow,
+                user,
+                &decision.sessions,
+                decision.progress.as_ref(),
+                decision.event,
+            )
+            .await?;
             Ok(decision.record)
         })
         .await

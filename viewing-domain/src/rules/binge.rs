@@ -162,6 +162,23 @@ pub fn plan_sessions(
     }
 }
 
+impl SessionChanges {
+    /// The sessions these changes save or delete, with `also`, each once, sorted: what an
+    /// event names so the statistics can count the sessions again.
+    pub fn touched(&self, also: impl IntoIterator<Item = BingeSessionId>) -> Vec<BingeSessionId> {
+        let mut ids: Vec<BingeSessionId> = self
+            .save
+            .iter()
+            .map(|s| s.id)
+            .chain(self.delete.iter().copied())
+            .chain(also)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
 impl SessionPlan {
     /// Writes needed to reach this plan from the stored sessions and the stored records
     /// (`stored` excludes records that are about to be inserted).

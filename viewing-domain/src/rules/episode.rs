@@ -179,16 +179,12 @@ pub fn decide_watch_episode(
         .filter_map(episode_watched_event)
         .collect();
     if let Some(DomainEvent::TvEpisodeWatched(last)) = events.last_mut() {
-        let mut changed: Vec<BingeSessionId> = sessions
-            .save
-            .iter()
-            .map(|s| s.id)
-            .chain(sessions.delete.iter().copied())
-            .filter(|id| Some(*id) != last.binge_session_id)
+        let own = last.binge_session_id;
+        last.binge_sessions_changed = sessions
+            .touched([])
+            .into_iter()
+            .filter(|id| Some(*id) != own)
             .collect();
-        changed.sort();
-        changed.dedup();
-        last.binge_sessions_changed = changed;
     }
     let season_events =
         complete_seasons(&state, target, &after, &all, previous, &mut progress, cmd);

@@ -25,7 +25,7 @@ use crate::events::{
     CompletionChanges, DomainEvent, IsoDuration, PlayFacts, PlayRef, ViewingRecordDeleted,
     ViewingRecordEdited,
 };
-use crate::ids::{BingeSessionId, EpisodeId, RecordId, UserId};
+use crate::ids::{EpisodeId, RecordId, UserId};
 use crate::ports::IdGenerator;
 use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord, Watched};
 use crate::rules::RulesConfig;
@@ -342,15 +342,7 @@ pub fn decide_delete_record(
             )
         }
     };
-    let mut binge_session_ids: Vec<BingeSessionId> = sessions
-        .save
-        .iter()
-        .map(|s| s.id)
-        .chain(sessions.delete.iter().copied())
-        .chain(deleted.binge_session_id)
-        .collect();
-    binge_session_ids.sort();
-    binge_session_ids.dedup();
+    let binge_session_ids = sessions.touched(deleted.binge_session_id);
     let (show_id, season_number, episode_number) = match deleted.watched {
         Watched::Episode {
             show_id,
@@ -496,16 +488,12 @@ pub fn decide_edit_record(
             CompletionChanges::default(),
         ),
     };
-    let mut binge_session_ids: Vec<BingeSessionId> = sessions
-        .save
-        .iter()
-        .map(|s| s.id)
-        .chain(sessions.delete.iter().copied())
-        .chain(record.binge_session_id)
-        .chain(after.binge_session_id)
-        .collect();
-    binge_session_ids.sort();
-    binge_session_ids.dedup();
+    let binge_session_ids = sessions.touched(
+        record
+            .binge_session_id
+            .into_iter()
+            .chain(after.binge_session_id),
+    );
     let event = DomainEvent::ViewingRecordEdited(Box::new(ViewingRecordEdited {
         record_id: record.id,
         before: PlayFacts::of(record),
