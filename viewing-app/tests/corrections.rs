@@ -11,15 +11,20 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
+use adapters_memory::{ManualClock, MemoryStore, SequentialIds};
+use adapters_sqlite::SqliteStore;
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 use support::oracle::statistics_from_records;
 use support::*;
-use viewing_app::AppError;
+use viewing_app::relay::Relay;
 use viewing_app::statistics::{Period, StatisticsRequest};
+use viewing_app::{AppError, ViewingService};
 use viewing_domain::ports::{
-    AbandonRepository, Begin, ShowProgressRepository, ViewingRecordRepository,
+    AbandonRepository, BingeSessionRepository, ShowProgressRepository, Store,
+    ViewingRecordRepository,
 };
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::binge::plan_sessions;
@@ -29,8 +34,8 @@ use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::values::Minutes;
 use viewing_domain::values::Platform;
 use viewing_domain::{
-    EpisodeId, Movie, MovieId, RecordId, RulesConfig, Show, ShowId, ShowStatus, ViewingRecord,
-    Watched,
+    EpisodeId, Movie, MovieId, RecordId, RulesConfig, Show, ShowId, ShowStatus, UserId,
+    ViewingRecord, Watched,
 };
 
 #[derive(Debug, Clone)]
@@ -122,9 +127,60 @@ fn platform_named(name: &str) -> Platform {
         .expect("a valid platform")
 }
 
+/// The service on one store, with a clock the test moves.
+struct Harness<S: Store> {
+    svc: ViewingService<S>,
+    clock: Arc<ManualClock>,
+    user: UserId,
+    /// Keeps a SQLite file alive.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Harness<MemoryStore> {
+    fn memory() -> Self {
+        Self::on(MemoryStore::new(), None)
+    }
+}
+
+impl Harness<SqliteStore> {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = SqliteStore::connect(&url).await.expect("SQLite store");
+        Self::on(store, Some(dir))
+    }
+}
+
+impl<S: Store> Harness<S> {
+    fn on(store: S, dir: Option<tempfile::TempDir>) -> Self {
+        let clock = Arc::new(ManualClock::new(t0()));
+        let svc = ViewingService::with_parts(
+            store,
+            clock.clone(),
+            Arc::new(SequentialIds::default()),
+            RulesConfig::default(),
+        );
+        Self {
+            svc,
+            clock,
+            user: UserId::from(uuid(1, 0x1)),
+            _dir: dir,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        use viewing_domain::ports::Clock;
+        self.clock.now()
+    }
+
+    async fn drain(&self) {
+        Relay::new(&self.svc).drain().await.expect("relay drained");
+    }
+}
+
 /// Every record of the user, oldest first (the order `Delete` picks from).
-async fn all_records(w: &World) -> Vec<ViewingRecord> {
-    let mut uow = w.store.begin().await.expect("begin");
+async fn all_records<S: Store>(w: &Harness<S>) -> Vec<ViewingRecord> {
+    let mut uow = w.svc.store().begin().await.expect("begin");
     let mut out = uow
         .episode_records(w.user, ShowId::from(uuid(1, 0x5)))
         .await
@@ -203,7 +259,7 @@ fn expected(show: &Show, records: &[ViewingRecord]) -> Expected {
     }
 }
 
-async fn check(w: &World, show: &Show, step: usize) -> Result<(), TestCaseError> {
+async fn check<S: Store>(w: &Harness<S>, show: &Show, step: usize) -> Result<(), TestCaseError> {
     w.drain().await;
     let records = all_records(w).await;
 
@@ -224,9 +280,14 @@ async fn check(w: &World, show: &Show, step: usize) -> Result<(), TestCaseError>
         .cloned()
         .collect();
     let want = expected(show, &episode_records);
-    let stored = {
-        let mut uow = w.store.begin().await.expect("begin");
-        uow.progress(w.user, show.id).await.expect("progress")
+    let (stored, stored_sessions) = {
+        let mut uow = w.svc.store().begin().await.expect("begin");
+        (
+            uow.progress(w.user, show.id).await.expect("progress"),
+            uow.binge_sessions_of_show(w.user, show.id)
+                .await
+                .expect("sessions"),
+        )
     };
     let got = stored.as_ref().map(|p| Expected {
         total: p.total_episodes_watched,
@@ -260,7 +321,11 @@ async fn check(w: &World, show: &Show, step: usize) -> Result<(), TestCaseError>
         Some(i) => (&order[..i], &order[i + 1..]),
         None => (&order[..0], &order[..]),
     };
-    let view = w.progress(1).await;
+    let view = w
+        .svc
+        .progress(w.user, show.id)
+        .await
+        .expect("progress view");
     prop_assert_eq!(
         view.next_episode.map(|n| n.episode_id),
         after.iter().find(|o| !watched.contains(&o.2)).map(|o| o.2),
@@ -280,14 +345,13 @@ async fn check(w: &World, show: &Show, step: usize) -> Result<(), TestCaseError>
     }
 
     // Binge sessions: what a fresh plan over the remaining records gives (ids aside).
-    let stored_sessions = w.sessions(1).await;
     let plan = plan_sessions(
         w.user,
         show,
         &episode_records,
         &[],
         RulesConfig::default().binge_max_gap,
-        w.clock_now(),
+        w.now(),
         &FreshIds::default(),
     );
     let members = |assign: &dyn Fn(&ViewingRecord) -> Option<uuid::Uuid>| {
@@ -343,9 +407,17 @@ impl viewing_domain::ports::IdGenerator for FreshIds {
     }
 }
 
-async fn run(status: ShowStatus, seasons: Vec<u32>, ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let w = World::new();
-    let show = w.given_show(build(status, &seasons)).await;
+async fn run<S: Store>(
+    w: Harness<S>,
+    status: ShowStatus,
+    seasons: Vec<u32>,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
+    let show = w
+        .svc
+        .upsert_show(build(status, &seasons))
+        .await
+        .expect("show stored");
     w.svc.upsert_movie(movie()).await.expect("movie stored");
     let episodes: Vec<EpisodeId> = show.episodes().map(|e| e.episode.id).collect();
     let mut deleted: HashSet<RecordId> = HashSet::new();
@@ -356,7 +428,7 @@ async fn run(status: ShowStatus, seasons: Vec<u32>, ops: Vec<Op>) -> Result<(), 
                 mark_previous,
                 backdate,
             } => {
-                let at = w.clock_now() - Duration::minutes(backdate);
+                let at = w.now() - Duration::minutes(backdate);
                 let id = episodes[episode % episodes.len()];
                 let cmd = WatchEpisode {
                     watch_date: Some(at),
@@ -370,7 +442,7 @@ async fn run(status: ShowStatus, seasons: Vec<u32>, ops: Vec<Op>) -> Result<(), 
             }
             Op::Movie { backdate } => {
                 let cmd = WatchMovie {
-                    watch_date: Some(w.clock_now() - Duration::minutes(backdate)),
+                    watch_date: Some(w.now() - Duration::minutes(backdate)),
                     ..WatchMovie::default()
                 };
                 w.svc
@@ -404,7 +476,7 @@ async fn run(status: ShowStatus, seasons: Vec<u32>, ops: Vec<Op>) -> Result<(), 
                 }
                 let r = &records[pick % records.len()];
                 let edit = EditRecord {
-                    watch_date: Some((r.watch_date + Duration::minutes(shift)).min(w.clock_now())),
+                    watch_date: Some((r.watch_date + Duration::minutes(shift)).min(w.now())),
                     platform: platform.map(|p| p.then(|| platform_named("Netflix"))),
                     ..EditRecord::default()
                 };
@@ -432,7 +504,7 @@ async fn run(status: ShowStatus, seasons: Vec<u32>, ops: Vec<Op>) -> Result<(), 
             }
             Op::Undo { pick } => {
                 let abandons = {
-                    let mut uow = w.store.begin().await.expect("begin");
+                    let mut uow = w.svc.store().begin().await.expect("begin");
                     uow.abandons_between(w.user, None, None)
                         .await
                         .expect("abandons")
@@ -470,7 +542,25 @@ proptest! {
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(run(status, seasons, ops))?;
+        rt.block_on(run(Harness::memory(), status, seasons, ops))?;
+    }
+}
+
+proptest! {
+    // The same on SQLite: fewer cases, each on a fresh database file.
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn on_sqlite_too(
+        status in status(),
+        seasons in prop::collection::vec(1u32..4, 1..3),
+        ops in prop::collection::vec(op(), 1..25),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async { run(Harness::sqlite().await, status, seasons, ops).await })?;
     }
 }
 
