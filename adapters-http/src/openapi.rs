@@ -58,6 +58,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "WatchMovieRequest",
     "WatchEpisodeRequest",
     "AbandonRequest",
+    "EditRecordRequest",
     "MovieBody",
     "ShowBody",
     "SeasonBody",
@@ -135,6 +136,7 @@ pub fn refine(doc: &mut Value) {
     for (schema, field, years) in [
         ("WatchMovieRequest", "watchDate", INSTANT_YEARS),
         ("WatchEpisodeRequest", "watchDate", INSTANT_YEARS),
+        ("EditRecordRequest", "watchDate", INSTANT_YEARS),
         ("AbandonRequest", "abandonDate", INSTANT_YEARS),
         ("EpisodeBody", "airDate", DATE_YEARS),
         ("MovieBody", "releaseDate", DATE_YEARS),
@@ -168,7 +170,11 @@ pub fn refine(doc: &mut Value) {
     let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) else {
         return;
     };
-    for schema in ["WatchMovieRequest", "WatchEpisodeRequest"] {
+    for schema in [
+        "WatchMovieRequest",
+        "WatchEpisodeRequest",
+        "EditRecordRequest",
+    ] {
         if let Some(s) = schemas.get_mut(schema).and_then(Value::as_object_mut) {
             s.insert(
                 "not".to_owned(),

@@ -121,7 +121,7 @@ pub struct EditRecordRequest {
     /// When the viewing finished (RFC 3339, 1900-01-01T00:00:00Z or later), at most 5 minutes
     /// ahead. Cannot be cleared (`null` is refused).
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
+    #[schema(value_type = DateTime<Utc>)]
     pub watch_date: Option<Option<DateTime<Utc>>>,
     /// At most 100 characters; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
