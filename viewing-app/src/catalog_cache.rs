@@ -113,8 +113,8 @@ impl CatalogCache {
     }
 
     /// The newest version known, after reading the version row in `uow` when the last check
-    /// is older than `CHECK_EVERY`.
-    async fn current<U: CatalogRepository + ?Sized>(&self, uow: &mut U) -> StoreResult<i64> {
+    /// is older than `CHECK_EVERY`: what something computed from catalog data is valid for.
+    pub async fn current<U: CatalogRepository + ?Sized>(&self, uow: &mut U) -> StoreResult<i64> {
         let due = {
             let known = self.known();
             known

@@ -77,11 +77,11 @@ impl<S: Store> ViewingService<S> {
                 } else {
                     let shows: Vec<ShowId> = progress.iter().map(|p| p.show_id).collect();
                     let items: Vec<uuid::Uuid> = shows.iter().map(|s| s.as_uuid()).collect();
-                    UpNextInputs {
-                        records: uow.episode_records_of_shows(user, &shows).await?,
-                        abandons: uow.latest_abandons(user, &items).await?,
+                    UpNextInputs::new(
                         progress,
-                    }
+                        uow.episode_records_of_shows(user, &shows).await?,
+                        uow.latest_abandons(user, &items).await?,
+                    )
                 };
                 let loaded = Arc::new(loaded);
                 self.progress_cache
@@ -89,6 +89,10 @@ impl<S: Store> ViewingService<S> {
                 loaded
             }
         };
+        let catalog = self.catalog.current(&mut uow).await?;
+        if let Some(list) = inputs.computed(now, catalog) {
+            return Ok(list.as_ref().clone());
+        }
         let mut out = Vec::new();
         for p in &inputs.progress {
             let Some(show) = self.catalog.show(&mut uow, p.show_id).await? else {
@@ -112,6 +116,7 @@ impl<S: Store> ViewingService<S> {
             }
         }
         out.sort_by_key(|v| std::cmp::Reverse(v.last_activity_at));
+        inputs.keep_computed(now, catalog, Arc::new(out.clone()));
         Ok(out)
     }
 }

@@ -20,9 +20,12 @@
 //! cache.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
 
 use viewing_domain::ports::{HistoryFilter, HistoryPaging, HistorySlice};
+use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::{AbandonRecord, ShowId, ShowProgress, UserId, ViewingRecord};
 
 /// What the cache holds at most, in viewing records (an entry weighs its records plus one).
@@ -48,6 +51,55 @@ pub struct UpNextInputs {
     pub records: HashMap<ShowId, Vec<ViewingRecord>>,
     /// Their latest abandons, by show id.
     pub abandons: HashMap<uuid::Uuid, AbandonRecord>,
+    /// The list last computed from these inputs, when, and at which catalog version (see
+    /// [`UpNextInputs::computed`]).
+    computed: Arc<Mutex<Option<Computed>>>,
+}
+
+/// An up-next list, the instant and the catalog version it was computed at.
+type Computed = (DateTime<Utc>, i64, Arc<Vec<ProgressView>>);
+
+impl UpNextInputs {
+    /// How long a computed list is served again: within it, only the clock could change the
+    /// answer (a show turning stalled, an episode airing at midnight) and a catalog change is
+    /// seen within 1 s anyway (SPEC §14). A write of the user's is a new revision, so new
+    /// inputs, whatever the time.
+    pub const REUSE_FOR: chrono::Duration = chrono::Duration::seconds(1);
+
+    /// The inputs read from the store, nothing computed yet.
+    pub fn new(
+        progress: Vec<ShowProgress>,
+        records: HashMap<ShowId, Vec<ViewingRecord>>,
+        abandons: HashMap<uuid::Uuid, AbandonRecord>,
+    ) -> Self {
+        Self {
+            progress,
+            records,
+            abandons,
+            computed: Arc::default(),
+        }
+    }
+
+    /// The list computed from these inputs at catalog version `catalog` less than
+    /// [`UpNextInputs::REUSE_FOR`] before `now` (the same day), if any.
+    pub fn computed(&self, now: DateTime<Utc>, catalog: i64) -> Option<Arc<Vec<ProgressView>>> {
+        let kept = self.computed.lock().ok()?;
+        kept.as_ref()
+            .filter(|(at, version, _)| {
+                *version == catalog
+                    && *at <= now
+                    && now - *at < Self::REUSE_FOR
+                    && at.date_naive() == now.date_naive()
+            })
+            .map(|(_, _, list)| list.clone())
+    }
+
+    /// Keeps the list computed at `now` from catalog version `catalog`.
+    pub fn keep_computed(&self, now: DateTime<Utc>, catalog: i64, list: Arc<Vec<ProgressView>>) {
+        if let Ok(mut kept) = self.computed.lock() {
+            *kept = Some((now, catalog, list));
+        }
+    }
 }
 
 /// What is kept: the revision it was read at, and the data.
@@ -198,6 +250,24 @@ mod tests {
         cache.keep_up_next(user, 3, Arc::new(UpNextInputs::default()));
         assert!(cache.up_next(user, 3).is_some());
         assert!(cache.up_next(user, 4).is_none());
+    }
+
+    #[test]
+    fn a_computed_up_next_list_is_served_for_a_second_of_one_catalog_version() {
+        let inputs = UpNextInputs::default();
+        let at = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let list = Arc::new(Vec::new());
+        inputs.keep_computed(at, 7, list);
+        assert!(inputs.computed(at, 7).is_some());
+        let later = at + chrono::Duration::milliseconds(999);
+        assert!(inputs.computed(later, 7).is_some());
+        assert!(inputs.computed(at + UpNextInputs::REUSE_FOR, 7).is_none());
+        assert!(inputs.computed(at, 8).is_none(), "a catalog change misses");
+        assert!(
+            inputs
+                .computed(at - chrono::Duration::seconds(1), 7)
+                .is_none()
+        );
     }
 
     #[test]
