@@ -432,13 +432,6 @@ pub struct CompletionChanges {
     pub show_added: Option<DateTime<Utc>>,
 }
 
-impl CompletionChanges {
-    /// Nothing changed.
-    pub fn is_empty(&self) -> bool {
-        self == &Self::default()
-    }
-}
-
 /// A .NET `TimeSpan` on the wire: an ISO 8601 duration such as `PT45M` or `PT26H5M`.
 /// Whole seconds; negative spans are clamped to zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
