@@ -121,7 +121,7 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
         (
             envelope(
                 1,
-                DomainEvent::TvEpisodeWatched(TvEpisodeWatched {
+                DomainEvent::TvEpisodeWatched(Box::new(TvEpisodeWatched {
                     episode_id: EpisodeId::from(id(20)),
                     record_id: RecordId::from(id(21)),
                     show_id: ShowId::from(id(22)),
@@ -134,7 +134,8 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     is_rewatch: false,
                     backfilled: false,
                     binge_sessions_changed: Vec::new(),
-                }),
+                    completions: Default::default(),
+                })),
             ),
             json!({"episodeId": id(20), "recordId": id(21), "showId": id(22), "seasonNumber": 1,
                    "episodeNumber": 2, "watchDate": "2026-03-02T19:00:00Z", "platform": null,
@@ -153,11 +154,13 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     episodes_watched: 10,
                     season_rating: Some(rating),
                     next_season_intent: true,
+                    pass: 1,
                 }),
             ),
             json!({"seasonId": id(30), "showId": id(22), "seasonNumber": 1,
                    "completionDate": "2026-03-02T19:00:00Z", "bingeDuration": "PT26H",
-                   "episodesWatched": 10, "seasonRating": 8.5, "nextSeasonIntent": true}),
+                   "episodesWatched": 10, "seasonRating": 8.5, "nextSeasonIntent": true,
+                   "pass": 1}),
         ),
         (
             envelope(
@@ -170,11 +173,12 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     overall_rating: Some(rating),
                     rewatch_interest: true,
                     series_finale_reaction: Some("loved".into()),
+                    pass: 1,
                 }),
             ),
             json!({"showId": id(22), "completionDate": "2026-03-02T19:00:00Z", "totalEpisodes": 62,
                    "totalViewingTime": "PT48H34M", "overallRating": 8.5, "rewatchInterest": true,
-                   "seriesFinaleReaction": "loved"}),
+                   "seriesFinaleReaction": "loved", "pass": 1}),
         ),
         (
             envelope(
@@ -204,6 +208,20 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
             ),
             json!({"achievement": "marathon", "title": "Marathon",
                    "unlockedAt": "2026-03-02T19:00:00Z"}),
+        ),
+        (
+            envelope(
+                2,
+                DomainEvent::ShowProgressReset(ShowProgressReset {
+                    show_id: ShowId::from(id(22)),
+                    pass: 2,
+                    reset_at: at(19),
+                    completions: Default::default(),
+                }),
+            ),
+            json!({"showId": id(22), "pass": 2, "resetAt": "2026-03-02T19:00:00Z",
+                   "completions": {"seasonsRemoved": [], "seasonsAdded": [],
+                                   "showRemoved": [], "showAdded": []}}),
         ),
     ]
 }

@@ -18,7 +18,7 @@ macro_rules! select_progress {
         "SELECT p.user_id, p.show_id, p.last_watched_season, p.last_watched_episode, \
          p.last_watched_episode_id, p.last_watch_date, p.total_episodes_watched, \
          p.is_completed, p.completion_date, p.last_activity_at, p.inactivity_reported_at, \
-         p.updated_at, \
+         p.updated_at, p.reset_at, p.earlier_passes, \
          ARRAY(SELECT c.season_id FROM season_completions c WHERE c.user_id = p.user_id \
                AND c.show_id = p.show_id ORDER BY c.season_number) AS completed_ids, \
          ARRAY(SELECT c.season_number FROM season_completions c WHERE c.user_id = p.user_id \
@@ -74,8 +74,8 @@ impl ShowProgressRepository for PgUow {
             "INSERT INTO show_progress (id, user_id, show_id, last_watched_season, \
              last_watched_episode, last_watched_episode_id, last_watch_date, \
              total_episodes_watched, completed_seasons, is_completed, completion_date, \
-             last_activity_at, inactivity_reported_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             last_activity_at, inactivity_reported_at, updated_at, reset_at, earlier_passes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (user_id, show_id) DO UPDATE SET \
              last_watched_season = excluded.last_watched_season, \
              last_watched_episode = excluded.last_watched_episode, \
@@ -86,7 +86,8 @@ impl ShowProgressRepository for PgUow {
              is_completed = excluded.is_completed, completion_date = excluded.completion_date, \
              last_activity_at = excluded.last_activity_at, \
              inactivity_reported_at = excluded.inactivity_reported_at, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, reset_at = excluded.reset_at, \
+             earlier_passes = excluded.earlier_passes",
         )
         .bind(Uuid::now_v7())
         .bind(user)
@@ -102,6 +103,8 @@ impl ShowProgressRepository for PgUow {
         .bind(p.last_activity_at)
         .bind(p.inactivity_reported_at)
         .bind(p.updated_at)
+        .bind(p.reset_at)
+        .bind(adapters_sql::encode::passes(&p.earlier_passes)?)
         .execute(self.conn())
         .await
         .map_err(db_err)?;

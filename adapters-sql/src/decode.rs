@@ -230,7 +230,8 @@ pub fn viewing_record<S, R: RowExt<S>>(
 
 /// A row of `show_progress` (`user_id, show_id, last_watched_season, last_watched_episode,
 /// last_watched_episode_id, last_watch_date, total_episodes_watched, is_completed,
-/// completion_date, last_activity_at, inactivity_reported_at, updated_at`), with its season
+/// completion_date, last_activity_at, inactivity_reported_at, updated_at, reset_at,
+/// earlier_passes` — the closed rewatch passes as JSON text), with its season
 /// completions, which each store reads its own way.
 pub fn show_progress<S, R: RowExt<S>>(
     row: &R,
@@ -252,6 +253,11 @@ pub fn show_progress<S, R: RowExt<S>>(
         last_activity_at: row.instant_opt("last_activity_at")?,
         inactivity_reported_at: row.instant_opt("inactivity_reported_at")?,
         updated_at: row.instant("updated_at")?,
+        reset_at: row.instant_opt("reset_at")?,
+        earlier_passes: {
+            let json = row.text("earlier_passes")?;
+            serde_json::from_str(&json).map_err(|e| corrupt("earlier_passes", e))?
+        },
     })
 }
 

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod encode;
 pub mod outbox;
 
 use chrono::{DateTime, NaiveDate, Utc};

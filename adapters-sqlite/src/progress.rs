@@ -20,7 +20,7 @@ macro_rules! select_progress {
         "SELECT user_id, show_id, last_watched_season, last_watched_episode, \
          last_watched_episode_id, last_watch_date, total_episodes_watched, is_completed, \
          completion_date, last_activity_at, inactivity_reported_at, updated_at, \
-         completed_seasons FROM show_progress"
+         reset_at, earlier_passes, completed_seasons FROM show_progress"
     };
 }
 
@@ -95,8 +95,8 @@ impl ShowProgressRepository for SqliteUow {
             "INSERT INTO show_progress (id, user_id, show_id, last_watched_season, \
              last_watched_episode, last_watched_episode_id, last_watch_date, \
              total_episodes_watched, completed_seasons, is_completed, completion_date, \
-             last_activity_at, inactivity_reported_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             last_activity_at, inactivity_reported_at, updated_at, reset_at, earlier_passes) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (user_id, show_id) DO UPDATE SET \
              last_watched_season = excluded.last_watched_season, \
              last_watched_episode = excluded.last_watched_episode, \
@@ -107,7 +107,8 @@ impl ShowProgressRepository for SqliteUow {
              is_completed = excluded.is_completed, completion_date = excluded.completion_date, \
              last_activity_at = excluded.last_activity_at, \
              inactivity_reported_at = excluded.inactivity_reported_at, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, reset_at = excluded.reset_at, \
+             earlier_passes = excluded.earlier_passes",
         )
         .bind(id(uuid::Uuid::now_v7()))
         .bind(&user)
@@ -123,6 +124,8 @@ impl ShowProgressRepository for SqliteUow {
         .bind(ts_opt(p.last_activity_at))
         .bind(ts_opt(p.inactivity_reported_at))
         .bind(ts(p.updated_at))
+        .bind(ts_opt(p.reset_at))
+        .bind(adapters_sql::encode::passes(&p.earlier_passes)?)
         .execute(self.conn())
         .await
         .map_err(db_err)?;

@@ -2,7 +2,8 @@
 
 use chrono::Duration;
 use viewing_domain::events::{
-    DomainEvent, IsoDuration, TvEpisodeWatched, TvSeasonCompleted, ViewingAbandoned,
+    CompletionChanges, DomainEvent, IsoDuration, ShowProgressReset, TvEpisodeWatched,
+    TvSeasonCompleted, ViewingAbandoned,
 };
 use viewing_domain::ports::{
     AbandonRepository, BingeSessionRepository, Outbox, ShowProgressRepository, Store, Transaction,
@@ -10,7 +11,7 @@ use viewing_domain::ports::{
 };
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSessionId, EpisodeId, EventEnvelope, EventId, ItemType,
-    RecordId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
+    PassSummary, RecordId, SeasonCompletion, SeasonId, ShowId, ShowProgress, UserId,
 };
 
 use crate::Probe;
@@ -83,6 +84,17 @@ pub async fn progress_round_trip<S: Store + Probe>(store: S) {
     p.completion_date = Some(at(9_000, 3));
     p.inactivity_reported_at = Some(at(9_500, 0));
     p.updated_at = at(9_600, 0);
+    // A reset closed the first pass: its completions are kept with it.
+    p.reset_at = Some(at(8_000, 654_321));
+    p.earlier_passes = vec![PassSummary {
+        started_at: None,
+        completed_seasons: vec![SeasonCompletion {
+            season_id: SeasonId::from(new_id()),
+            season_number: 1,
+            completed_at: at(2_000, 123_457),
+        }],
+        completion_date: Some(at(2_500, 7)),
+    }];
     save(&store, &[p.clone()]).await;
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.progress(u, p.show_id).await.expect("read"), Some(p));
@@ -366,7 +378,7 @@ pub async fn abandon_latest_of_items<S: Store + Probe>(store: S) {
 pub(crate) fn sample_events(u: UserId) -> Vec<EventEnvelope> {
     let show = ShowId::from(new_id());
     let events = vec![
-        DomainEvent::TvEpisodeWatched(TvEpisodeWatched {
+        DomainEvent::TvEpisodeWatched(Box::new(TvEpisodeWatched {
             episode_id: EpisodeId::from(new_id()),
             record_id: RecordId::from(new_id()),
             show_id: show,
@@ -379,7 +391,11 @@ pub(crate) fn sample_events(u: UserId) -> Vec<EventEnvelope> {
             is_rewatch: false,
             backfilled: false,
             binge_sessions_changed: Vec::new(),
-        }),
+            completions: CompletionChanges {
+                seasons_added: vec![at(90, 5)],
+                ..CompletionChanges::default()
+            },
+        })),
         DomainEvent::TvSeasonCompleted(TvSeasonCompleted {
             season_id: SeasonId::from(new_id()),
             show_id: show,
@@ -389,6 +405,13 @@ pub(crate) fn sample_events(u: UserId) -> Vec<EventEnvelope> {
             episodes_watched: 3,
             season_rating: Some(rating(8.5)),
             next_season_intent: true,
+            pass: 2,
+        }),
+        DomainEvent::ShowProgressReset(ShowProgressReset {
+            show_id: show,
+            pass: 2,
+            reset_at: at(150, 42),
+            completions: CompletionChanges::default(),
         }),
         DomainEvent::ViewingAbandoned(ViewingAbandoned {
             item_id: show.as_uuid(),

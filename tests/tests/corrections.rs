@@ -1,5 +1,6 @@
 //! Correcting history through the binary (SPEC §11), on SQLite and on PostgreSQL:
-//! `DELETE` and `PATCH /api/viewing/records/{id}`, `DELETE /api/viewing/abandoned/{id}`. After
+//! `DELETE` and `PATCH /api/viewing/records/{id}`, `DELETE /api/viewing/abandoned/{id}`,
+//! `POST` and `DELETE /api/viewing/progress/{showId}/reset`. After
 //! each correction the progress, the binge sessions and the statistics read as if the history
 //! had always been the corrected one. Another user's ids are 404, bad input problem+json.
 
@@ -249,10 +250,119 @@ async fn history_is_corrected(server: &Server) {
     stat(&alice, "abandoned", 0).await;
 }
 
+async fn post_reset(api: &Api, show: Uuid, key: Option<&str>) -> Resp {
+    let mut rb = api.request(
+        reqwest::Method::POST,
+        &format!("/api/viewing/progress/{show}/reset"),
+    );
+    if let Some(k) = key {
+        rb = rb.header("Idempotency-Key", k);
+    }
+    api.send(rb).await
+}
+
+/// Rewatch passes: a reset starts a new pass that counts only the plays after it, history
+/// keeps every play, completions of both passes count, and undoing the reset merges them.
+async fn rewatch_passes(server: &Server) {
+    let s = show("Dark", "ended", &[2], 50);
+    server.admin().put_show(&s).await.assert_status(200);
+    let alice = server.client(Uuid::new_v4());
+    let bob = server.client(Uuid::new_v4());
+    for (e, minutes) in [(1, 0), (2, 50)] {
+        alice
+            .watch_episode(s.episode(1, e), &json!({ "watchDate": at(T0, minutes) }))
+            .await
+            .assert_status(201);
+    }
+    let p = alice.progress(s.id).await;
+    assert_eq!(p.body["status"], "completed", "{}", p.text);
+    assert_eq!(
+        (p.body["pass"].clone(), p.body["resetAt"].clone()),
+        (json!(1), Value::Null)
+    );
+    stat(&alice, "showsCompleted", 1).await;
+
+    // Nothing watched (Bob), an unknown show, a path that is not a UUID.
+    post_reset(&bob, s.id, None)
+        .await
+        .assert_problem(409, "conflict");
+    post_reset(&alice, Uuid::new_v4(), None)
+        .await
+        .assert_problem(404, "content-not-found");
+    let r = alice
+        .send(alice.request(reqwest::Method::POST, "/api/viewing/progress/nope/reset"))
+        .await;
+    r.assert_status(400);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+
+    // Reset: pass 2 starts from the first episode; a replay with the same key resets once.
+    let reset = post_reset(&alice, s.id, Some("reset-1")).await;
+    reset.assert_status(201);
+    assert_eq!(reset.body["pass"], 2, "{}", reset.text);
+    assert!(reset.body["resetAt"].is_string());
+    assert_eq!(reset.body["episodesWatched"], 0);
+    assert_eq!(reset.body["status"], "not_started");
+    assert_eq!(reset.body["nextEpisode"]["episodeNumber"], 1);
+    assert_eq!(
+        reset.header("location"),
+        Some(format!("/api/viewing/progress/{}", s.id).as_str())
+    );
+    let replay = post_reset(&alice, s.id, Some("reset-1")).await;
+    replay.assert_status(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(alice.progress(s.id).await.body["pass"], 2);
+    // A second reset with nothing watched in the new pass is refused.
+    post_reset(&alice, s.id, None)
+        .await
+        .assert_problem(409, "conflict");
+    // Bob has no reset to undo; Alice's stays.
+    bob.delete(&format!("/api/viewing/progress/{}/reset", s.id))
+        .await
+        .assert_problem(404, "not-found");
+
+    // The rewatch: progress counts the new plays only, history keeps all four.
+    let first = alice.watch_episode(s.episode(1, 1), &json!({})).await;
+    first.assert_status(201);
+    assert_eq!(first.body["isRewatch"], true, "{}", first.text);
+    let p = alice.progress(s.id).await;
+    assert_eq!(p.body["pass"], 2);
+    assert_eq!(p.body["episodesWatched"], 1, "{}", p.text);
+    assert_eq!(p.body["nextEpisode"]["episodeNumber"], 2);
+    alice
+        .watch_episode(s.episode(1, 2), &json!({}))
+        .await
+        .assert_status(201);
+    let p = alice.progress(s.id).await;
+    assert_eq!(p.body["status"], "completed", "{}", p.text);
+    assert_eq!(p.body["pass"], 2);
+    stat(&alice, "showsCompleted", 2).await;
+    stat(&alice, "seasonsCompleted", 2).await;
+    let history = alice.get("/api/viewing/history").await;
+    assert_eq!(history.body["totalItems"], 4, "{}", history.text);
+
+    // Undo: the passes merge; the second pass's completions stop counting.
+    let undo = format!("/api/viewing/progress/{}/reset", s.id);
+    alice.delete(&undo).await.assert_status(204);
+    let p = alice.progress(s.id).await;
+    assert_eq!(
+        (p.body["pass"].clone(), p.body["resetAt"].clone()),
+        (json!(1), Value::Null)
+    );
+    assert_eq!(p.body["status"], "completed");
+    stat(&alice, "showsCompleted", 1).await;
+    stat(&alice, "seasonsCompleted", 1).await;
+    assert_eq!(
+        alice.get("/api/viewing/history").await.body["totalItems"],
+        4
+    );
+    alice.delete(&undo).await.assert_problem(404, "not-found");
+}
+
 #[tokio::test]
 async fn corrections_on_sqlite() {
     let server = Server::start(&server_bin!());
     history_is_corrected(&server).await;
+    rewatch_passes(&server).await;
 }
 
 #[tokio::test]
@@ -261,4 +371,5 @@ async fn corrections_on_postgresql() {
         return;
     };
     history_is_corrected(&server).await;
+    rewatch_passes(&server).await;
 }

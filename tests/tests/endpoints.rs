@@ -661,6 +661,7 @@ async fn operations_endpoints() {
         ("/api/viewing/history", vec!["get"]),
         ("/api/viewing/progress", vec!["get"]),
         ("/api/viewing/progress/{showId}", vec!["get"]),
+        ("/api/viewing/progress/{showId}/reset", vec!["post", "delete"]),
         ("/api/viewing/statistics", vec!["get"]),
         ("/api/viewing/achievements", vec!["get"]),
         ("/api/viewing/reminders", vec!["get"]),
@@ -687,10 +688,11 @@ async fn operations_endpoints() {
                 }
                 assert!(op["security"].is_array(), "{method} {path} security");
             }
-            // The watchlist PUT and the dead-letter retry have no body: the path says
-            // everything.
+            // The watchlist PUT, the dead-letter retry and the reset have no body: the path
+            // says everything.
             let bodyless = *path == "/api/watchlist/{contentId}"
-                || *path == "/api/admin/dead-letters/{eventId}/retry";
+                || *path == "/api/admin/dead-letters/{eventId}/retry"
+                || *path == "/api/viewing/progress/{showId}/reset";
             if (*method == "post" || *method == "put") && !bodyless {
                 assert!(op["requestBody"].is_object(), "{method} {path} body");
                 for status in ["413", "422"] {

@@ -93,6 +93,19 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         user: UserId,
         id: AbandonId,
     ) -> impl Future<Output = AppResult<()>> + Send;
+    /// Starts a rewatch pass of a show (SPEC §11); `ContentNotFound`, `Conflict` when nothing
+    /// is watched in the current pass.
+    fn reset_progress(
+        &self,
+        user: UserId,
+        show_id: ShowId,
+    ) -> impl Future<Output = AppResult<ProgressView>> + Send;
+    /// Undoes the latest reset of a show (SPEC §11); `ContentNotFound`, `NotFound` when none.
+    fn undo_reset(
+        &self,
+        user: UserId,
+        show_id: ShowId,
+    ) -> impl Future<Output = AppResult<()>> + Send;
     /// One of the user's abandon records; `NotFound` otherwise.
     fn abandon_record(
         &self,
@@ -254,6 +267,14 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn undo_abandon(&self, user: UserId, id: AbandonId) -> AppResult<()> {
         ViewingService::undo_abandon(self, user, id).await
+    }
+
+    async fn reset_progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
+        ViewingService::reset_progress(self, user, show_id).await
+    }
+
+    async fn undo_reset(&self, user: UserId, show_id: ShowId) -> AppResult<()> {
+        ViewingService::undo_reset(self, user, show_id).await
     }
 
     async fn abandon_record(&self, user: UserId, id: AbandonId) -> AppResult<AbandonRecord> {

@@ -3,6 +3,7 @@
 
 use viewing_domain::ports::StoreError;
 use viewing_domain::rules::episode::WatchEpisodeError;
+use viewing_domain::rules::history::ResetError;
 use viewing_domain::rules::order::MissingEpisode;
 use viewing_domain::values::ValidationError;
 
@@ -45,6 +46,15 @@ impl From<StoreError> for AppError {
             StoreError::Unavailable(s) => AppError::Unavailable(s),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Unexpected(s) => AppError::Unexpected(s),
+        }
+    }
+}
+
+impl From<ResetError> for AppError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::NothingWatched => AppError::Conflict(e.to_string()),
+            ResetError::NoReset => AppError::NotFound,
         }
     }
 }

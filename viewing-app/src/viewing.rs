@@ -10,10 +10,11 @@ use viewing_domain::rules::abandon::{
 use viewing_domain::rules::binge::{SessionChanges, plan_sessions};
 use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_watch_episode};
 use viewing_domain::rules::history::{
-    DeletionState, EditRecord, ShowState, decide_delete_record, decide_edit_record,
+    DeletionState, EditRecord, ProgressReset, ShowState, current_pass, decide_delete_record,
+    decide_edit_record, decide_reset, decide_undo_reset,
 };
 use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
-use viewing_domain::rules::progress::tally;
+use viewing_domain::rules::progress::{ProgressView, progress_view, tally};
 use viewing_domain::values::Percent;
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSession, BingeSessionId, DomainEvent, EpisodeId, ItemType,
@@ -194,7 +195,9 @@ where
             } else if let Some(show) = self.catalog.show(&mut uow, ShowId::from(item_id)).await? {
                 uow.lock_user_item(user, item_id).await?;
                 let records = uow.episode_records(user, show.id).await?;
-                let t = tally(&show, &records, now.date_naive());
+                let progress = uow.progress(user, show.id).await?;
+                let plays = current_pass(&records, progress.as_ref());
+                let t = tally(&show, &plays, now.date_naive());
                 (ItemType::Show, Percent::of(t.watched, t.total))
             } else {
                 return Err(AppError::ContentNotFound);
@@ -398,6 +401,85 @@ where
         .await
     }
 
+    /// `POST /api/viewing/progress/{showId}/reset` (SPEC §11): starts a new rewatch pass. From
+    /// now on the show's progress, next episode and completions count only plays dated after
+    /// the reset; history keeps every play. Answers the show's progress in the new pass.
+    /// `ContentNotFound` for a show not in the catalog, `Conflict` when nothing is watched in
+    /// the current pass.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, show = %show_id))]
+    pub async fn reset_progress(&self, user: UserId, show_id: ShowId) -> AppResult<ProgressView> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let (show, records, previous) = self.load_passes(&mut uow, user, show_id).await?;
+            let decision = decide_reset(user, &show, &records, previous.as_ref(), now)?;
+            let abandon = uow.latest_abandon(user, show_id.as_uuid()).await?;
+            let view = progress_view(
+                &show,
+                &records,
+                Some(&decision.progress),
+                abandon.as_ref(),
+                now,
+                &self.rules,
+            );
+            self.save_passes(uow, user, decision).await?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// `DELETE /api/viewing/progress/{showId}/reset` (SPEC §11): undoes the latest reset; its
+    /// pass merges into the one before. `ContentNotFound` for a show not in the catalog,
+    /// `NotFound` when the show's progress has no reset to undo.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, show = %show_id))]
+    pub async fn undo_reset(&self, user: UserId, show_id: ShowId) -> AppResult<()> {
+        self.retrying(|| async {
+            let now = self.clock.now();
+            let mut uow = self.store.begin().await?;
+            let (show, records, previous) = self.load_passes(&mut uow, user, show_id).await?;
+            let decision = decide_undo_reset(user, &show, &records, previous.as_ref(), now)?;
+            self.save_passes(uow, user, decision).await
+        })
+        .await
+    }
+
+    /// The show, the user's records of it and its progress row, under the show's lock.
+    async fn load_passes(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        show_id: ShowId,
+    ) -> AppResult<(
+        std::sync::Arc<Show>,
+        Vec<ViewingRecord>,
+        Option<ShowProgress>,
+    )> {
+        let show = self
+            .catalog
+            .show(uow, show_id)
+            .await?
+            .ok_or(AppError::ContentNotFound)?;
+        uow.lock_user_item(user, show_id.as_uuid()).await?;
+        let records = uow.episode_records(user, show_id).await?;
+        let progress = uow.progress(user, show_id).await?;
+        Ok((show, records, progress))
+    }
+
+    /// Writes a reset or its undo: the progress row and the event.
+    async fn save_passes(
+        &self,
+        mut uow: S::Uow,
+        user: UserId,
+        decision: ProgressReset,
+    ) -> AppResult<()> {
+        uow.ensure_user(user, decision.progress.updated_at).await?;
+        uow.save_progress(&decision.progress).await?;
+        uow.append_events(&self.envelopes(user, vec![decision.event]))
+            .await?;
+        uow.commit().await?;
+        Ok(())
+    }
+
     /// Recomputes the binge sessions of every show of a user (after imports). Returns how many
     /// sessions the user has afterwards.
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
@@ -475,7 +557,8 @@ where
                     let percent = match self.catalog.show(&mut uow, show_id).await? {
                         Some(show) => {
                             let records = uow.episode_records(user, show_id).await?;
-                            let t = tally(&show, &records, now.date_naive());
+                            let plays = current_pass(&records, Some(&progress));
+                            let t = tally(&show, &plays, now.date_naive());
                             Percent::of(t.watched, t.total)
                         }
                         None => Percent::ZERO,

@@ -60,6 +60,10 @@ enum Op {
     Abandon { show: bool },
     /// Take back the abandon at `pick` (modulo the user's abandons).
     Undo { pick: usize },
+    /// Reset the show's progress: a rewatch pass starts.
+    Reset,
+    /// Undo the latest reset.
+    UndoReset,
     /// Let the clock run.
     Wait { minutes: i64 },
 }
@@ -78,6 +82,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, shift, platform)| Op::Edit { pick, shift, platform }),
         1 => any::<bool>().prop_map(|show| Op::Abandon { show }),
         1 => (0usize..8).prop_map(|pick| Op::Undo { pick }),
+        2 => Just(Op::Reset),
+        2 => Just(Op::UndoReset),
         2 => prop_oneof![1i64..200, 170i64..200, 200i64..3000]
             .prop_map(|minutes| Op::Wait { minutes }),
     ]
@@ -194,7 +200,13 @@ async fn all_records<S: Store>(w: &Harness<S>) -> Vec<ViewingRecord> {
     out
 }
 
-/// The progress SPEC §5 and §11 define, from the records alone.
+/// Completed seasons `(number, when)` and the show's completion, of one pass.
+type PassCompletions = (Vec<(u32, DateTime<Utc>)>, Option<DateTime<Utc>>);
+/// Each watched regular episode's first watch in a pass: `(when, season, episode)`.
+type Firsts = HashMap<EpisodeId, (DateTime<Utc>, u32, u32)>;
+
+/// The progress SPEC §5 and §11 define, from the records alone, for the current pass; and
+/// the completions of each earlier pass.
 #[derive(Debug, PartialEq)]
 struct Expected {
     total: u32,
@@ -202,12 +214,26 @@ struct Expected {
     show_completed: Option<DateTime<Utc>>,
     last: Option<(u32, u32, DateTime<Utc>)>,
     last_activity: Option<DateTime<Utc>>,
+    earlier: Vec<PassCompletions>,
 }
 
-fn expected(show: &Show, records: &[ViewingRecord]) -> Expected {
-    // Each watched episode's first watch: the one record not flagged as a rewatch.
-    let mut firsts: HashMap<EpisodeId, (DateTime<Utc>, u32, u32)> = HashMap::new();
-    for r in records.iter().filter(|r| !r.is_rewatch) {
+/// The plays of the pass from `start` (exclusive; `None`: the first pass) to `end`
+/// (inclusive), and each watched regular episode's first watch in it: in the first pass the
+/// record not flagged as a rewatch, in a later one the earliest play in the pass.
+fn pass_plays(
+    records: &[ViewingRecord],
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> (Vec<&ViewingRecord>, Firsts) {
+    let plays: Vec<&ViewingRecord> = records
+        .iter()
+        .filter(|r| start.is_none_or(|s| r.watch_date > s) && end.is_none_or(|e| r.watch_date <= e))
+        .collect();
+    let mut firsts = Firsts::new();
+    for r in &plays {
+        if start.is_none() && r.is_rewatch {
+            continue;
+        }
         if let Watched::Episode {
             episode_id,
             season_number,
@@ -216,10 +242,18 @@ fn expected(show: &Show, records: &[ViewingRecord]) -> Expected {
         } = r.watched
             && season_number > 0
         {
-            firsts.insert(episode_id, (r.watch_date, season_number, episode_number));
+            let entry =
+                firsts
+                    .entry(episode_id)
+                    .or_insert((r.watch_date, season_number, episode_number));
+            entry.0 = entry.0.min(r.watch_date);
         }
     }
-    let regular: Vec<_> = show.episodes().filter(|e| !e.is_special()).collect();
+    (plays, firsts)
+}
+
+/// Completed seasons and the show's completion, from the first watches of a pass.
+fn completions(show: &Show, firsts: &Firsts) -> PassCompletions {
     let latest = |ids: &mut dyn Iterator<Item = EpisodeId>| -> Option<DateTime<Utc>> {
         let mut max = None;
         for id in ids {
@@ -235,10 +269,31 @@ fn expected(show: &Show, records: &[ViewingRecord]) -> Expected {
         .filter_map(|s| latest(&mut s.episodes.iter().map(|e| e.id)).map(|d| (s.number, d)))
         .collect();
     let show_completed = if show.status.is_finished() {
-        latest(&mut regular.iter().map(|e| e.episode.id))
+        latest(
+            &mut show
+                .episodes()
+                .filter(|e| !e.is_special())
+                .map(|e| e.episode.id),
+        )
     } else {
         None
     };
+    (seasons, show_completed)
+}
+
+/// `resets`: when each reset the test made (and did not undo) happened, oldest first.
+fn expected(show: &Show, records: &[ViewingRecord], resets: &[DateTime<Utc>]) -> Expected {
+    let starts: Vec<Option<DateTime<Utc>>> = std::iter::once(None)
+        .chain(resets.iter().copied().map(Some))
+        .collect();
+    let earlier = starts
+        .windows(2)
+        .map(|w| completions(show, &pass_plays(records, w[0], w[1]).1))
+        .collect();
+    let current = starts.last().copied().flatten();
+    let (_, firsts) = pass_plays(records, current, None);
+    let (seasons, show_completed) = completions(show, &firsts);
+    let regular: Vec<_> = show.episodes().filter(|e| !e.is_special()).collect();
     Expected {
         total: regular
             .iter()
@@ -256,10 +311,16 @@ fn expected(show: &Show, records: &[ViewingRecord]) -> Expected {
             .filter(|r| matches!(r.watched, Watched::Episode { .. }))
             .map(|r| r.watch_date)
             .max(),
+        earlier,
     }
 }
 
-async fn check<S: Store>(w: &Harness<S>, show: &Show, step: usize) -> Result<(), TestCaseError> {
+async fn check<S: Store>(
+    w: &Harness<S>,
+    show: &Show,
+    resets: &[DateTime<Utc>],
+    step: usize,
+) -> Result<(), TestCaseError> {
     w.drain().await;
     let records = all_records(w).await;
 
@@ -279,7 +340,7 @@ async fn check<S: Store>(w: &Harness<S>, show: &Show, step: usize) -> Result<(),
         .filter(|r| r.watched.show_id().is_some())
         .cloned()
         .collect();
-    let want = expected(show, &episode_records);
+    let want = expected(show, &episode_records, resets);
     let (stored, stored_sessions) = {
         let mut uow = w.svc.store().begin().await.expect("begin");
         (
@@ -303,9 +364,23 @@ async fn check<S: Store>(w: &Harness<S>, show: &Show, step: usize) -> Result<(),
             .zip(p.last_watch_date)
             .map(|((s, e), d)| (s, e, d)),
         last_activity: p.last_activity_at,
+        earlier: p
+            .earlier_passes
+            .iter()
+            .map(|e| {
+                (
+                    e.completed_seasons
+                        .iter()
+                        .map(|c| (c.season_number, c.completed_at))
+                        .collect(),
+                    e.completion_date,
+                )
+            })
+            .collect(),
     });
-    // Next episode and gaps: after the last watched episode, and before it.
-    let watched: HashSet<EpisodeId> = episode_records
+    // Next episode and gaps: after the last watched episode of the pass, and before it.
+    let (plays, _) = pass_plays(&episode_records, resets.last().copied(), None);
+    let watched: HashSet<EpisodeId> = plays
         .iter()
         .map(|r| EpisodeId::from(r.watched.content_id()))
         .collect();
@@ -338,6 +413,13 @@ async fn check<S: Store>(w: &Harness<S>, show: &Show, step: usize) -> Result<(),
         .map(|o| (o.0, o.1))
         .collect();
     prop_assert_eq!(view.gaps, gaps, "step {}: gaps", step);
+    prop_assert_eq!(view.pass as usize, resets.len() + 1, "step {}: pass", step);
+    prop_assert_eq!(
+        view.reset_at,
+        resets.last().copied(),
+        "step {}: resetAt",
+        step
+    );
 
     match got {
         Some(got) => prop_assert_eq!(got, want, "step {}: progress row", step),
@@ -421,6 +503,7 @@ async fn run<S: Store>(
     w.svc.upsert_movie(movie()).await.expect("movie stored");
     let episodes: Vec<EpisodeId> = show.episodes().map(|e| e.episode.id).collect();
     let mut deleted: HashSet<RecordId> = HashSet::new();
+    let mut resets: Vec<DateTime<Utc>> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         match op {
             Op::Episode {
@@ -520,9 +603,36 @@ async fn run<S: Store>(
                 let again = w.svc.undo_abandon(w.user, id).await;
                 prop_assert!(matches!(again, Err(AppError::NotFound)));
             }
+            Op::Reset => {
+                let records = all_records(&w).await;
+                let (plays, _) = pass_plays(&records, resets.last().copied(), None);
+                let anything = plays.iter().any(|r| {
+                    matches!(r.watched, Watched::Episode { season_number, .. } if season_number > 0)
+                });
+                match w.svc.reset_progress(w.user, show.id).await {
+                    Ok(view) => {
+                        prop_assert!(anything, "step {}: reset with nothing watched", step);
+                        prop_assert_eq!(view.episodes_watched, 0);
+                        resets.push(w.now());
+                    }
+                    Err(AppError::Conflict(_)) => {
+                        prop_assert!(!anything, "step {}: reset refused", step);
+                    }
+                    Err(e) => return Err(TestCaseError::fail(format!("reset: {e:?}"))),
+                }
+            }
+            Op::UndoReset => match w.svc.undo_reset(w.user, show.id).await {
+                Ok(()) => {
+                    prop_assert!(resets.pop().is_some(), "step {}: undo without reset", step);
+                }
+                Err(AppError::NotFound) => {
+                    prop_assert!(resets.is_empty(), "step {}: undo refused", step);
+                }
+                Err(e) => return Err(TestCaseError::fail(format!("undo reset: {e:?}"))),
+            },
             Op::Wait { minutes } => w.clock.advance(Duration::minutes(minutes)),
         }
-        check(&w, &show, step).await?;
+        check(&w, &show, &resets, step).await?;
     }
     let left: HashSet<RecordId> = all_records(&w).await.iter().map(|r| r.id).collect();
     prop_assert!(left.is_disjoint(&deleted));

@@ -103,7 +103,7 @@ pub enum DomainEvent {
     MovieWatched(MovieWatched),
     #[serde(rename = "TVEpisodeWatched")]
     /// An episode viewing was recorded.
-    TvEpisodeWatched(TvEpisodeWatched),
+    TvEpisodeWatched(Box<TvEpisodeWatched>),
     #[serde(rename = "TVSeasonCompleted")]
     /// A season was completed for the first time.
     TvSeasonCompleted(TvSeasonCompleted),
@@ -120,11 +120,15 @@ pub enum DomainEvent {
     ViewingRecordEdited(Box<ViewingRecordEdited>),
     /// An abandon was taken back (SPEC §11).
     ViewingAbandonUndone(ViewingAbandonUndone),
+    /// A show's progress was reset: a rewatch pass started (SPEC §11).
+    ShowProgressReset(ShowProgressReset),
+    /// The latest reset of a show's progress was undone (SPEC §11).
+    ShowProgressResetUndone(ShowProgressReset),
 }
 
 impl DomainEvent {
     /// Every event type name, in the order of the variants.
-    pub const TYPES: [&'static str; 9] = [
+    pub const TYPES: [&'static str; 11] = [
         "MovieWatched",
         "TVEpisodeWatched",
         "TVSeasonCompleted",
@@ -134,6 +138,8 @@ impl DomainEvent {
         "ViewingRecordDeleted",
         "ViewingRecordEdited",
         "ViewingAbandonUndone",
+        "ShowProgressReset",
+        "ShowProgressResetUndone",
     ];
 
     /// This event's type name on the wire.
@@ -148,6 +154,8 @@ impl DomainEvent {
             DomainEvent::ViewingRecordDeleted(_) => Self::TYPES[6],
             DomainEvent::ViewingRecordEdited(_) => Self::TYPES[7],
             DomainEvent::ViewingAbandonUndone(_) => Self::TYPES[8],
+            DomainEvent::ShowProgressReset(_) => Self::TYPES[9],
+            DomainEvent::ShowProgressResetUndone(_) => Self::TYPES[10],
         }
     }
 }
@@ -206,6 +214,10 @@ pub struct TvEpisodeWatched {
     /// join two sessions into one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub binge_sessions_changed: Vec<BingeSessionId>,
+    /// Completions this watch moved that no completion event announces: a back-dated play
+    /// that completes a season of an earlier rewatch pass, or moves a completion date.
+    #[serde(default, skip_serializing_if = "CompletionChanges::is_empty")]
+    pub completions: CompletionChanges,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +240,13 @@ pub struct TvSeasonCompleted {
     pub season_rating: Option<Rating>,
     /// Whether the user means to watch the next season.
     pub next_season_intent: bool,
+    /// The rewatch pass it was completed in (1 before any reset).
+    #[serde(default = "first_pass")]
+    pub pass: u32,
+}
+
+fn first_pass() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,6 +267,25 @@ pub struct TvShowCompleted {
     pub rewatch_interest: bool,
     /// The user's reaction to the finale, as typed.
     pub series_finale_reaction: Option<String>,
+    /// The rewatch pass it was completed in (1 before any reset).
+    #[serde(default = "first_pass")]
+    pub pass: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// Payload of `ShowProgressReset` and `ShowProgressResetUndone` (SPEC §11 rewatch passes).
+pub struct ShowProgressReset {
+    /// The show.
+    pub show_id: ShowId,
+    /// The pass current after the reset (or after its undo).
+    pub pass: u32,
+    /// When the reset happened (for an undo: the reset undone).
+    pub reset_at: DateTime<Utc>,
+    /// How the show's completions changed: plays dated after the reset move to the new pass,
+    /// and an undone reset merges its pass into the one before.
+    #[serde(default)]
+    pub completions: CompletionChanges,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -420,16 +458,34 @@ pub struct PlayRef {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// Completions a correction took away or added (a season completed at another date is both).
+/// Completions a correction took away or added (a season completed at another date is both),
+/// over every rewatch pass.
 pub struct CompletionChanges {
     /// Completion dates of seasons no longer completed then.
     pub seasons_removed: Vec<DateTime<Utc>>,
     /// Completion dates of seasons completed anew.
     pub seasons_added: Vec<DateTime<Utc>>,
-    /// The show's completion date, if it is no longer completed then.
-    pub show_removed: Option<DateTime<Utc>>,
-    /// The show's new completion date.
-    pub show_added: Option<DateTime<Utc>>,
+    /// Completion dates of the show no longer completed then (one per pass).
+    #[serde(default)]
+    pub show_removed: Vec<DateTime<Utc>>,
+    /// New completion dates of the show (one per pass).
+    #[serde(default)]
+    pub show_added: Vec<DateTime<Utc>>,
+}
+
+impl CompletionChanges {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.seasons_removed.is_empty()
+            && self.seasons_added.is_empty()
+            && self.show_removed.is_empty()
+            && self.show_added.is_empty()
+    }
+
+    /// Net change in the number of completed shows.
+    pub fn shows_net(&self) -> i64 {
+        self.show_added.len() as i64 - self.show_removed.len() as i64
+    }
 }
 
 /// A .NET `TimeSpan` on the wire: an ISO 8601 duration such as `PT45M` or `PT26H5M`.

@@ -23,8 +23,8 @@ pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};
 pub use events::{DomainEvent, EventEnvelope, IsoDuration};
 pub use ids::*;
 pub use records::{
-    AbandonRecord, BingeSession, ContentType, ItemType, Origin, SeasonCompletion, ShowProgress,
-    ViewingRecord, Watched,
+    AbandonRecord, BingeSession, ContentType, ItemType, Origin, PassSummary, SeasonCompletion,
+    ShowProgress, ViewingRecord, Watched,
 };
 pub use rules::RulesConfig;
 pub use values::ValidationError;

@@ -247,8 +247,9 @@ pub struct BingeSession {
     pub created_at: DateTime<Utc>,
 }
 
-/// A season watched in full for the first time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A season watched in full for the first time (in a pass: SPEC §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SeasonCompletion {
     /// The season.
     pub season_id: SeasonId,
@@ -288,6 +289,23 @@ pub struct ShowProgress {
     pub inactivity_reported_at: Option<DateTime<Utc>>,
     /// Last write of this summary.
     pub updated_at: DateTime<Utc>,
+    /// When the current rewatch pass started (`None`: the first pass, never reset).
+    pub reset_at: Option<DateTime<Utc>>,
+    /// The passes before the current one, oldest first (SPEC §11 rewatch passes).
+    pub earlier_passes: Vec<PassSummary>,
+}
+
+/// A rewatch pass that a reset closed: when it started and what it completed. The fields
+/// above `reset_at` in [`ShowProgress`] describe the current pass only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassSummary {
+    /// When the pass started (`None` for the first pass).
+    pub started_at: Option<DateTime<Utc>>,
+    /// Seasons completed in the pass, in season order.
+    pub completed_seasons: Vec<SeasonCompletion>,
+    /// When the (finished) show was completed in the pass.
+    pub completion_date: Option<DateTime<Utc>>,
 }
 
 impl ShowProgress {
@@ -307,7 +325,25 @@ impl ShowProgress {
             last_activity_at: None,
             inactivity_reported_at: None,
             updated_at: now,
+            reset_at: None,
+            earlier_passes: Vec::new(),
         }
+    }
+
+    /// The current rewatch pass: 1 before any reset.
+    pub fn pass(&self) -> u32 {
+        u32::try_from(self.earlier_passes.len()).map_or(u32::MAX, |n| n.saturating_add(1))
+    }
+
+    /// Every pass, the current one last, as the completions it holds.
+    pub fn passes(&self) -> Vec<PassSummary> {
+        let mut all = self.earlier_passes.clone();
+        all.push(PassSummary {
+            started_at: self.reset_at,
+            completed_seasons: self.completed_seasons.clone(),
+            completion_date: self.completion_date.filter(|_| self.is_completed),
+        });
+        all
     }
 
     /// Whether season `number` has been completed once.

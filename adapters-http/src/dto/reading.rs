@@ -249,6 +249,11 @@ pub struct ProgressDto {
     pub seasons: Vec<SeasonProgressDto>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub total_viewing_minutes: u64,
+    /// The rewatch pass, 1 before any reset (SPEC §11). The counts, `lastWatched`,
+    /// `nextEpisode`, `gaps` and `seasons` are of this pass's plays only.
+    pub pass: u32,
+    /// When the pass started; `null` for the first pass.
+    pub reset_at: Option<DateTime<Utc>>,
 }
 
 /// An unwatched episode before the last watched one.
@@ -303,6 +308,8 @@ impl From<&ProgressView> for ProgressDto {
                 .collect(),
             last_activity_at: v.last_activity_at,
             total_viewing_minutes: v.total_viewing_minutes,
+            pass: v.pass,
+            reset_at: v.reset_at,
         }
     }
 }

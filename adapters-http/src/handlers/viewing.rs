@@ -9,12 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
-use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId};
+use viewing_app::domain::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId};
 
 use crate::AppState;
 use crate::dto::{
     AbandonRecordDto, AbandonRequest, BingeSessionDto, EditRecordRequest, EpisodeWatchedDto,
-    ViewingRecordDto, WatchEpisodeRequest, WatchMovieRequest,
+    ProgressDto, ViewingRecordDto, WatchEpisodeRequest, WatchMovieRequest,
 };
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
@@ -29,6 +29,7 @@ pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppSta
         .routes(routes!(get_record, delete_record))
         .routes(idempotent(state, routes!(edit_record)))
         .routes(routes!(get_abandoned, undo_abandon))
+        .routes(idempotent(state, routes!(reset_progress, undo_reset)))
         .routes(routes!(get_binge_session))
 }
 
@@ -273,6 +274,65 @@ pub async fn undo_abandon<S: ViewingApi>(
     state
         .service()
         .undo_abandon(caller.user, AbandonId::from(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resets the caller's progress in a show: a rewatch pass starts (SPEC §11). From now on the
+/// show's progress, next episode and season and show completion count only plays dated after
+/// the reset; history keeps every play, and completions of earlier passes stay counted.
+#[utoipa::path(
+    post, path = "/api/viewing/progress/{showId}/reset", tag = "viewing",
+    params(
+        ("showId" = Uuid, Path, description = "The show's id"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
+    responses(
+        (status = 201, description = "Progress in the new pass (`pass`, `resetAt`)", body = ProgressDto,
+            headers(("Location" = String, description = "`/api/viewing/progress/{showId}`"))),
+        (status = 404, description = "`content-not-found`: the show is not in the catalog", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: nothing of the show is watched in the current pass; or `idempotency-in-flight`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait (`idempotency-in-flight`)"))),
+        (status = 422, description = "`idempotency-key-reused`", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reset_progress<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(show_id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let view = state
+        .service()
+        .reset_progress(caller.user, ShowId::from(show_id))
+        .await?;
+    Ok(created(
+        format!("/api/viewing/progress/{show_id}"),
+        ProgressDto::from(&view),
+    ))
+}
+
+/// Undoes the latest reset of the caller's progress in a show (SPEC §11): its pass merges into
+/// the one before.
+#[utoipa::path(
+    delete, path = "/api/viewing/progress/{showId}/reset", tag = "viewing",
+    params(("showId" = Uuid, Path, description = "The show's id")),
+    responses(
+        (status = 204, description = "Undone"),
+        (status = 404, description = "`content-not-found`: the show is not in the catalog; `not-found`: the caller's progress in it has no reset", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn undo_reset<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(show_id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .service()
+        .undo_reset(caller.user, ShowId::from(show_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -92,12 +92,12 @@ async fn shows_completed<U: HandlerUnitOfWork + Outbox + BingeSessionRepository>
     user: UserId,
     c: &CompletionChanges,
 ) -> AppResult<()> {
-    match (c.show_removed, c.show_added) {
-        (Some(_), None) => {
-            ctx.bump_counter(uow, user, "shows-completed", -1).await?;
-        }
-        (None, Some(at)) => count(uow, ctx, user, "shows-completed", at).await?,
-        _ => {}
+    let net = c.shows_net();
+    if net < 0 {
+        ctx.bump_counter(uow, user, "shows-completed", net).await?;
+    }
+    for at in c.show_added.iter().take(usize::try_from(net).unwrap_or(0)) {
+        count(uow, ctx, user, "shows-completed", *at).await?;
     }
     Ok(())
 }
@@ -146,7 +146,10 @@ impl<U: HandlerUnitOfWork + Outbox + BingeSessionRepository> EventHandler<U>
                     );
                     unlock(uow, ctx, user, m, e.watch_date).await?;
                 }
-                Ok(())
+                shows_completed(uow, ctx, user, &e.completions).await
+            }
+            DomainEvent::ShowProgressReset(r) | DomainEvent::ShowProgressResetUndone(r) => {
+                shows_completed(uow, ctx, user, &r.completions).await
             }
             DomainEvent::TvShowCompleted(s) => {
                 count(uow, ctx, user, "shows-completed", s.completion_date).await

@@ -67,8 +67,7 @@ fn completion_points(c: &CompletionChanges) -> i64 {
     use weights::*;
     let seasons =
         (c.seasons_added.len() as i64 - c.seasons_removed.len() as i64) * SEASON_COMPLETED;
-    let show =
-        (i64::from(c.show_added.is_some()) - i64::from(c.show_removed.is_some())) * SHOW_COMPLETED;
+    let show = c.shows_net() * SHOW_COMPLETED;
     seasons + show
 }
 
@@ -112,7 +111,12 @@ impl<U: HandlerUnitOfWork + CatalogRepository> EventHandler<U> for Recommendatio
                     EPISODE_REWATCHED
                 } else {
                     EPISODE_WATCHED
-                },
+                } + completion_points(&e.completions),
+            ),
+            DomainEvent::ShowProgressReset(r) | DomainEvent::ShowProgressResetUndone(r) => (
+                r.show_id.as_uuid(),
+                ItemType::Show,
+                completion_points(&r.completions),
             ),
             DomainEvent::TvSeasonCompleted(s) => {
                 (s.show_id.as_uuid(), ItemType::Show, SEASON_COMPLETED)

@@ -11,6 +11,7 @@ use viewing_domain::ports::{
     CatalogRepository, HandlerUnitOfWork, ShowProgressRepository, UserRepository,
     ViewingRecordRepository,
 };
+use viewing_domain::rules::history::current_pass;
 use viewing_domain::rules::progress::next_episode;
 use viewing_domain::{DomainEvent, EventEnvelope, ItemType, ShowId, UserId};
 
@@ -59,16 +60,15 @@ async fn episode_watched<
     let Some(show) = ctx.catalog.show(uow, e.show_id).await? else {
         return Ok(());
     };
-    let completed = ctx
-        .progress(uow, user, e.show_id)
-        .await?
-        .is_some_and(|p| p.is_completed);
+    let progress = ctx.progress(uow, user, e.show_id).await?;
+    let completed = progress.as_ref().is_some_and(|p| p.is_completed);
     let records = ctx.episode_records(uow, user, e.show_id).await?;
     let now = ctx.clock.now();
     let next = if completed {
         None
     } else {
-        next_episode(&show, &records, now.date_naive())
+        let plays = current_pass(&records, progress.as_ref());
+        next_episode(&show, &plays, now.date_naive())
     };
     let Some(next) = next else {
         return cancel(uow, ctx, user, e.show_id, e.watch_date).await;
@@ -112,15 +112,19 @@ async fn follow_records<
     let Some(show) = ctx.catalog.show(uow, show_id).await? else {
         return Ok(());
     };
-    let completed = ctx
-        .progress(uow, user, show_id)
-        .await?
-        .is_some_and(|p| p.is_completed);
+    let progress = ctx.progress(uow, user, show_id).await?;
+    let completed = progress.as_ref().is_some_and(|p| p.is_completed);
     let records = ctx.episode_records(uow, user, show_id).await?;
     let now = ctx.clock.now();
     let last = records.iter().map(|r| r.watch_date).max();
     let next = (!completed)
-        .then(|| next_episode(&show, &records, now.date_naive()))
+        .then(|| {
+            next_episode(
+                &show,
+                &current_pass(&records, progress.as_ref()),
+                now.date_naive(),
+            )
+        })
         .flatten();
     match (last, next, existing) {
         (Some(last), Some(next), existing) => {
@@ -196,6 +200,9 @@ impl<
                 Some(show) => follow_records(uow, ctx, user, show).await,
                 None => Ok(()),
             },
+            DomainEvent::ShowProgressReset(r) | DomainEvent::ShowProgressResetUndone(r) => {
+                follow_records(uow, ctx, user, r.show_id).await
+            }
             _ => Ok(()),
         }
     }
@@ -220,6 +227,9 @@ impl<
                 }
                 DomainEvent::ViewingRecordDeleted(d) => d.show_id?,
                 DomainEvent::ViewingRecordEdited(e) => e.after.show_id?,
+                DomainEvent::ShowProgressReset(r) | DomainEvent::ShowProgressResetUndone(r) => {
+                    r.show_id
+                }
                 _ => return None,
             };
             Some((e.user_id, show))

@@ -99,7 +99,7 @@ async fn episode<U: HandlerUnitOfWork + CatalogRepository + BingeSessionReposito
     for id in e.binge_session_id.iter().chain(&e.binge_sessions_changed) {
         binge(uow, ctx, user, *id).await?;
     }
-    Ok(())
+    completions(uow, ctx, user, &e.completions).await
 }
 
 /// Counts a binge session once, at its start, with its current number of episodes, and
@@ -303,11 +303,11 @@ async fn completions<U: HandlerUnitOfWork>(
     for at in &c.seasons_added {
         add(uow, ctx, user, *at, seasons(1)).await?;
     }
-    if let Some(at) = c.show_removed {
-        add(uow, ctx, user, at, shows(-1)).await?;
+    for at in &c.show_removed {
+        add(uow, ctx, user, *at, shows(-1)).await?;
     }
-    if let Some(at) = c.show_added {
-        add(uow, ctx, user, at, shows(1)).await?;
+    for at in &c.show_added {
+        add(uow, ctx, user, *at, shows(1)).await?;
     }
     Ok(())
 }
@@ -364,6 +364,9 @@ impl<U: HandlerUnitOfWork + CatalogRepository + BingeSessionRepository> EventHan
             DomainEvent::ViewingAbandonUndone(a) => {
                 let d = counter(|d| d.counters.abandoned = -1);
                 add(uow, ctx, user, a.abandon_date, d).await
+            }
+            DomainEvent::ShowProgressReset(r) | DomainEvent::ShowProgressResetUndone(r) => {
+                completions(uow, ctx, user, &r.completions).await
             }
         }
     }

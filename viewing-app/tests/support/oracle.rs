@@ -142,11 +142,17 @@ pub async fn statistics_from_records<S: Store>(
 
     let mut shows_completed = 0;
     let mut seasons_completed = 0;
-    for p in uow.progress_of_user(user).await? {
-        if p.completion_date.is_some_and(|d| within(&range, d)) {
+    // Every rewatch pass's completions count (SPEC §11).
+    for pass in uow
+        .progress_of_user(user)
+        .await?
+        .iter()
+        .flat_map(|p| p.passes())
+    {
+        if pass.completion_date.is_some_and(|d| within(&range, d)) {
             shows_completed += 1;
         }
-        seasons_completed += p
+        seasons_completed += pass
             .completed_seasons
             .iter()
             .filter(|c| within(&range, c.completed_at))

@@ -6,14 +6,15 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::catalog::{EpisodeRef, Show};
 use crate::events::{
-    DomainEvent, IsoDuration, TvEpisodeWatched, TvSeasonCompleted, TvShowCompleted,
+    CompletionChanges, DomainEvent, IsoDuration, TvEpisodeWatched, TvSeasonCompleted,
+    TvShowCompleted,
 };
 use crate::ids::{BingeSessionId, EpisodeId, RecordId, UserId};
 use crate::ports::IdGenerator;
 use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord, Watched};
 use crate::rules::RulesConfig;
 use crate::rules::binge::{SessionChanges, plan_sessions};
-use crate::rules::history::progress_from;
+use crate::rules::history::{completion_changes, current_pass, progress_from};
 use crate::rules::order::{MissingEpisode, missing_before, watched_episodes};
 use crate::rules::progress::{Tally, tally};
 use crate::values::{FinaleReaction, Minutes, Platform, Rating, ValidationError, watch_date};
@@ -158,13 +159,18 @@ pub fn decide_watch_episode(
     check_requested_session(&state, cmd)?;
 
     let watched = watched_episodes(state.records);
+    let in_pass = watched_episodes(&current_pass(state.records, state.progress));
     let is_rewatch = watched.contains(&episode_id);
-    let mut new_records = if is_rewatch {
-        Vec::new()
-    } else {
-        let missing = check_order(state.show, target, &watched, cmd, today)?;
-        backfill(&state, &missing, cmd, at, now, ids)
-    };
+    let mut new_records = Vec::new();
+    if !in_pass.contains(&episode_id) {
+        if !is_rewatch {
+            check_order(state.show, target, &watched, cmd, today)?;
+        }
+        if cmd.mark_previous_watched {
+            let missing = missing_before(state.show, target, &in_pass, today);
+            new_records = backfill(&state, &missing, &watched, cmd, at, now, ids);
+        }
+    }
     new_records.push(requested_record(
         &state, target, is_rewatch, cmd, at, now, ids,
     ));
@@ -172,8 +178,9 @@ pub fn decide_watch_episode(
     let (all, sessions) = place_in_binge_sessions(&state, &mut new_records, rules, now, ids);
 
     let previous = state.progress;
-    let after = tally(state.show, &all, today);
     let mut progress = progress_from(state.user, state.show, &all, previous, now);
+    let plays = current_pass(&all, previous);
+    let after = tally(state.show, &plays, today);
     let mut events: Vec<DomainEvent> = new_records
         .iter()
         .filter_map(episode_watched_event)
@@ -187,12 +194,19 @@ pub fn decide_watch_episode(
             .collect();
     }
     let season_events =
-        complete_seasons(&state, target, &after, &all, previous, &mut progress, cmd);
+        complete_seasons(&state, target, &after, &plays, previous, &mut progress, cmd);
     let season_completed = !season_events.is_empty();
     events.extend(season_events);
-    let show_event = complete_show(state.show, &after, &all, previous, &mut progress, cmd);
+    let show_event = complete_show(state.show, &after, &plays, previous, &mut progress, cmd);
     let show_completed = show_event.is_some();
     events.extend(show_event);
+    let unannounced = unannounced_completions(previous, &progress, &events);
+    if let Some(DomainEvent::TvEpisodeWatched(last)) = events
+        .iter_mut()
+        .rfind(|e| matches!(e, DomainEvent::TvEpisodeWatched(_)))
+    {
+        last.completions = unannounced;
+    }
     // A new watch clears the inactivity report.
     progress.inactivity_reported_at = None;
 
@@ -241,30 +255,31 @@ fn check_requested_session(
 }
 
 /// *Order*: a first-time watch of a regular episode needs every earlier aired regular episode
-/// watched. Returns the missing ones (to backfill) when the client asked for
-/// `markPreviousWatched`; otherwise the first missing one is the 409 answer. Specials are never
-/// order-checked.
-fn check_order<'s>(
-    show: &'s Show,
+/// watched; the first missing one is the 409 answer unless the client asked for
+/// `markPreviousWatched`. Specials are never order-checked.
+fn check_order(
+    show: &Show,
     target: EpisodeRef<'_>,
     watched: &HashSet<EpisodeId>,
     cmd: &WatchEpisode,
     today: NaiveDate,
-) -> Result<Vec<EpisodeRef<'s>>, WatchEpisodeError> {
-    let missing = missing_before(show, target, watched, today);
-    match missing.first() {
+) -> Result<(), WatchEpisodeError> {
+    match missing_before(show, target, watched, today).first() {
         Some(first) if !cmd.mark_previous_watched => {
             Err(WatchEpisodeError::OutOfOrder((*first).into()))
         }
-        _ => Ok(missing),
+        _ => Ok(()),
     }
 }
 
-/// *Backfill*: the missing earlier episodes are recorded first, at the same watch date and on
-/// the same platform, marked as backfilled (so they never start or join a binge session).
+/// *Backfill*: with `markPreviousWatched`, the earlier episodes not watched in the current
+/// pass (every one before any reset) are recorded first, at the same watch date and on the
+/// same platform, marked as backfilled (so they never start or join a binge session). In a
+/// rewatch pass, those watched before are rewatches.
 fn backfill(
     state: &EpisodeState<'_>,
     missing: &[EpisodeRef<'_>],
+    watched: &HashSet<EpisodeId>,
     cmd: &WatchEpisode,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -276,6 +291,7 @@ fn backfill(
             let mut r = episode_record(state, e, RecordId::from(ids.new_id()), at, now);
             r.platform.clone_from(&cmd.platform);
             r.backfilled = true;
+            r.is_rewatch = watched.contains(&e.episode.id);
             r
         })
         .collect()
@@ -382,6 +398,7 @@ fn complete_seasons(
             episodes_watched: total,
             season_rating: cmd.season_rating.filter(|_| is_target_season),
             next_season_intent: is_target_season && cmd.next_season_intent.unwrap_or(false),
+            pass: progress.pass(),
         }));
     }
     for e in earlier {
@@ -405,8 +422,12 @@ fn complete_show(
     cmd: &WatchEpisode,
 ) -> Option<DomainEvent> {
     if let Some(p) = previous.filter(|p| p.is_completed) {
+        // Still completed by the records: at the date they give (a back-dated play in a
+        // rewatch pass can move it); no longer (the show gained episodes): as it was.
         progress.is_completed = true;
-        progress.completion_date = p.completion_date;
+        if progress.completion_date.is_none() {
+            progress.completion_date = p.completion_date;
+        }
         return None;
     }
     let completion_date = progress.completion_date?;
@@ -428,7 +449,35 @@ fn complete_show(
             .series_finale_reaction
             .as_ref()
             .map(|r| r.as_str().to_owned()),
+        pass: progress.pass(),
     }))
+}
+
+/// The completion changes of a watch that no completion event announces: a back-dated play
+/// can complete a season of an earlier rewatch pass, or move the date a season of a later
+/// pass was completed at (its earliest play in the pass moved). The statistics count them
+/// from the watch event.
+fn unannounced_completions(
+    previous: Option<&ShowProgress>,
+    progress: &ShowProgress,
+    events: &[DomainEvent],
+) -> CompletionChanges {
+    let mut changes = completion_changes(previous, progress);
+    let take = |dates: &mut Vec<DateTime<Utc>>, at: DateTime<Utc>| {
+        if let Some(i) = dates.iter().position(|d| *d == at) {
+            dates.remove(i);
+        }
+    };
+    for e in events {
+        match e {
+            DomainEvent::TvSeasonCompleted(c) => {
+                take(&mut changes.seasons_added, c.completion_date)
+            }
+            DomainEvent::TvShowCompleted(c) => take(&mut changes.show_added, c.completion_date),
+            _ => {}
+        }
+    }
+    changes
 }
 
 fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
@@ -441,7 +490,7 @@ fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
     else {
         return None;
     };
-    Some(DomainEvent::TvEpisodeWatched(TvEpisodeWatched {
+    Some(DomainEvent::TvEpisodeWatched(Box::new(TvEpisodeWatched {
         episode_id,
         record_id: r.id,
         show_id,
@@ -454,5 +503,6 @@ fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
         is_rewatch: r.is_rewatch,
         backfilled: r.backfilled,
         binge_sessions_changed: Vec::new(),
-    }))
+        completions: CompletionChanges::default(),
+    })))
 }

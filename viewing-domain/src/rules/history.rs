@@ -16,6 +16,7 @@
 //! - the last watched episode, the count and the latest activity follow as in
 //!   [`crate::rules::progress`]; binge sessions are [`plan_sessions`] over the records.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,7 +28,9 @@ use crate::events::{
 };
 use crate::ids::{EpisodeId, RecordId, UserId};
 use crate::ports::IdGenerator;
-use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord, Watched};
+use crate::records::{
+    BingeSession, PassSummary, SeasonCompletion, ShowProgress, ViewingRecord, Watched,
+};
 use crate::rules::RulesConfig;
 use crate::rules::binge::{SessionChanges, plan_sessions};
 use crate::rules::progress::{last_activity, last_watched, tally};
@@ -132,8 +135,44 @@ pub fn show_completion(
     latest
 }
 
+/// The plays of one rewatch pass (SPEC §11): those dated after `start` (every one, for the
+/// first pass) and not after `end` (the next pass's start). In the first pass each item's first
+/// watch is its own; in a later pass it is the item's earliest play in the pass, so progress
+/// there counts only what was watched again.
+pub fn pass_records(
+    records: &[ViewingRecord],
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> Vec<ViewingRecord> {
+    let mut plays: Vec<ViewingRecord> = records
+        .iter()
+        .filter(|r| start.is_none_or(|s| r.watch_date > s) && end.is_none_or(|e| r.watch_date <= e))
+        .cloned()
+        .collect();
+    if start.is_some() {
+        for r in &mut plays {
+            r.is_rewatch = true;
+        }
+        settle_first_watches(&mut plays);
+    }
+    plays
+}
+
+/// The plays of the current pass of `progress` (all of them before any reset).
+pub fn current_pass<'r>(
+    records: &'r [ViewingRecord],
+    progress: Option<&ShowProgress>,
+) -> Cow<'r, [ViewingRecord]> {
+    match progress.and_then(|p| p.reset_at) {
+        None => Cow::Borrowed(records),
+        Some(start) => Cow::Owned(pass_records(records, Some(start), None)),
+    }
+}
+
 /// The progress row of `user` in `show` computed from `records` (all of them, first watches
-/// settled). `previous` gives only what records cannot: when the inactivity job reported it.
+/// settled). `previous` gives only what records cannot: the rewatch passes (when each
+/// started) and when the inactivity job reported the show. Completions of every pass are
+/// computed from the plays of that pass.
 pub fn progress_from(
     user: UserId,
     show: &Show,
@@ -142,9 +181,34 @@ pub fn progress_from(
     now: DateTime<Utc>,
 ) -> ShowProgress {
     let today = now.date_naive();
-    let t = tally(show, records, today);
-    let last = last_watched(records);
-    let completion_date = show_completion(show, records, today);
+    let starts: Vec<Option<DateTime<Utc>>> = match previous {
+        Some(p) => p
+            .earlier_passes
+            .iter()
+            .map(|e| e.started_at)
+            .chain([p.reset_at])
+            .collect(),
+        None => vec![None],
+    };
+    let earlier_passes = starts
+        .windows(2)
+        .map(|w| {
+            let plays = pass_records(records, w[0], w[1]);
+            PassSummary {
+                started_at: w[0],
+                completed_seasons: completed_seasons(show, &plays, today),
+                completion_date: show_completion(show, &plays, today),
+            }
+        })
+        .collect();
+    let reset_at = starts.last().copied().flatten();
+    let plays = match reset_at {
+        None => Cow::Borrowed(records),
+        Some(start) => Cow::Owned(pass_records(records, Some(start), None)),
+    };
+    let t = tally(show, &plays, today);
+    let last = last_watched(&plays);
+    let completion_date = show_completion(show, &plays, today);
     ShowProgress {
         user_id: user,
         show_id: show.id,
@@ -153,12 +217,14 @@ pub fn progress_from(
         last_watched_episode_id: last.as_ref().map(|l| l.episode_id),
         last_watch_date: last.as_ref().map(|l| l.watch_date),
         total_episodes_watched: t.watched,
-        completed_seasons: completed_seasons(show, records, today),
+        completed_seasons: completed_seasons(show, &plays, today),
         is_completed: completion_date.is_some(),
         completion_date,
         last_activity_at: last_activity(records),
         inactivity_reported_at: previous.and_then(|p| p.inactivity_reported_at),
         updated_at: now,
+        reset_at,
+        earlier_passes,
     }
 }
 
@@ -215,33 +281,43 @@ pub fn rebuild_show(
     }
 }
 
-/// How a show's completions differ between two progress rows.
+/// How a show's completions differ between two progress rows, pass by pass.
 pub fn completion_changes(
     before: Option<&ShowProgress>,
     after: &ShowProgress,
 ) -> CompletionChanges {
-    let earlier: &[SeasonCompletion] = before.map_or(&[], |p| &p.completed_seasons);
+    let earlier = before.map(ShowProgress::passes).unwrap_or_default();
+    let later = after.passes();
+    let mut changes = CompletionChanges::default();
     let same = |a: &SeasonCompletion, b: &SeasonCompletion| {
         a.season_number == b.season_number && a.completed_at == b.completed_at
     };
-    let show_before = before.and_then(|p| p.completion_date.filter(|_| p.is_completed));
-    let show_after = after.completion_date.filter(|_| after.is_completed);
-    let show_changed = show_before != show_after;
-    CompletionChanges {
-        seasons_removed: earlier
-            .iter()
-            .filter(|e| !after.completed_seasons.iter().any(|a| same(a, e)))
-            .map(|e| e.completed_at)
-            .collect(),
-        seasons_added: after
-            .completed_seasons
-            .iter()
-            .filter(|a| !earlier.iter().any(|e| same(a, e)))
-            .map(|a| a.completed_at)
-            .collect(),
-        show_removed: show_before.filter(|_| show_changed),
-        show_added: show_after.filter(|_| show_changed),
+    for i in 0..earlier.len().max(later.len()) {
+        let (b, a) = (earlier.get(i), later.get(i));
+        let b_seasons: &[SeasonCompletion] = b.map_or(&[], |p| &p.completed_seasons);
+        let a_seasons: &[SeasonCompletion] = a.map_or(&[], |p| &p.completed_seasons);
+        changes.seasons_removed.extend(
+            b_seasons
+                .iter()
+                .filter(|e| !a_seasons.iter().any(|x| same(x, e)))
+                .map(|e| e.completed_at),
+        );
+        changes.seasons_added.extend(
+            a_seasons
+                .iter()
+                .filter(|x| !b_seasons.iter().any(|e| same(x, e)))
+                .map(|x| x.completed_at),
+        );
+        let (show_before, show_after) = (
+            b.and_then(|p| p.completion_date),
+            a.and_then(|p| p.completion_date),
+        );
+        if show_before != show_after {
+            changes.show_removed.extend(show_before);
+            changes.show_added.extend(show_after);
+        }
     }
+    changes
 }
 
 /// Everything deleting one record writes, decided before anything is written.
@@ -507,4 +583,76 @@ pub fn decide_edit_record(
         progress,
         event,
     })
+}
+
+/// Why a reset or its undo is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ResetError {
+    /// Nothing of the show is watched in the current pass: a reset would start an empty one.
+    #[error("nothing of this show is watched in the current pass")]
+    NothingWatched,
+    /// The show's progress was never reset (or every reset was undone).
+    #[error("this show's progress has no reset to undo")]
+    NoReset,
+}
+
+/// Everything a reset or its undo writes, decided before anything is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressReset {
+    /// The show's new progress row.
+    pub progress: ShowProgress,
+    /// `ShowProgressReset` or `ShowProgressResetUndone`.
+    pub event: DomainEvent,
+}
+
+/// Resets a show's progress (SPEC §11 rewatch passes): a new pass starts now, and from then
+/// on progress, next episode and completions count only plays dated after it. History keeps
+/// every play, and the completions of the closed pass stay counted.
+pub fn decide_reset(
+    user: UserId,
+    show: &Show,
+    records: &[ViewingRecord],
+    previous: Option<&ShowProgress>,
+    now: DateTime<Utc>,
+) -> Result<ProgressReset, ResetError> {
+    let watched = tally(show, &current_pass(records, previous), now.date_naive()).watched;
+    let Some(before) = previous.filter(|_| watched > 0) else {
+        return Err(ResetError::NothingWatched);
+    };
+    let mut passes = before.clone();
+    passes.earlier_passes = before.passes();
+    passes.reset_at = Some(now);
+    let progress = progress_from(user, show, records, Some(&passes), now);
+    let event = DomainEvent::ShowProgressReset(crate::events::ShowProgressReset {
+        show_id: show.id,
+        pass: progress.pass(),
+        reset_at: now,
+        completions: completion_changes(previous, &progress),
+    });
+    Ok(ProgressReset { progress, event })
+}
+
+/// Undoes the latest reset of a show (Trakt's "undo reset"): its pass merges into the one
+/// before, and progress and completions are those of the merged plays.
+pub fn decide_undo_reset(
+    user: UserId,
+    show: &Show,
+    records: &[ViewingRecord],
+    previous: Option<&ShowProgress>,
+    now: DateTime<Utc>,
+) -> Result<ProgressReset, ResetError> {
+    let Some((before, undone)) = previous.and_then(|p| p.reset_at.map(|at| (p, at))) else {
+        return Err(ResetError::NoReset);
+    };
+    let mut passes = before.clone();
+    let closed = passes.earlier_passes.pop().ok_or(ResetError::NoReset)?;
+    passes.reset_at = closed.started_at;
+    let progress = progress_from(user, show, records, Some(&passes), now);
+    let event = DomainEvent::ShowProgressResetUndone(crate::events::ShowProgressReset {
+        show_id: show.id,
+        pass: progress.pass(),
+        reset_at: undone,
+        completions: completion_changes(previous, &progress),
+    });
+    Ok(ProgressReset { progress, event })
 }

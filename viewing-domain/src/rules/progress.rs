@@ -106,6 +106,10 @@ pub struct ProgressView {
     pub last_activity_at: Option<DateTime<Utc>>,
     /// Minutes of every viewing of the show.
     pub total_viewing_minutes: u64,
+    /// The rewatch pass (1 before any reset): the counts above are of its plays only.
+    pub pass: u32,
+    /// When the pass started (`None`: never reset).
+    pub reset_at: Option<DateTime<Utc>>,
 }
 
 /// Counts of aired regular episodes watched, overall and per season.
@@ -274,8 +278,10 @@ pub fn progress_view(
     rules: &RulesConfig,
 ) -> ProgressView {
     let today = now.date_naive();
+    let all = records;
+    let records = &*crate::rules::history::current_pass(all, progress);
     let t = tally(show, records, today);
-    let last_activity_at = last_activity(records);
+    let last_activity_at = last_activity(all);
     let seasons: Vec<SeasonProgressView> = t
         .seasons
         .iter()
@@ -313,9 +319,8 @@ pub fn progress_view(
         gaps: gaps(show, records, today),
         seasons,
         last_activity_at,
-        total_viewing_minutes: records
-            .iter()
-            .map(|r| u64::from(record_minutes(r, show)))
-            .sum(),
+        total_viewing_minutes: all.iter().map(|r| u64::from(record_minutes(r, show))).sum(),
+        pass: progress.map_or(1, ShowProgress::pass),
+        reset_at: progress.and_then(|p| p.reset_at),
     }
 }
