@@ -661,7 +661,10 @@ async fn operations_endpoints() {
         ("/api/viewing/history", vec!["get"]),
         ("/api/viewing/progress", vec!["get"]),
         ("/api/viewing/progress/{showId}", vec!["get"]),
-        ("/api/viewing/progress/{showId}/reset", vec!["post", "delete"]),
+        (
+            "/api/viewing/progress/{showId}/reset",
+            vec!["post", "delete"],
+        ),
         ("/api/viewing/statistics", vec!["get"]),
         ("/api/viewing/achievements", vec!["get"]),
         ("/api/viewing/reminders", vec!["get"]),
