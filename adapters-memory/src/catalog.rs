@@ -6,7 +6,28 @@ use crate::store::MemoryUow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::ports::*;
-use viewing_domain::{EpisodeId, Movie, MovieId, Show, ShowId, UserId};
+use viewing_domain::{
+    CatalogRows, EpisodeId, ExternalIds, Movie, MovieId, RowsWritten, Show, ShowId, UserId,
+};
+
+/// Refuses (`Conflict`, naming the holder) an id of `ids` that one of `items` — `(owner, id,
+/// external ids)` of the same kind — holds for an owner other than `owner`.
+fn refuse_held<'a>(
+    kind: &str,
+    owner: uuid::Uuid,
+    ids: &ExternalIds,
+    items: impl Iterator<Item = (uuid::Uuid, uuid::Uuid, &'a ExternalIds)>,
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for (item_owner, item, theirs) in items {
+        if item_owner != owner && ids.iter().any(|(p, v)| theirs.get(p) == Some(v)) {
+            return Err(StoreError::Conflict(ids.held_by(kind, &item.to_string())));
+        }
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl CatalogRepository for MemoryUow {
@@ -40,6 +61,12 @@ impl CatalogRepository for MemoryUow {
     }
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        let others = self
+            .work
+            .movies
+            .values()
+            .map(|m| (m.id.as_uuid(), m.id.as_uuid(), &m.external_ids));
+        refuse_held("movie", movie.id.as_uuid(), &movie.external_ids, others)?;
         self.work.movies.insert(movie.id, movie.clone());
         self.work.catalog_version += 1;
         Ok(())
@@ -50,6 +77,42 @@ impl CatalogRepository for MemoryUow {
     }
 
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()> {
+        let owner = show.id.as_uuid();
+        let shows = || self.work.shows.values();
+        refuse_held(
+            "show",
+            owner,
+            &show.external_ids,
+            shows().map(|s| (s.id.as_uuid(), s.id.as_uuid(), &s.external_ids)),
+        )?;
+        for season in show.seasons() {
+            refuse_held(
+                "season",
+                owner,
+                &season.external_ids,
+                shows().flat_map(|s| {
+                    s.seasons()
+                        .iter()
+                        .map(|x| (s.id.as_uuid(), x.id.as_uuid(), &x.external_ids))
+                }),
+            )?;
+            for e in &season.episodes {
+                refuse_held(
+                    "episode",
+                    owner,
+                    &e.external_ids,
+                    shows().flat_map(|s| {
+                        s.episodes().map(|x| {
+                            (
+                                s.id.as_uuid(),
+                                x.episode.id.as_uuid(),
+                                &x.episode.external_ids,
+                            )
+                        })
+                    }),
+                )?;
+            }
+        }
         for season in show.seasons() {
             if self
                 .work
@@ -99,5 +162,105 @@ impl UserRepository for MemoryUow {
 
     async fn user_revision(&mut self, user: UserId) -> StoreResult<i64> {
         Ok(self.work.users.get(&user).copied().unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl CatalogBulkRepository for MemoryUow {
+    async fn write_catalog_rows(&mut self, rows: &CatalogRows) -> StoreResult<RowsWritten> {
+        let mut written = RowsWritten::default();
+        for m in &rows.movies {
+            let others = self
+                .work
+                .movies
+                .values()
+                .map(|x| (x.id.as_uuid(), x.id.as_uuid(), &x.external_ids));
+            if refuse_held("movie", m.id.as_uuid(), &m.external_ids, others).is_ok() {
+                self.work.movies.insert(m.id, m.clone());
+                written.movies += 1;
+            }
+        }
+        for row in &rows.shows {
+            let others = self
+                .work
+                .shows
+                .values()
+                .map(|x| (x.id.as_uuid(), x.id.as_uuid(), &x.external_ids));
+            if refuse_held("show", row.id.as_uuid(), &row.external_ids, others).is_err() {
+                continue;
+            }
+            let show = match self.work.shows.remove(&row.id) {
+                Some(mut s) => {
+                    s.title = row.title.clone();
+                    s.status = row.status;
+                    s.genres = row.genres.clone();
+                    s
+                }
+                None => Show::new(
+                    row.id,
+                    row.title.clone(),
+                    row.status,
+                    row.genres.clone(),
+                    Vec::new(),
+                )
+                .map_err(StoreError::unexpected)?,
+            };
+            let mut show = show;
+            show.external_ids = row.external_ids.clone();
+            self.work.shows.insert(row.id, show);
+            written.shows += 1;
+        }
+        for row in &rows.seasons {
+            let owned_elsewhere = self
+                .work
+                .season_owner
+                .get(&row.id)
+                .is_some_and(|o| *o != row.show_id);
+            let others = self.work.shows.values().flat_map(|s| {
+                s.seasons()
+                    .iter()
+                    .map(|x| (s.id.as_uuid(), x.id.as_uuid(), &x.external_ids))
+            });
+            let held = refuse_held("season", row.show_id.as_uuid(), &row.external_ids, others);
+            let Some(show) = self.work.shows.get_mut(&row.show_id) else {
+                continue;
+            };
+            if owned_elsewhere
+                || held.is_err()
+                || !show.put_season(row.id, row.number, row.external_ids.clone())
+            {
+                continue;
+            }
+            self.work.season_owner.insert(row.id, row.show_id);
+            written.seasons += 1;
+        }
+        for row in &rows.episodes {
+            let e = &row.episode;
+            let owned_elsewhere = self
+                .work
+                .episode_owner
+                .get(&e.id)
+                .is_some_and(|o| *o != row.show_id);
+            let others = self.work.shows.values().flat_map(|s| {
+                s.episodes().map(|x| {
+                    (
+                        s.id.as_uuid(),
+                        x.episode.id.as_uuid(),
+                        &x.episode.external_ids,
+                    )
+                })
+            });
+            let held = refuse_held("episode", row.show_id.as_uuid(), &e.external_ids, others);
+            let Some(show) = self.work.shows.get_mut(&row.show_id) else {
+                continue;
+            };
+            if owned_elsewhere || held.is_err() || !show.put_episode(row.season_id, e.clone()) {
+                continue;
+            }
+            self.work.episode_owner.insert(e.id, row.show_id);
+            written.episodes += 1;
+        }
+        self.work.catalog_version += 1;
+        Ok(written)
     }
 }

@@ -342,6 +342,7 @@ async fn nothing_is_lost_while_the_broker_is_down() {
             runtime: Minutes::from_u32_saturating(90),
             genres: vec![],
             release_date: None,
+            external_ids: Default::default(),
         })
         .await
         .expect("movie");

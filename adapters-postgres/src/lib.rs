@@ -10,6 +10,7 @@
 
 mod abandons;
 mod binge_sessions;
+mod catalog_bulk;
 mod codec;
 mod engagement;
 mod open;

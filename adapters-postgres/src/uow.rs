@@ -12,10 +12,12 @@ use viewing_domain::ports::{
 };
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
-    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
+    Episode, EpisodeId, ExternalIds, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus,
+    UserId,
 };
 
 use crate::codec::{RowExt, corrupt, db_err, get, int, required};
+use adapters_sql::decode;
 
 /// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote (sqlx sends the `ROLLBACK` when the connection is next used or
@@ -83,7 +85,8 @@ fn genres(col: &str, raw: Vec<String>) -> StoreResult<Vec<Genre>> {
 impl PgUow {
     async fn load_show(&mut self, show_id: Uuid) -> StoreResult<Option<Show>> {
         let Some(row) = sqlx::query(
-            "SELECT id, title, status, ARRAY(SELECT genre FROM show_genres g \
+            "SELECT id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id, \
+             ARRAY(SELECT genre FROM show_genres g \
              WHERE g.show_id = s.id ORDER BY position) AS genres FROM shows s WHERE id = $1",
         )
         .bind(show_id)
@@ -94,14 +97,16 @@ impl PgUow {
             return Ok(None);
         };
         let seasons = sqlx::query(
-            "SELECT id, season_number FROM seasons WHERE show_id = $1 ORDER BY season_number",
+            "SELECT id, season_number, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id \
+             FROM seasons WHERE show_id = $1 ORDER BY season_number",
         )
         .bind(show_id)
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
         let episodes = sqlx::query(
-            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date \
+            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date, \
+             tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id \
              FROM episodes WHERE show_id = $1 ORDER BY episode_number",
         )
         .bind(show_id)
@@ -120,6 +125,7 @@ impl PgUow {
                     title: required("episode title", e.text("title")?, Title::parse)?,
                     runtime: minutes("episode runtime", e.int("runtime_minutes")?)?,
                     air_date: e.date_opt("air_date")?,
+                    external_ids: decode::external_ids(e)?,
                 });
         }
         let seasons = seasons
@@ -130,11 +136,12 @@ impl PgUow {
                     id: SeasonId::from(sid),
                     number: s.u32("season_number")?,
                     episodes: by_season.remove(&sid).unwrap_or_default(),
+                    external_ids: decode::external_ids(s)?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let status: String = row.text("status")?;
-        let show = Show::new(
+        let mut show = Show::new(
             ShowId::from(row.uuid("id")?),
             required("show title", row.text("title")?, Title::parse)?,
             ShowStatus::parse(&status).ok_or_else(|| corrupt("show status", &status))?,
@@ -142,7 +149,35 @@ impl PgUow {
             seasons,
         )
         .map_err(|e| corrupt("show", e))?;
+        show.external_ids = decode::external_ids(&row)?;
         Ok(Some(show))
+    }
+
+    /// Refuses (`Conflict`, naming the holder) an external id of `ids` that an item of the
+    /// same kind owned by someone other than `owner` holds: `sql` is one of the `HELD_BY_*`
+    /// queries, `owner` the movie's or the show's id. Checked before writing: a failed
+    /// statement would abort the transaction.
+    async fn refuse_held_ids(
+        &mut self,
+        sql: &'static str,
+        kind: &str,
+        owner: Uuid,
+        ids: &ExternalIds,
+    ) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let query = sqlx::query(sql).bind(owner);
+        let holder = bind_external_ids(query, ids)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        match holder {
+            Some(row) => Err(StoreError::Conflict(
+                ids.held_by(kind, &row.uuid("id")?.to_string()),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The first of `ids` that `sql` finds owned by another show.
@@ -162,6 +197,52 @@ impl PgUow {
     }
 }
 
+/// Queries for an item of one kind, owned elsewhere (`$1`), holding one of the external ids
+/// `$2`–`$6` (in [`Provider::ALL`](viewing_domain::Provider::ALL) order).
+macro_rules! held_by {
+    ($table:literal, $owner:literal) => {
+        concat!(
+            "SELECT id FROM ",
+            $table,
+            " WHERE ",
+            $owner,
+            " <> $1 AND (tmdb_id = $2 OR imdb_id = $3 OR tvdb_id = $4 OR trakt_id = $5 \
+             OR tvmaze_id = $6) LIMIT 1"
+        )
+    };
+}
+const HELD_BY_MOVIE: &str = held_by!("movies", "id");
+const HELD_BY_SHOW: &str = held_by!("shows", "id");
+const HELD_BY_SEASON: &str = held_by!("seasons", "show_id");
+const HELD_BY_EPISODE: &str = held_by!("episodes", "show_id");
+
+/// Binds the values of the five external-id columns, in provider order.
+fn bind_external_ids<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ids: &ExternalIds,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    adapters_sql::encode::external_id_values(ids)
+        .into_iter()
+        .fold(query, |q, v| q.bind(v))
+}
+
+/// Binds five `text[]`, one per provider (in provider order), of the items' external ids.
+fn bind_external_id_arrays<'q, 'i>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    items: impl Iterator<Item = &'i ExternalIds>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut columns: [Vec<Option<String>>; 5] = Default::default();
+    for ids in items {
+        for (column, value) in columns
+            .iter_mut()
+            .zip(adapters_sql::encode::external_id_values(ids))
+        {
+            column.push(value);
+        }
+    }
+    columns.into_iter().fold(query, |q, c| q.bind(c))
+}
+
 const SEASONS_OWNED_ELSEWHERE: &str =
     "SELECT id FROM seasons WHERE show_id <> $1 AND id = ANY($2) LIMIT 1";
 const EPISODES_OWNED_ELSEWHERE: &str =
@@ -171,7 +252,8 @@ const EPISODES_OWNED_ELSEWHERE: &str =
 impl CatalogRepository for PgUow {
     async fn movie(&mut self, movie_id: MovieId) -> StoreResult<Option<Movie>> {
         let Some(row) = sqlx::query(
-            "SELECT id, title, runtime_minutes, release_date, ARRAY(SELECT genre FROM \
+            "SELECT id, title, runtime_minutes, release_date, tmdb_id, imdb_id, tvdb_id, \
+             trakt_id, tvmaze_id, ARRAY(SELECT genre FROM \
              movie_genres g WHERE g.movie_id = m.id ORDER BY position) AS genres \
              FROM movies m WHERE id = $1",
         )
@@ -188,6 +270,7 @@ impl CatalogRepository for PgUow {
             runtime: minutes("movie runtime", row.int("runtime_minutes")?)?,
             genres: genres("movie genre", get(&row, "genres")?)?,
             release_date: row.date_opt("release_date")?,
+            external_ids: decode::external_ids(&row)?,
         }))
     }
 
@@ -230,22 +313,34 @@ impl CatalogRepository for PgUow {
     }
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        self.refuse_held_ids(
+            HELD_BY_MOVIE,
+            "movie",
+            movie.id.as_uuid(),
+            &movie.external_ids,
+        )
+        .await?;
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO movies (id, title, runtime_minutes, release_date) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
-             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date",
+        let insert = sqlx::query(
+            "INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, imdb_id, \
+             tvdb_id, trakt_id, tvmaze_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, \
+             tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
+             tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
+             tvmaze_id = excluded.tvmaze_id",
         )
         .bind(movie.id.as_uuid())
         .bind(movie.title.as_str())
         .bind(int(movie.runtime.get())?)
-        .bind(movie.release_date)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(movie.release_date);
+        bind_external_ids(insert, &movie.external_ids)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         sqlx::query("DELETE FROM movie_genres WHERE movie_id = $1")
             .bind(movie.id.as_uuid())
             .execute(self.conn())
@@ -285,20 +380,35 @@ impl CatalogRepository for PgUow {
             )));
         }
         let show_id = show.id.as_uuid();
+        self.refuse_held_ids(HELD_BY_SHOW, "show", show_id, &show.external_ids)
+            .await?;
+        for season in show.seasons() {
+            self.refuse_held_ids(HELD_BY_SEASON, "season", show_id, &season.external_ids)
+                .await?;
+            for e in &season.episodes {
+                self.refuse_held_ids(HELD_BY_EPISODE, "episode", show_id, &e.external_ids)
+                    .await?;
+            }
+        }
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO shows (id, title, status) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
+        let insert = sqlx::query(
+            "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, \
+             tvmaze_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
+             tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
+             tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
+             tvmaze_id = excluded.tvmaze_id",
         )
         .bind(show_id)
         .bind(show.title.as_str())
-        .bind(show.status.as_str())
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(show.status.as_str());
+        bind_external_ids(insert, &show.external_ids)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         for sql in [
             "DELETE FROM show_genres WHERE show_id = $1",
             "DELETE FROM episodes WHERE show_id = $1",
@@ -325,16 +435,20 @@ impl CatalogRepository for PgUow {
             .iter()
             .map(|s| int(s.number))
             .collect::<StoreResult<Vec<i32>>>()?;
-        sqlx::query(
-            "INSERT INTO seasons (id, show_id, season_number) \
-             SELECT s.id, $1, s.number FROM UNNEST($2::uuid[], $3::int4[]) AS s(id, number)",
+        let insert = sqlx::query(
+            "INSERT INTO seasons (id, show_id, season_number, tmdb_id, imdb_id, tvdb_id, \
+             trakt_id, tvmaze_id) \
+             SELECT s.id, $1, s.number, s.tmdb, s.imdb, s.tvdb, s.trakt, s.tvmaze \
+             FROM UNNEST($2::uuid[], $3::int4[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::text[]) AS s(id, number, tmdb, imdb, tvdb, trakt, tvmaze)",
         )
         .bind(show_id)
         .bind(season_ids)
-        .bind(season_numbers)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(season_numbers);
+        bind_external_id_arrays(insert, show.seasons().iter().map(|s| &s.external_ids))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
 
         let mut season_of = Vec::new();
         let mut numbers = Vec::new();
@@ -348,12 +462,15 @@ impl CatalogRepository for PgUow {
             runtimes.push(int(e.episode.runtime.get())?);
             air_dates.push(e.episode.air_date);
         }
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO episodes (id, season_id, show_id, episode_number, title, \
-             runtime_minutes, air_date) \
-             SELECT e.id, e.season_id, $1, e.number, e.title, e.runtime, e.air_date \
+             runtime_minutes, air_date, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id) \
+             SELECT e.id, e.season_id, $1, e.number, e.title, e.runtime, e.air_date, \
+             e.tmdb, e.imdb, e.tvdb, e.trakt, e.tvmaze \
              FROM UNNEST($2::uuid[], $3::uuid[], $4::int4[], $5::text[], $6::int4[], \
-             $7::date[]) AS e(id, season_id, number, title, runtime, air_date)",
+             $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) \
+             AS e(id, season_id, number, title, runtime, air_date, tmdb, imdb, tvdb, trakt, \
+             tvmaze)",
         )
         .bind(show_id)
         .bind(episode_ids)
@@ -361,10 +478,11 @@ impl CatalogRepository for PgUow {
         .bind(numbers)
         .bind(titles)
         .bind(runtimes)
-        .bind(air_dates)
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(air_dates);
+        bind_external_id_arrays(insert, show.episodes().map(|e| &e.episode.external_ids))
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

@@ -284,6 +284,20 @@ pub fn add_dimension<S, R: RowExt<S>>(total: &mut StatsDelta, row: &R) -> StoreR
     Ok(())
 }
 
+/// The external ids of a catalog row (`tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id`, see
+/// [`crate::encode::EXTERNAL_ID_COLUMNS`]).
+pub fn external_ids<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::ExternalIds> {
+    let mut ids = viewing_domain::ExternalIds::new();
+    for provider in viewing_domain::Provider::ALL {
+        let col = crate::encode::external_id_column(provider);
+        if let Some(value) = row.text_opt(col)? {
+            ids.insert(provider, &value)
+                .map_err(|e| corrupt(col, e.message))?;
+        }
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -1,11 +1,31 @@
 //! Domain values the SQL stores write as text, written once.
 
-use viewing_domain::PassSummary;
 use viewing_domain::ports::{StoreError, StoreResult};
+use viewing_domain::{ExternalIds, PassSummary, Provider};
 
 /// The closed rewatch passes of a progress row as the JSON text of `earlier_passes`
 /// (read back by [`crate::decode::show_progress`]).
 pub fn passes(passes: &[PassSummary]) -> StoreResult<String> {
     serde_json::to_string(passes)
         .map_err(|e| StoreError::unexpected(format!("cannot encode rewatch passes: {e}")))
+}
+
+/// The external-id columns every catalog table has, in [`Provider::ALL`] order, as a literal
+/// for a column list.
+pub const EXTERNAL_ID_COLUMNS: &str = "tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id";
+
+/// The column holding `provider`'s id.
+pub fn external_id_column(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Tmdb => "tmdb_id",
+        Provider::Imdb => "imdb_id",
+        Provider::Tvdb => "tvdb_id",
+        Provider::Trakt => "trakt_id",
+        Provider::Tvmaze => "tvmaze_id",
+    }
+}
+
+/// The values of [`EXTERNAL_ID_COLUMNS`] for `ids`, in order (`None`: no id of that provider).
+pub fn external_id_values(ids: &ExternalIds) -> [Option<String>; 5] {
+    Provider::ALL.map(|p| ids.get(p).map(str::to_owned))
 }

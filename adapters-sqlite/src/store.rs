@@ -315,6 +315,7 @@ mod tests {
             runtime: Minutes::from_u32_saturating(170),
             genres: vec![],
             release_date: None,
+            external_ids: Default::default(),
         };
         let mut writer = store.begin().await.expect("write unit of work");
         writer.upsert_movie(&movie).await.expect("upsert");

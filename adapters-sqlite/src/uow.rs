@@ -10,11 +10,13 @@ use viewing_domain::ports::{
 };
 use viewing_domain::values::{Genre, Minutes, Title};
 use viewing_domain::{
-    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus, UserId,
+    Episode, EpisodeId, ExternalIds, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus,
+    UserId,
 };
 
 use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
 use crate::writer::WriteTx;
+use adapters_sql::decode;
 
 /// One transaction over every repository. Dropping it without [`Transaction::commit`](viewing_domain::ports::Transaction::commit) rolls
 /// back everything it wrote.
@@ -70,6 +72,35 @@ impl viewing_domain::ports::Transaction for SqliteUow {
     }
 }
 
+/// Queries for an item of one kind, owned elsewhere (`?1`), holding one of the external ids
+/// `?2`–`?6` (in [`Provider::ALL`] order).
+macro_rules! held_by {
+    ($table:literal, $owner:literal) => {
+        concat!(
+            "SELECT id FROM ",
+            $table,
+            " WHERE ",
+            $owner,
+            " <> ?1 AND (tmdb_id = ?2 OR imdb_id = ?3 OR tvdb_id = ?4 OR trakt_id = ?5 \
+             OR tvmaze_id = ?6) LIMIT 1"
+        )
+    };
+}
+const HELD_BY_MOVIE: &str = held_by!("movies", "id");
+const HELD_BY_SHOW: &str = held_by!("shows", "id");
+const HELD_BY_SEASON: &str = held_by!("seasons", "show_id");
+const HELD_BY_EPISODE: &str = held_by!("episodes", "show_id");
+
+/// Binds the values of the five external-id columns, in [`Provider::ALL`] order.
+pub(crate) fn bind_external_ids<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ids: &ExternalIds,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    adapters_sql::encode::external_id_values(ids)
+        .into_iter()
+        .fold(query, |q, v| q.bind(v))
+}
+
 const SEASONS_OWNED_ELSEWHERE: &str = "SELECT id FROM seasons WHERE show_id <> ? \
      AND id IN (SELECT value FROM json_each(?)) LIMIT 1";
 const EPISODES_OWNED_ELSEWHERE: &str = "SELECT id FROM episodes WHERE show_id <> ? \
@@ -87,11 +118,14 @@ fn minutes(col: &str, v: i64) -> StoreResult<Minutes> {
 
 impl SqliteUow {
     async fn load_show(&mut self, show_id: &str) -> StoreResult<Option<Show>> {
-        let Some(row) = sqlx::query("SELECT id, title, status FROM shows WHERE id = ?")
-            .bind(show_id)
-            .fetch_optional(self.conn())
-            .await
-            .map_err(db_err)?
+        let Some(row) = sqlx::query(
+            "SELECT id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id \
+             FROM shows WHERE id = ?",
+        )
+        .bind(show_id)
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
         else {
             return Ok(None);
         };
@@ -102,14 +136,16 @@ impl SqliteUow {
                 .await
                 .map_err(db_err)?;
         let seasons = sqlx::query(
-            "SELECT id, season_number FROM seasons WHERE show_id = ? ORDER BY season_number",
+            "SELECT id, season_number, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id \
+             FROM seasons WHERE show_id = ? ORDER BY season_number",
         )
         .bind(show_id)
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
         let episodes = sqlx::query(
-            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date \
+            "SELECT id, season_id, episode_number, title, runtime_minutes, air_date, \
+             tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id \
              FROM episodes WHERE show_id = ? ORDER BY episode_number",
         )
         .bind(show_id)
@@ -128,6 +164,7 @@ impl SqliteUow {
                     title: required("episode title", e.text("title")?, Title::parse)?,
                     runtime: minutes("episode runtime", e.int("runtime_minutes")?)?,
                     air_date: e.date_opt("air_date")?,
+                    external_ids: decode::external_ids(e)?,
                 });
         }
         let seasons = seasons
@@ -138,11 +175,12 @@ impl SqliteUow {
                     id: SeasonId::from(sid),
                     number: s.u32("season_number")?,
                     episodes: by_season.remove(&sid).unwrap_or_default(),
+                    external_ids: decode::external_ids(s)?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let status = row.text("status")?;
-        let show = Show::new(
+        let mut show = Show::new(
             ShowId::from(row.uuid("id")?),
             required("show title", row.text("title")?, Title::parse)?,
             ShowStatus::parse(&status).ok_or_else(|| corrupt("show status", &status))?,
@@ -150,7 +188,32 @@ impl SqliteUow {
             seasons,
         )
         .map_err(|e| corrupt("show", e))?;
+        show.external_ids = decode::external_ids(&row)?;
         Ok(Some(show))
+    }
+
+    /// Refuses (`Conflict`, naming the holder) an external id of `ids` that an item of the
+    /// same kind owned by someone other than `owner` holds: `sql` is one of the `HELD_BY_*`
+    /// queries, `owner` the movie's or the show's id.
+    async fn refuse_held_ids(
+        &mut self,
+        sql: &'static str,
+        kind: &str,
+        owner: &str,
+        ids: &ExternalIds,
+    ) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let query = sqlx::query(sql).bind(owner);
+        let holder = bind_external_ids(query, ids)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_err)?;
+        match holder {
+            Some(row) => Err(StoreError::Conflict(ids.held_by(kind, &row.text("id")?))),
+            None => Ok(()),
+        }
     }
 
     /// The first of `ids` (a JSON array) that `sql` finds owned by another show.
@@ -173,12 +236,14 @@ impl SqliteUow {
 #[async_trait]
 impl CatalogRepository for SqliteUow {
     async fn movie(&mut self, movie_id: MovieId) -> StoreResult<Option<Movie>> {
-        let Some(row) =
-            sqlx::query("SELECT id, title, runtime_minutes, release_date FROM movies WHERE id = ?")
-                .bind(id(movie_id))
-                .fetch_optional(self.conn())
-                .await
-                .map_err(db_err)?
+        let Some(row) = sqlx::query(
+            "SELECT id, title, runtime_minutes, release_date, tmdb_id, imdb_id, tvdb_id, \
+                 trakt_id, tvmaze_id FROM movies WHERE id = ?",
+        )
+        .bind(id(movie_id))
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_err)?
         else {
             return Ok(None);
         };
@@ -194,6 +259,7 @@ impl CatalogRepository for SqliteUow {
             runtime: minutes("movie runtime", row.int("runtime_minutes")?)?,
             genres: genre_list("movie genre", genres)?,
             release_date: row.date_opt("release_date")?,
+            external_ids: decode::external_ids(&row)?,
         }))
     }
 
@@ -237,22 +303,28 @@ impl CatalogRepository for SqliteUow {
     }
 
     async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()> {
+        let movie_id = id(movie.id);
+        self.refuse_held_ids(HELD_BY_MOVIE, "movie", &movie_id, &movie.external_ids)
+            .await?;
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO movies (id, title, runtime_minutes, release_date) VALUES (?, ?, ?, ?) \
+        let insert = sqlx::query(
+            "INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, imdb_id, \
+             tvdb_id, trakt_id, tvmaze_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
-             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date",
+             runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, \
+             tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
+             tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
+             tvmaze_id = excluded.tvmaze_id",
         )
-        .bind(id(movie.id))
+        .bind(&movie_id)
         .bind(movie.title.as_str())
         .bind(i64::from(movie.runtime.get()))
-        .bind(movie.release_date.map(date))
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(movie.release_date.map(date));
+        let insert = bind_external_ids(insert, &movie.external_ids);
+        insert.execute(self.conn()).await.map_err(db_err)?;
         sqlx::query("DELETE FROM movie_genres WHERE movie_id = ?")
             .bind(id(movie.id))
             .execute(self.conn())
@@ -291,20 +363,35 @@ impl CatalogRepository for SqliteUow {
             )));
         }
         let show_id = id(show.id);
+        self.refuse_held_ids(HELD_BY_SHOW, "show", &show_id, &show.external_ids)
+            .await?;
+        for season in show.seasons() {
+            self.refuse_held_ids(HELD_BY_SEASON, "season", &show_id, &season.external_ids)
+                .await?;
+            for e in &season.episodes {
+                self.refuse_held_ids(HELD_BY_EPISODE, "episode", &show_id, &e.external_ids)
+                    .await?;
+            }
+        }
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
             .execute(self.conn())
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO shows (id, title, status) VALUES (?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status",
+        let insert = sqlx::query(
+            "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, \
+             tvmaze_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
+             tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
+             tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
+             tvmaze_id = excluded.tvmaze_id",
         )
         .bind(&show_id)
         .bind(show.title.as_str())
-        .bind(show.status.as_str())
-        .execute(self.conn())
-        .await
-        .map_err(db_err)?;
+        .bind(show.status.as_str());
+        bind_external_ids(insert, &show.external_ids)
+            .execute(self.conn())
+            .await
+            .map_err(db_err)?;
         for sql in [
             "DELETE FROM show_genres WHERE show_id = ?",
             "DELETE FROM episodes WHERE show_id = ?",
@@ -327,17 +414,22 @@ impl CatalogRepository for SqliteUow {
         }
         for season in show.seasons() {
             let season_id = id(season.id);
-            sqlx::query("INSERT INTO seasons (id, show_id, season_number) VALUES (?, ?, ?)")
-                .bind(&season_id)
-                .bind(&show_id)
-                .bind(i64::from(season.number))
+            let insert = sqlx::query(
+                "INSERT INTO seasons (id, show_id, season_number, tmdb_id, imdb_id, tvdb_id, \
+                 trakt_id, tvmaze_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&season_id)
+            .bind(&show_id)
+            .bind(i64::from(season.number));
+            bind_external_ids(insert, &season.external_ids)
                 .execute(self.conn())
                 .await
                 .map_err(db_err)?;
             for e in &season.episodes {
-                sqlx::query(
+                let insert = sqlx::query(
                     "INSERT INTO episodes (id, season_id, show_id, episode_number, title, \
-                     runtime_minutes, air_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     runtime_minutes, air_date, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(id(e.id))
                 .bind(&season_id)
@@ -345,10 +437,11 @@ impl CatalogRepository for SqliteUow {
                 .bind(i64::from(e.number))
                 .bind(e.title.as_str())
                 .bind(i64::from(e.runtime.get()))
-                .bind(e.air_date.map(date))
-                .execute(self.conn())
-                .await
-                .map_err(db_err)?;
+                .bind(e.air_date.map(date));
+                bind_external_ids(insert, &e.external_ids)
+                    .execute(self.conn())
+                    .await
+                    .map_err(db_err)?;
             }
         }
         Ok(())

@@ -64,6 +64,24 @@ pub enum CatalogCommand {
         /// The JSON file.
         file: PathBuf,
     },
+    /// Load IMDb's datasets (title.basics.tsv.gz, title.episode.tsv.gz and, when present,
+    /// title.ratings.tsv.gz) from DIR: movies, shows, seasons and episodes with their IMDb ids.
+    /// Loading again updates in place.
+    ImportImdb {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The folder holding the downloaded files.
+        dir: PathBuf,
+        /// Skip movies and shows with fewer votes in title.ratings.tsv.gz.
+        #[arg(long, default_value_t = 0)]
+        min_votes: u32,
+        /// Also load titles IMDb marks adult.
+        #[arg(long)]
+        include_adult: bool,
+        /// Rows written per transaction.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        batch_rows: u32,
+    },
 }
 
 /// How the server writes its logs.

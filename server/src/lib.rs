@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod config;
+pub mod imdb;
 pub mod notify;
 
 use std::io::{IsTerminal, Write};
@@ -111,6 +112,7 @@ enum Job {
     Serve(Box<Settings>, Option<JwtSecret>),
     Migrate,
     Import(PathBuf),
+    ImportImdb(imdb::ImdbArgs),
 }
 
 /// Runs one command of the command line. Settings are checked before the store is opened, so
@@ -129,6 +131,24 @@ pub async fn execute(cli: Cli) -> Fallible<()> {
         Command::Catalog {
             action: CatalogCommand::Import { database, file },
         } => (database, Job::Import(file)),
+        Command::Catalog {
+            action:
+                CatalogCommand::ImportImdb {
+                    database,
+                    dir,
+                    min_votes,
+                    include_adult,
+                    batch_rows,
+                },
+        } => (
+            database,
+            Job::ImportImdb(imdb::ImdbArgs {
+                dir,
+                min_votes,
+                include_adult,
+                batch_rows,
+            }),
+        ),
     };
     match StoreUrl::classify(&database.database_url)? {
         StoreUrl::Memory => job.run(MemoryStore::new(), &database).await,
@@ -174,6 +194,15 @@ impl Job {
                     RulesConfig::default(),
                 );
                 import(service, &file).await
+            }
+            Job::ImportImdb(args) => {
+                let service = ViewingService::with_parts(
+                    store,
+                    Arc::new(SystemClock),
+                    Arc::new(UuidV7),
+                    RulesConfig::default(),
+                );
+                imdb::load(&service, &args).await
             }
         }
     }

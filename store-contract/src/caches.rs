@@ -50,7 +50,9 @@ pub async fn cache_catalog_change_is_seen_by_every_replica<S: Store + Probe>(sto
             title: title("Returns"),
             runtime: minutes(50),
             air_date: None,
+            external_ids: Default::default(),
         }],
+        external_ids: Default::default(),
     });
     let renewed = viewing_domain::Show::new(
         original.id,

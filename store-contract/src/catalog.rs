@@ -1,7 +1,9 @@
 //! Catalog and user repositories.
 
 use viewing_domain::ports::{CatalogRepository, Store, StoreError, Transaction, UserRepository};
-use viewing_domain::{Episode, EpisodeId, MovieId, Season, SeasonId, Show, ShowId, ShowStatus};
+use viewing_domain::{
+    Episode, EpisodeId, ExternalIds, MovieId, Provider, Season, SeasonId, Show, ShowId, ShowStatus,
+};
 
 use crate::Probe;
 use crate::fixtures::*;
@@ -90,7 +92,9 @@ pub async fn catalog_show_replace_tree<S: Store + Probe>(store: S) {
             title: title("New"),
             runtime: minutes(60),
             air_date: Some(date(2030, 1, 1)),
+            external_ids: Default::default(),
         }],
+        external_ids: Default::default(),
     };
     let replaced = Show::new(
         s.id,
@@ -150,6 +154,7 @@ pub async fn catalog_show_ids_of_another_show_conflict<S: Store + Probe>(store: 
             id: SeasonId::from(new_id()),
             number: 1,
             episodes: vec![stolen_episode],
+            external_ids: Default::default(),
         }],
     )
     .expect("valid show");
@@ -168,6 +173,7 @@ pub async fn catalog_show_ids_of_another_show_conflict<S: Store + Probe>(store: 
             id: a.season(1).expect("season").id,
             number: 1,
             episodes: vec![],
+            external_ids: Default::default(),
         }],
     )
     .expect("valid show");
@@ -219,4 +225,97 @@ pub async fn user_ensure_is_idempotent<S: Store + Probe>(store: S) {
     let mut uow = store.begin().await.expect("begin");
     uow.ensure_user(u, minute(2)).await.expect("again, later");
     uow.commit().await.expect("commit");
+}
+
+/// External ids (SPEC §10) are kept on every level, replaced with the item, and an id of one
+/// item of a kind may not be given to another item of that kind (`Conflict`, naming it).
+pub async fn catalog_external_ids<S: Store + Probe>(store: S) {
+    let ids = |pairs: &[(Provider, &str)]| {
+        pairs
+            .iter()
+            .try_fold(ExternalIds::new(), |acc, (p, v)| acc.with(*p, v))
+            .expect("valid ids")
+    };
+    // Random digits so that runs on a shared database do not meet.
+    let n = new_id().as_u128() % 1_000_000_000;
+    let imdb = |k: u128| format!("tt{:09}", (n + k) % 1_000_000_000);
+    let mut m = movie("The Matrix", 136);
+    m.external_ids = ids(&[(Provider::Imdb, &imdb(1)), (Provider::Tmdb, "603")]);
+    let mut s = show("Dark", ShowStatus::Ended, &[2], 0);
+    s.external_ids = ids(&[(Provider::Imdb, &imdb(2)), (Provider::Tvdb, "334824")]);
+    let mut seasons = s.seasons().to_vec();
+    seasons[0].external_ids = ids(&[(Provider::Tmdb, "81234")]);
+    seasons[0].episodes[1].external_ids =
+        ids(&[(Provider::Imdb, &imdb(3)), (Provider::Tvmaze, "1234567")]);
+    let mut s2 =
+        Show::new(s.id, s.title.clone(), s.status, s.genres.clone(), seasons).expect("valid show");
+    s2.external_ids = s.external_ids.clone();
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_movie(&m).await.expect("movie");
+    uow.upsert_show(&s2).await.expect("show");
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(m.id).await.expect("read"), Some(m.clone()));
+    assert_eq!(uow.show(s2.id).await.expect("read"), Some(s2.clone()));
+    // Writing the same items again keeps their ids: no conflict with themselves.
+    uow.upsert_movie(&m).await.expect("movie again");
+    uow.upsert_show(&s2).await.expect("show again");
+    uow.commit().await.expect("commit");
+
+    // Another movie with the first one's IMDb id.
+    let mut thief = movie("Not The Matrix", 90);
+    thief.external_ids = ids(&[(Provider::Imdb, &imdb(1))]);
+    let mut uow = store.begin().await.expect("begin");
+    let err = uow
+        .upsert_movie(&thief)
+        .await
+        .expect_err("held by the movie");
+    match err {
+        StoreError::Conflict(msg) => assert!(msg.contains(&m.id.to_string()), "{msg}"),
+        other => panic!("got {other:?}"),
+    }
+    drop(uow);
+    // A show may hold the id a movie holds: uniqueness is per kind.
+    let mut show_with_movie_id = show("Matrix, the series", ShowStatus::Returning, &[1], 0);
+    show_with_movie_id.external_ids = ids(&[(Provider::Tmdb, "603")]);
+    // Another show's episode with the first show's episode id.
+    let mut other = show("Other", ShowStatus::Ended, &[1], 0);
+    let mut other_seasons = other.seasons().to_vec();
+    other_seasons[0].episodes[0].external_ids = ids(&[(Provider::Imdb, &imdb(3))]);
+    other =
+        Show::new(other.id, other.title, other.status, vec![], other_seasons).expect("valid show");
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&show_with_movie_id)
+        .await
+        .expect("a show may share a movie's id");
+    let err = uow
+        .upsert_show(&other)
+        .await
+        .expect_err("held by an episode");
+    match err {
+        StoreError::Conflict(msg) => {
+            let held = s2.seasons()[0].episodes[1].id.to_string();
+            assert!(msg.contains(&held), "{msg}");
+        }
+        other => panic!("got {other:?}"),
+    }
+    drop(uow);
+
+    // Replaced without ids, the show frees them for another show.
+    let bare = show("Dark", ShowStatus::Ended, &[1], 0);
+    let bare = Show::new(
+        s2.id,
+        bare.title.clone(),
+        bare.status,
+        vec![],
+        bare.seasons().to_vec(),
+    )
+    .expect("valid show");
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_show(&bare).await.expect("replace without ids");
+    uow.upsert_show(&other).await.expect("the freed id");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.show(other.id).await.expect("read"), Some(other.clone()));
 }

@@ -75,6 +75,7 @@ pub fn movie(name: &str, runtime: u32) -> Movie {
         runtime: minutes(runtime),
         genres: vec![genre("Drama"), genre("Crime")],
         release_date: Some(date(1999, 10, 15)),
+        external_ids: Default::default(),
     }
 }
 
@@ -91,8 +92,10 @@ pub fn show(name: &str, status: ShowStatus, episodes_per_season: &[u32], special
                 title: title(&format!("S{number}E{n}")),
                 runtime: minutes(45),
                 air_date: None,
+                external_ids: Default::default(),
             })
             .collect(),
+        external_ids: Default::default(),
     };
     let mut seasons: Vec<Season> = episodes_per_season
         .iter()

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use uuid::Uuid;
-use viewing_tests::{Server, at, movie, server_bin, show};
+use viewing_tests::{Server, at, movie, postgres, server_bin, show};
 
 const T0: &str = "2026-01-10T20:00:00Z";
 
@@ -78,6 +78,82 @@ async fn catalog_round_trip() {
             .await
             .assert_problem(404, "content-not-found");
     }
+}
+
+/// External ids (SPEC §10) on every catalog level: kept and read back, checked for shape and
+/// provider (422), unique per kind (409 naming the holder).
+async fn external_ids(server: &Server) {
+    let admin = server.admin();
+    let reader = server.client(Uuid::new_v4());
+    let mut m = movie("The Matrix", 136, &["sci-fi"]);
+    m.body["externalIds"] = json!({ "imdb": "tt0133093", "tmdb": "603" });
+    admin.put_movie(&m).await.assert_status(200);
+    let got = reader.get(&format!("/api/catalog/movies/{}", m.id)).await;
+    assert_eq!(
+        got.body["externalIds"],
+        json!({ "imdb": "tt0133093", "tmdb": "603" }),
+        "{}",
+        got.text
+    );
+
+    let mut s = show("Dark", "ended", &[2], 50);
+    s.body["externalIds"] = json!({ "tvdb": "334824", "imdb": "tt5753856" });
+    s.body["seasons"][0]["externalIds"] = json!({ "tmdb": "81234" });
+    s.body["seasons"][0]["episodes"][1]["externalIds"] = json!({ "imdb": "tt5993780" });
+    admin.put_show(&s).await.assert_status(200);
+    let got = reader.get(&format!("/api/catalog/shows/{}", s.id)).await;
+    assert_eq!(got.body["externalIds"]["tvdb"], "334824", "{}", got.text);
+    assert_eq!(got.body["seasons"][0]["externalIds"]["tmdb"], "81234");
+    assert_eq!(
+        got.body["seasons"][0]["episodes"][1]["externalIds"]["imdb"],
+        "tt5993780"
+    );
+    assert_eq!(
+        got.body["seasons"][0]["episodes"][0]["externalIds"],
+        Value::Null
+    );
+
+    // Shape and provider are checked.
+    for (ids, field) in [
+        (json!({ "imdb": "0133093" }), "externalIds.imdb"),
+        (json!({ "tmdb": "12a" }), "externalIds.tmdb"),
+        (json!({ "netflix": "1" }), "externalIds.netflix"),
+    ] {
+        let mut bad = movie("Bad", 90, &[]);
+        bad.body["externalIds"] = ids.clone();
+        let r = admin
+            .put(&format!("/api/catalog/movies/{}", bad.id), &bad.body)
+            .await;
+        r.assert_status(422);
+        assert!(r.text.contains(field), "{ids}: {}", r.text);
+    }
+    // Another movie with the first one's IMDb id: 409 naming the holder; a show may hold it.
+    let mut thief = movie("Not The Matrix", 90, &[]);
+    thief.body["externalIds"] = json!({ "imdb": "tt0133093" });
+    let r = admin.put_movie(&thief).await;
+    r.assert_problem(409, "conflict");
+    assert!(r.text.contains(&m.id.to_string()), "{}", r.text);
+    reader
+        .get(&format!("/api/catalog/movies/{}", thief.id))
+        .await
+        .assert_problem(404, "content-not-found");
+    let mut series = show("The Matrix (series)", "returning", &[1], 30);
+    series.body["externalIds"] = json!({ "imdb": "tt0133093" });
+    admin.put_show(&series).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn external_ids_on_sqlite() {
+    let server = Server::start(&server_bin!());
+    external_ids(&server).await;
+}
+
+#[tokio::test]
+async fn external_ids_on_postgresql() {
+    let Some((server, _db)) = postgres::start_server(&server_bin!()).await else {
+        return;
+    };
+    external_ids(&server).await;
 }
 
 #[tokio::test]

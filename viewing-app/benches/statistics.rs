@@ -60,6 +60,7 @@ fn setup<S: Store>(
                     genre("Thriller"),
                 ],
                 release_date: None,
+                external_ids: Default::default(),
             })
             .await
             .expect("movie");

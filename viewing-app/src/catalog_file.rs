@@ -35,7 +35,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use viewing_domain::values::{Genre, Minutes, Title, ValidationError, calendar_date};
 use viewing_domain::{
-    Episode, EpisodeId, Movie, MovieId, Season, SeasonId, Show, ShowId, ShowStatus,
+    Episode, EpisodeId, ExternalIds, Movie, MovieId, Provider, Season, SeasonId, Show, ShowId,
+    ShowStatus,
 };
 
 use crate::text::plain_text;
@@ -106,6 +107,59 @@ pub struct MovieEntry {
     /// 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub release_date: Option<NaiveDate>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsEntry::is_empty")]
+    pub external_ids: ExternalIdsEntry,
+}
+
+/// How other services name an item (SPEC §10), as the file spells it: one optional text per
+/// provider (`imdb`: `tt` and 5–10 digits; the others 1–12 digits). Any other key is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalIdsEntry {
+    /// The Movie Database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmdb: Option<String>,
+    /// IMDb.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imdb: Option<String>,
+    /// TheTVDB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tvdb: Option<String>,
+    /// Trakt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trakt: Option<String>,
+    /// TVmaze.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tvmaze: Option<String>,
+}
+
+impl ExternalIdsEntry {
+    /// The entry of `ids`.
+    pub fn of(ids: &ExternalIds) -> Self {
+        let get = |p| ids.get(p).map(str::to_owned);
+        Self {
+            tmdb: get(Provider::Tmdb),
+            imdb: get(Provider::Imdb),
+            tvdb: get(Provider::Tvdb),
+            trakt: get(Provider::Trakt),
+            tvmaze: get(Provider::Tvmaze),
+        }
+    }
+
+    /// Whether no provider is given.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn pairs(&self) -> [(Provider, Option<&String>); 5] {
+        [
+            (Provider::Tmdb, self.tmdb.as_ref()),
+            (Provider::Imdb, self.imdb.as_ref()),
+            (Provider::Tvdb, self.tvdb.as_ref()),
+            (Provider::Trakt, self.trakt.as_ref()),
+            (Provider::Tvmaze, self.tvmaze.as_ref()),
+        ]
+    }
 }
 
 /// Whether a show will get new episodes, as the file spells it.
@@ -146,6 +200,9 @@ pub struct ShowEntry {
     /// The seasons; numbers and ids must be unique within the show.
     #[serde(default)]
     pub seasons: Vec<SeasonEntry>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsEntry::is_empty")]
+    pub external_ids: ExternalIdsEntry,
 }
 
 /// A season of a [`ShowEntry`].
@@ -160,6 +217,9 @@ pub struct SeasonEntry {
     /// The episodes, in any order.
     #[serde(default)]
     pub episodes: Vec<EpisodeEntry>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsEntry::is_empty")]
+    pub external_ids: ExternalIdsEntry,
 }
 
 /// An episode of a [`SeasonEntry`].
@@ -179,6 +239,9 @@ pub struct EpisodeEntry {
     /// Missing: already aired. 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub air_date: Option<NaiveDate>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsEntry::is_empty")]
+    pub external_ids: ExternalIdsEntry,
 }
 
 /// A valid catalog file: the domain's movies and shows, ready to be upserted.
@@ -265,6 +328,7 @@ impl MovieEntry {
         let runtime = c.runtime("runtimeMinutes", self.runtime_minutes);
         let genres = c.genres(&self.genres);
         let release_date = c.date("releaseDate", self.release_date);
+        let external_ids = c.external_ids(&self.external_ids);
         match (title, runtime, release_date) {
             // A missing value always comes with its problem.
             (Some(title), Some(runtime), Some(release_date)) if c.problems.is_empty() => {
@@ -274,6 +338,7 @@ impl MovieEntry {
                     runtime,
                     genres,
                     release_date,
+                    external_ids,
                 })
             }
             _ => Err(c.problems),
@@ -286,12 +351,14 @@ impl EpisodeEntry {
         let title = c.required_text("title", &self.title, Title::parse);
         let runtime = c.runtime("runtimeMinutes", self.runtime_minutes);
         let air_date = c.date("airDate", self.air_date);
+        let external_ids = c.external_ids(&self.external_ids);
         Some(Episode {
             id: EpisodeId::from(self.episode_id),
             number: self.episode_number,
             title: title?,
             runtime: runtime?,
             air_date: air_date?,
+            external_ids,
         })
     }
 }
@@ -303,6 +370,7 @@ impl ShowEntry {
         let mut c = Checker::default();
         let title = c.required_text("title", &self.title, Title::parse);
         let genres = c.genres(&self.genres);
+        let external_ids = c.external_ids(&self.external_ids);
         let mut seasons = Vec::with_capacity(self.seasons.len());
         for (si, season) in self.seasons.into_iter().enumerate() {
             let mut episodes = Vec::with_capacity(season.episodes.len());
@@ -315,23 +383,30 @@ impl ShowEntry {
                 ));
                 episodes.extend(e);
             }
+            let mut sc = Checker::default();
+            let season_ids = sc.external_ids(&season.external_ids);
+            c.problems
+                .extend(prefixed(&format!("seasons[{si}]."), sc.problems));
             seasons.push(Season {
                 id: SeasonId::from(season.season_id),
                 number: season.season_number,
                 episodes,
+                external_ids: season_ids,
             });
         }
         let Some(title) = title.filter(|_| c.problems.is_empty()) else {
             return Err(c.problems);
         };
-        Show::new(
+        let mut show = Show::new(
             ShowId::from(self.id),
             title,
             self.status.into(),
             genres,
             seasons,
         )
-        .map_err(|e| vec![e.into()])
+        .map_err(|e| vec![e.into()])?;
+        show.external_ids = external_ids;
+        Ok(show)
     }
 }
 
@@ -386,6 +461,18 @@ impl Checker {
             self.push(field, "must not be blank");
         }
         v
+    }
+
+    /// The valid external ids of `entry`; each refused one is a problem (`externalIds.imdb`).
+    fn external_ids(&mut self, entry: &ExternalIdsEntry) -> ExternalIds {
+        let mut ids = ExternalIds::new();
+        for (provider, value) in entry.pairs() {
+            if let Some(v) = value {
+                let v = v.trim();
+                self.check(provider.field(), ids.insert(provider, v));
+            }
+        }
+        ids
     }
 
     fn genres(&mut self, raw: &[String]) -> Vec<Genre> {

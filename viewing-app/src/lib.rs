@@ -150,6 +150,7 @@ pub mod engagement;
 pub mod error;
 pub mod handlers;
 pub mod history;
+pub mod imdb;
 pub mod metrics;
 pub mod progress;
 pub mod progress_cache;

@@ -123,6 +123,7 @@ fn movie() -> Movie {
         runtime: Minutes::from_u32_saturating(170),
         genres: vec![genre("Crime")],
         release_date: None,
+        external_ids: Default::default(),
     }
 }
 

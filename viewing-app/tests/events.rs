@@ -30,6 +30,7 @@ fn movie(n: u64, genres: &[&str]) -> Movie {
         runtime: Minutes::from_u32_saturating(100),
         genres: genres.iter().map(|g| genre(g)).collect(),
         release_date: None,
+        external_ids: Default::default(),
     }
 }
 

@@ -458,6 +458,7 @@ async fn a_movie_rewatch_is_inferred_and_history_pages_by_cursor() {
         runtime: Minutes::from_u32_saturating(170),
         genres: vec![genre("Crime")],
         release_date: None,
+        external_ids: Default::default(),
     };
     w.svc.upsert_movie(movie.clone()).await.expect("movie");
     w.given_show(show(1, ShowStatus::Ended, &SHAPE)).await;
@@ -545,6 +546,7 @@ async fn statistics_count_records_minutes_genres_platforms_and_completions() {
         runtime: Minutes::from_u32_saturating(170),
         genres: vec![genre("Crime"), genre("Thriller")],
         release_date: None,
+        external_ids: Default::default(),
     };
     w.svc.upsert_movie(movie.clone()).await.expect("movie");
     w.given_show(show(1, ShowStatus::Ended, &[2])).await;

@@ -85,6 +85,7 @@ fn movie() -> Movie {
         runtime: Minutes::from_u32_saturating(170),
         genres: vec![],
         release_date: None,
+        external_ids: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::external::ExternalIds;
 use crate::ids::{EpisodeId, MovieId, SeasonId, ShowId};
 use crate::values::{Genre, Minutes, Title, ValidationError};
 
@@ -25,6 +26,8 @@ pub struct Movie {
     pub genres: Vec<Genre>,
     /// 1800-01-01 to 9999-12-31 when known.
     pub release_date: Option<NaiveDate>,
+    /// How other services name it (SPEC §10).
+    pub external_ids: ExternalIds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,6 +79,8 @@ pub struct Episode {
     pub runtime: Minutes,
     /// When it airs; `None` means already aired. An episode not aired yet cannot be watched.
     pub air_date: Option<NaiveDate>,
+    /// How other services name it (SPEC §10).
+    pub external_ids: ExternalIds,
 }
 
 impl Episode {
@@ -94,6 +99,8 @@ pub struct Season {
     pub number: u32,
     /// Its episodes, sorted by number.
     pub episodes: Vec<Episode>,
+    /// How other services name it (SPEC §10).
+    pub external_ids: ExternalIds,
 }
 
 impl Season {
@@ -115,6 +122,8 @@ pub struct Show {
     pub status: ShowStatus,
     /// Distinct genres (ignoring case).
     pub genres: Vec<Genre>,
+    /// How other services name it (SPEC §10); none until set.
+    pub external_ids: ExternalIds,
     seasons: Vec<Season>,
 }
 
@@ -198,13 +207,85 @@ impl Show {
                 }
             }
         }
+        let mut season_ext = std::collections::HashSet::new();
+        let mut episode_ext = std::collections::HashSet::new();
+        for season in &seasons {
+            if let Some((p, v)) = season.external_ids.iter().find(|k| !season_ext.insert(*k)) {
+                return Err(ValidationError::new(
+                    "seasons",
+                    format!("external id {p} {v} is given to two seasons"),
+                ));
+            }
+            for e in &season.episodes {
+                if let Some((p, v)) = e.external_ids.iter().find(|k| !episode_ext.insert(*k)) {
+                    return Err(ValidationError::new(
+                        "episodes",
+                        format!("external id {p} {v} is given to two episodes"),
+                    ));
+                }
+            }
+        }
         Ok(Self {
             id,
             title,
             status,
             genres,
+            external_ids: ExternalIds::new(),
             seasons,
         })
+    }
+
+    /// Adds a season, or updates the one with this id (its number and external ids; its
+    /// episodes stay), keeping seasons in order. `false`, changing nothing, when another
+    /// season of the show has that number or the number is over [`Show::MAX_NUMBER`].
+    pub fn put_season(&mut self, id: SeasonId, number: u32, external_ids: ExternalIds) -> bool {
+        if number > MAX_NUMBER
+            || self
+                .seasons
+                .iter()
+                .any(|s| s.number == number && s.id != id)
+        {
+            return false;
+        }
+        match self.seasons.iter_mut().find(|s| s.id == id) {
+            Some(s) => {
+                s.number = number;
+                s.external_ids = external_ids;
+            }
+            None => self.seasons.push(Season {
+                id,
+                number,
+                episodes: Vec::new(),
+                external_ids,
+            }),
+        }
+        self.seasons.sort_by_key(|s| s.number);
+        true
+    }
+
+    /// Adds an episode to season `season`, or replaces the one with its id (wherever it was),
+    /// keeping episodes in order. `false`, changing nothing, when the season is not the
+    /// show's, another episode of it has that number, or the number is over
+    /// [`Show::MAX_NUMBER`].
+    pub fn put_episode(&mut self, season: SeasonId, episode: Episode) -> bool {
+        let Some(target) = self.seasons.iter().position(|s| s.id == season) else {
+            return false;
+        };
+        if episode.number > MAX_NUMBER
+            || self.seasons[target]
+                .episodes
+                .iter()
+                .any(|e| e.number == episode.number && e.id != episode.id)
+        {
+            return false;
+        }
+        for s in &mut self.seasons {
+            s.episodes.retain(|e| e.id != episode.id);
+        }
+        let episodes = &mut self.seasons[target].episodes;
+        episodes.push(episode);
+        episodes.sort_by_key(|e| e.number);
+        true
     }
 
     /// Seasons in order, specials (season 0) first when present.
@@ -266,6 +347,7 @@ mod tests {
             title: title("e"),
             runtime: Minutes::from_u32_saturating(30),
             air_date: air,
+            external_ids: Default::default(),
         }
     }
 
@@ -283,11 +365,13 @@ mod tests {
             id: SeasonId::from(Uuid::new_v4()),
             number: 2,
             episodes: vec![ep(2, None), ep(1, None)],
+            external_ids: Default::default(),
         };
         let s1 = Season {
             id: SeasonId::from(Uuid::new_v4()),
             number: 1,
             episodes: vec![ep(1, None)],
+            external_ids: Default::default(),
         };
         let show = Show::new(
             ShowId::from(Uuid::new_v4()),
@@ -313,5 +397,96 @@ mod tests {
             )
             .is_err()
         );
+    }
+}
+
+/// A show without its tree: one row of a bulk catalog load ([`CatalogRows`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowRow {
+    /// Its id.
+    pub id: ShowId,
+    /// Plain text, never blank.
+    pub title: Title,
+    /// Whether more episodes will come.
+    pub status: ShowStatus,
+    /// Distinct genres (ignoring case).
+    pub genres: Vec<Genre>,
+    /// How other services name it.
+    pub external_ids: ExternalIds,
+}
+
+/// A season without its episodes: one row of a bulk catalog load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeasonRow {
+    /// Its id.
+    pub id: SeasonId,
+    /// Its show.
+    pub show_id: ShowId,
+    /// Its number (0: specials), at most [`Show::MAX_NUMBER`].
+    pub number: u32,
+    /// How other services name it.
+    pub external_ids: ExternalIds,
+}
+
+/// An episode with where it belongs: one row of a bulk catalog load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpisodeRow {
+    /// Its show.
+    pub show_id: ShowId,
+    /// Its season, written in the same batch or before.
+    pub season_id: SeasonId,
+    /// The episode (its number at most [`Show::MAX_NUMBER`]).
+    pub episode: Episode,
+}
+
+/// One batch of a bulk catalog load (SPEC §16: IMDb's datasets): rows written by id, each
+/// created or updated in place, the rest of the catalog untouched. Unlike
+/// [`Show::new`] the rows of a show arrive over many batches, so a store writes seasons before
+/// episodes and a show's row before its seasons (earlier in the load).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogRows {
+    /// Movies.
+    pub movies: Vec<Movie>,
+    /// Shows, without their trees.
+    pub shows: Vec<ShowRow>,
+    /// Seasons of shows written before.
+    pub seasons: Vec<SeasonRow>,
+    /// Episodes of seasons written before or in this batch.
+    pub episodes: Vec<EpisodeRow>,
+}
+
+impl CatalogRows {
+    /// How many rows the batch holds.
+    pub fn len(&self) -> usize {
+        self.movies.len() + self.shows.len() + self.seasons.len() + self.episodes.len()
+    }
+
+    /// Whether the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a store wrote of a [`CatalogRows`] batch. A row it left out is one whose external id
+/// another item of its kind holds, or an episode whose number another episode of its season
+/// holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowsWritten {
+    /// Movies created or updated.
+    pub movies: u64,
+    /// Shows created or updated.
+    pub shows: u64,
+    /// Seasons created or updated.
+    pub seasons: u64,
+    /// Episodes created or updated.
+    pub episodes: u64,
+}
+
+impl std::ops::AddAssign for RowsWritten {
+    fn add_assign(&mut self, o: Self) {
+        self.movies += o.movies;
+        self.shows += o.shows;
+        self.seasons += o.seasons;
+        self.episodes += o.episodes;
     }
 }

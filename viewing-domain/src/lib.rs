@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod engagement;
 pub mod event_ports;
 pub mod events;
+pub mod external;
 pub mod handler_ports;
 pub mod idempotency;
 pub mod ids;
@@ -19,8 +20,12 @@ pub mod rules;
 pub mod stats;
 pub mod values;
 
-pub use catalog::{Episode, EpisodeRef, Movie, Season, Show, ShowStatus};
+pub use catalog::{
+    CatalogRows, Episode, EpisodeRef, EpisodeRow, Movie, RowsWritten, Season, SeasonRow, Show,
+    ShowRow, ShowStatus,
+};
 pub use events::{DomainEvent, EventEnvelope, IsoDuration};
+pub use external::{ExternalIds, Provider};
 pub use ids::*;
 pub use records::{
     AbandonRecord, BingeSession, ContentType, ItemType, Origin, PassSummary, SeasonCompletion,

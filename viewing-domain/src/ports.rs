@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{Movie, Show};
+use crate::catalog::{CatalogRows, Movie, RowsWritten, Show};
 use crate::event_ports::{OutboxRelay, ProcessedEvents};
 use crate::events::EventEnvelope;
 use crate::handler_ports::{
@@ -150,6 +150,7 @@ pub trait CommandUnitOfWork:
     Transaction
     + UserItemLock
     + CatalogRepository
+    + CatalogBulkRepository
     + UserRepository
     + ViewingRecordRepository
     + ShowProgressRepository
@@ -163,6 +164,7 @@ impl<T> CommandUnitOfWork for T where
     T: Transaction
         + UserItemLock
         + CatalogRepository
+        + CatalogBulkRepository
         + UserRepository
         + ViewingRecordRepository
         + ShowProgressRepository
@@ -225,6 +227,17 @@ pub trait CatalogRepository: Send {
     /// their unit of work. Caches of the catalog compare it to know they are current, also
     /// across processes sharing the database.
     async fn catalog_version(&mut self) -> StoreResult<i64>;
+}
+
+/// Bulk catalog writes (SPEC §16). Errors as every port (`Unavailable`, `Unexpected`).
+#[async_trait]
+pub trait CatalogBulkRepository: Send {
+    /// Writes one batch in this unit of work: each movie, show, season and episode created or
+    /// updated by id (a movie's or show's genres replaced), seasons before episodes, and the
+    /// catalog's version raised once. A row whose external id another item of its kind holds,
+    /// and an episode whose number another episode of its season holds, are left out, not
+    /// refused: a dataset has such rows, and the rest of the batch still loads.
+    async fn write_catalog_rows(&mut self, rows: &CatalogRows) -> StoreResult<RowsWritten>;
 }
 
 /// Users. Errors: `Unavailable` when the store cannot be reached, `Unexpected` otherwise.

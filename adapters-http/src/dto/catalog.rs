@@ -6,11 +6,69 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use viewing_app::catalog_file::{
-    EpisodeEntry, FieldProblem, MovieEntry, SeasonEntry, ShowEntry, ShowStatusEntry,
+    EpisodeEntry, ExternalIdsEntry, FieldProblem, MovieEntry, SeasonEntry, ShowEntry,
+    ShowStatusEntry,
 };
-use viewing_app::domain::{Movie, Show, ShowStatus};
+use viewing_app::domain::{ExternalIds, Movie, Show, ShowStatus};
 
 use crate::error::{ApiError, FieldError};
+
+/// How other services name an item (SPEC §10). Any other key is refused (422); an id another
+/// item of the same kind holds is 409 `conflict`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExternalIdsDto {
+    /// The Movie Database id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]{1,12}$", example = "603")]
+    pub tmdb: Option<String>,
+    /// IMDb id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^tt[0-9]{5,10}$", example = "tt0133093")]
+    pub imdb: Option<String>,
+    /// TheTVDB id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]{1,12}$")]
+    pub tvdb: Option<String>,
+    /// Trakt id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]{1,12}$")]
+    pub trakt: Option<String>,
+    /// TVmaze id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]{1,12}$")]
+    pub tvmaze: Option<String>,
+}
+
+impl ExternalIdsDto {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl From<ExternalIdsDto> for ExternalIdsEntry {
+    fn from(d: ExternalIdsDto) -> Self {
+        Self {
+            tmdb: d.tmdb,
+            imdb: d.imdb,
+            tvdb: d.tvdb,
+            trakt: d.trakt,
+            tvmaze: d.tvmaze,
+        }
+    }
+}
+
+impl From<&ExternalIds> for ExternalIdsDto {
+    fn from(ids: &ExternalIds) -> Self {
+        let e = ExternalIdsEntry::of(ids);
+        Self {
+            tmdb: e.tmdb,
+            imdb: e.imdb,
+            tvdb: e.tvdb,
+            trakt: e.trakt,
+            tvmaze: e.tvmaze,
+        }
+    }
+}
 
 /// `PUT /api/catalog/movies/{movieId}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -28,6 +86,9 @@ pub struct MovieBody {
     /// 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub release_date: Option<NaiveDate>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsDto::is_empty")]
+    pub external_ids: ExternalIdsDto,
 }
 
 /// A movie with its id: the answer of the catalog reads, an entry of an import file.
@@ -93,6 +154,9 @@ pub struct EpisodeBody {
     /// Missing: already aired. 1800-01-01 to 9999-12-31.
     #[serde(default)]
     pub air_date: Option<NaiveDate>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsDto::is_empty")]
+    pub external_ids: ExternalIdsDto,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -105,6 +169,9 @@ pub struct SeasonBody {
     pub season_number: u32,
     #[serde(default)]
     pub episodes: Vec<EpisodeBody>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsDto::is_empty")]
+    pub external_ids: ExternalIdsDto,
 }
 
 /// `PUT /api/catalog/shows/{showId}`: replaces the show's whole tree.
@@ -117,6 +184,9 @@ pub struct ShowBody {
     pub genres: Vec<String>,
     #[serde(default)]
     pub seasons: Vec<SeasonBody>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsDto::is_empty")]
+    pub external_ids: ExternalIdsDto,
 }
 
 /// A show with its id and whole tree.
@@ -161,6 +231,7 @@ impl MovieBody {
             runtime_minutes: self.runtime_minutes,
             genres: self.genres,
             release_date: self.release_date,
+            external_ids: self.external_ids.into(),
         }
         .into_movie()
         .map_err(refused)
@@ -190,10 +261,13 @@ impl ShowBody {
                             title: e.title,
                             runtime_minutes: e.runtime_minutes,
                             air_date: e.air_date,
+                            external_ids: e.external_ids.into(),
                         })
                         .collect(),
+                    external_ids: season.external_ids.into(),
                 })
                 .collect(),
+            external_ids: self.external_ids.into(),
         }
         .into_show()
         .map_err(refused)
@@ -209,6 +283,7 @@ impl From<&Movie> for MovieDocument {
                 runtime_minutes: i64::from(m.runtime.get()),
                 genres: m.genres.iter().map(|g| g.as_str().to_owned()).collect(),
                 release_date: m.release_date,
+                external_ids: (&m.external_ids).into(),
             },
         }
     }
@@ -237,10 +312,13 @@ impl From<&Show> for ShowDocument {
                                 title: e.title.as_str().to_owned(),
                                 runtime_minutes: i64::from(e.runtime.get()),
                                 air_date: e.air_date,
+                                external_ids: (&e.external_ids).into(),
                             })
                             .collect(),
+                        external_ids: (&season.external_ids).into(),
                     })
                     .collect(),
+                external_ids: (&s.external_ids).into(),
             },
         }
     }

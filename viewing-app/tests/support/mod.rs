@@ -74,8 +74,10 @@ pub fn season(show: u64, number: u32, count: u32, air: Option<NaiveDate>) -> Sea
                 title: title(&format!("S{number}E{e}")),
                 runtime: Minutes::from_u32_saturating(45),
                 air_date: air,
+                external_ids: Default::default(),
             })
             .collect(),
+        external_ids: Default::default(),
     }
 }
 

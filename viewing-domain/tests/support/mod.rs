@@ -83,8 +83,10 @@ pub fn season(number: u32, count: u32, air: Option<NaiveDate>) -> Season {
                 title: title(&format!("S{number}E{e}")),
                 runtime: Minutes::from_u32_saturating(RUNTIME),
                 air_date: air,
+                external_ids: Default::default(),
             })
             .collect(),
+        external_ids: Default::default(),
     }
 }
 
