@@ -103,8 +103,10 @@
 //!                 title: title(&format!("Episode {number}")),
 //!                 runtime: Minutes::new("runtimeMinutes", 30).expect("minutes"),
 //!                 air_date: None,
+//!                 external_ids: Default::default(),
 //!             })
 //!             .collect(),
+//!         external_ids: Default::default(),
 //!     };
 //!     Show::new(ShowId::from(Uuid::now_v7()), title("Show"), ShowStatus::Ended, vec![], vec![season])
 //!         .expect("a valid show")
