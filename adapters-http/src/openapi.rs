@@ -63,6 +63,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "ShowBody",
     "SeasonBody",
     "EpisodeBody",
+    "ExternalIdsDto",
 ];
 
 impl Modify for ClosedBodies {
@@ -170,16 +171,22 @@ pub fn refine(doc: &mut Value) {
     let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) else {
         return;
     };
-    for schema in [
-        "WatchMovieRequest",
-        "WatchEpisodeRequest",
-        "EditRecordRequest",
+    // A new play reads `null` as absent: both names given is refused only when both are texts.
+    // A correction's `null` clears the field, so there both names present is refused.
+    let both_texts = json!({
+        "required": ["platform", "viewingPlatform"],
+        "properties": { "platform": { "type": "string" }, "viewingPlatform": { "type": "string" } }
+    });
+    for (schema, not) in [
+        ("WatchMovieRequest", both_texts.clone()),
+        ("WatchEpisodeRequest", both_texts),
+        (
+            "EditRecordRequest",
+            json!({ "required": ["platform", "viewingPlatform"] }),
+        ),
     ] {
         if let Some(s) = schemas.get_mut(schema).and_then(Value::as_object_mut) {
-            s.insert(
-                "not".to_owned(),
-                json!({ "required": ["platform", "viewingPlatform"] }),
-            );
+            s.insert("not".to_owned(), not);
         }
     }
     let instant_or_date = json!({ "anyOf": [

@@ -127,6 +127,13 @@ async fn external_ids(server: &Server) {
         r.assert_status(422);
         assert!(r.text.contains(field), "{ids}: {}", r.text);
     }
+    // Not an object: 400.
+    let mut bad = movie("Bad", 90, &[]);
+    bad.body["externalIds"] = json!([null, null]);
+    admin
+        .put(&format!("/api/catalog/movies/{}", bad.id), &bad.body)
+        .await
+        .assert_problem(400, "malformed-request");
     // Another movie with the first one's IMDb id: 409 naming the holder; a show may hold it.
     let mut thief = movie("Not The Matrix", 90, &[]);
     thief.body["externalIds"] = json!({ "imdb": "tt0133093" });

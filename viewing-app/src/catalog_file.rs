@@ -112,9 +112,10 @@ pub struct MovieEntry {
     pub external_ids: ExternalIdsEntry,
 }
 
-/// How other services name an item (SPEC §10), as the file spells it: one optional text per
-/// provider (`imdb`: `tt` and 5–10 digits; the others 1–12 digits). Any other key is refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How other services name an item (SPEC §10), as the file spells it: an object with one
+/// optional text per provider (`imdb`: `tt` and 5–10 digits; the others 1–12 digits). Any other
+/// key is refused, and so is anything but an object (serde would read a struct from an array).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExternalIdsEntry {
     /// The Movie Database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +132,46 @@ pub struct ExternalIdsEntry {
     /// TVmaze.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tvmaze: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ExternalIdsEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The fields, read from the object only.
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            tmdb: Option<String>,
+            #[serde(default)]
+            imdb: Option<String>,
+            #[serde(default)]
+            tvdb: Option<String>,
+            #[serde(default)]
+            trakt: Option<String>,
+            #[serde(default)]
+            tvmaze: Option<String>,
+        }
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = ExternalIdsEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of external ids")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let f = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ExternalIdsEntry {
+                    tmdb: f.tmdb,
+                    imdb: f.imdb,
+                    tvdb: f.tvdb,
+                    trakt: f.trakt,
+                    tvmaze: f.tvmaze,
+                })
+            }
+        }
+        d.deserialize_map(ObjectOnly)
+    }
 }
 
 impl ExternalIdsEntry {

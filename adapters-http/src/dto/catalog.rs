@@ -15,7 +15,7 @@ use crate::error::{ApiError, FieldError};
 
 /// How other services name an item (SPEC §10). Any other key is refused (422); an id another
 /// item of the same kind holds is 409 `conflict`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ExternalIdsDto {
     /// The Movie Database id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,6 +42,19 @@ pub struct ExternalIdsDto {
 impl ExternalIdsDto {
     fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+impl<'de> Deserialize<'de> for ExternalIdsDto {
+    /// As the catalog file reads it: an object only, unknown keys reported.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ExternalIdsEntry::deserialize(d).map(|e| Self {
+            tmdb: e.tmdb,
+            imdb: e.imdb,
+            tvdb: e.tvdb,
+            trakt: e.trakt,
+            tvmaze: e.tvmaze,
+        })
     }
 }
 

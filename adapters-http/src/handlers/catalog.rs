@@ -30,6 +30,7 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
     responses(
         (status = 200, description = "The stored movie", body = MovieDocument),
         (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: another movie holds one of its external ids (named in `detail`)", body = Problem, content_type = "application/problem+json"),
         WriteErrors,
     ),
     security(("bearer" = []))
@@ -55,7 +56,7 @@ pub async fn put_movie<S: ViewingApi>(
     responses(
         (status = 200, description = "The stored show", body = ShowDocument),
         (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: a season or episode id belongs to another show", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a season or episode id belongs to another show, or another show, season or episode holds one of the external ids (named in `detail`)", body = Problem, content_type = "application/problem+json"),
         WriteErrors,
     ),
     security(("bearer" = []))
