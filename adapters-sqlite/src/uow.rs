@@ -81,8 +81,10 @@ macro_rules! held_by {
             $table,
             " WHERE ",
             $owner,
-            " <> ?1 AND (tmdb_id = ?2 OR imdb_id = ?3 OR tvdb_id = ?4 OR trakt_id = ?5 \
-             OR tvmaze_id = ?6) LIMIT 1"
+            " <> ?1 AND ((tmdb_id = ?2 AND tmdb_id IS NOT NULL) \
+             OR (imdb_id = ?3 AND imdb_id IS NOT NULL) OR (tvdb_id = ?4 AND tvdb_id IS NOT NULL) \
+             OR (trakt_id = ?5 AND trakt_id IS NOT NULL) \
+             OR (tvmaze_id = ?6 AND tvmaze_id IS NOT NULL)) LIMIT 1"
         )
     };
 }

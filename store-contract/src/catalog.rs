@@ -1,6 +1,8 @@
 //! Catalog and user repositories.
 
-use viewing_domain::ports::{CatalogRepository, Store, StoreError, Transaction, UserRepository};
+use viewing_domain::ports::{
+    CatalogBulkRepository, CatalogRepository, Store, StoreError, Transaction, UserRepository,
+};
 use viewing_domain::{
     Episode, EpisodeId, ExternalIds, MovieId, Provider, Season, SeasonId, Show, ShowId, ShowStatus,
 };
@@ -318,4 +320,101 @@ pub async fn catalog_external_ids<S: Store + Probe>(store: S) {
     uow.commit().await.expect("commit");
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.show(other.id).await.expect("read"), Some(other.clone()));
+}
+
+/// Bulk rows (SPEC §16) are written by id over several batches, read back as whole shows,
+/// updated in place when written again; a row whose external id or numbers another item
+/// holds is left out, not refused.
+pub async fn catalog_bulk_rows<S: Store + Probe>(store: S) {
+    use viewing_domain::{CatalogRows, EpisodeRow, SeasonRow, ShowRow};
+    let imdb = |n: u32| {
+        ExternalIds::new()
+            .with(Provider::Imdb, &format!("tt{n:07}"))
+            .expect("id")
+    };
+    let mut m = movie("Heat", 170);
+    m.external_ids = imdb(113_277);
+    let show_id = ShowId::from(new_id());
+    let season_id = SeasonId::from(new_id());
+    let show_row = ShowRow {
+        id: show_id,
+        title: title("Dark"),
+        status: ShowStatus::Returning,
+        genres: vec![genre("Drama")],
+        external_ids: imdb(5_753_856),
+    };
+    let episode = |n: u32, ext: u32| EpisodeRow {
+        show_id,
+        season_id,
+        episode: Episode {
+            id: EpisodeId::from(new_id()),
+            number: n,
+            title: title(&format!("Episode {n}")),
+            runtime: minutes(50),
+            air_date: None,
+            external_ids: imdb(ext),
+        },
+    };
+    let (e1, e2) = (episode(1, 5_753_858), episode(2, 5_753_860));
+    let mut uow = store.begin().await.expect("begin");
+    let before = uow.catalog_version().await.expect("version");
+    let first = CatalogRows {
+        movies: vec![m.clone()],
+        shows: vec![show_row.clone()],
+        ..CatalogRows::default()
+    };
+    let written = uow.write_catalog_rows(&first).await.expect("batch 1");
+    assert_eq!((written.movies, written.shows), (1, 1));
+    let second = CatalogRows {
+        seasons: vec![SeasonRow {
+            id: season_id,
+            show_id,
+            number: 1,
+            external_ids: ExternalIds::new(),
+        }],
+        episodes: vec![e1.clone(), e2.clone()],
+        ..CatalogRows::default()
+    };
+    let written = uow.write_catalog_rows(&second).await.expect("batch 2");
+    assert_eq!((written.seasons, written.episodes), (1, 2));
+    assert!(uow.catalog_version().await.expect("version") > before);
+    uow.commit().await.expect("commit");
+
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(m.id).await.expect("read"), Some(m.clone()));
+    let show = uow.show(show_id).await.expect("read").expect("the show");
+    assert_eq!(show.external_ids, show_row.external_ids);
+    assert_eq!(show.genres, show_row.genres);
+    let episodes: Vec<Episode> = show.episodes().map(|e| e.episode.clone()).collect();
+    assert_eq!(episodes, vec![e1.episode.clone(), e2.episode.clone()]);
+
+    // Written again, changed: updated in place. A third episode with episode 2's number and
+    // a movie with Heat's IMDb id are left out.
+    let mut renamed = e2.clone();
+    renamed.episode.title = title("Lies");
+    let clash = episode(2, 5_753_999);
+    let mut thief = movie("Not Heat", 99);
+    thief.external_ids = imdb(113_277);
+    let again = CatalogRows {
+        movies: vec![thief.clone()],
+        shows: vec![ShowRow {
+            title: title("DARK"),
+            ..show_row.clone()
+        }],
+        episodes: vec![renamed.clone(), clash.clone()],
+        ..CatalogRows::default()
+    };
+    let written = uow.write_catalog_rows(&again).await.expect("batch 3");
+    assert_eq!((written.movies, written.shows, written.episodes), (0, 1, 1));
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin().await.expect("begin");
+    assert_eq!(uow.movie(thief.id).await.expect("read"), None);
+    let show = uow.show(show_id).await.expect("read").expect("the show");
+    assert_eq!(show.title.as_str(), "DARK");
+    let titles: Vec<&str> = show.episodes().map(|e| e.episode.title.as_str()).collect();
+    assert_eq!(titles, ["Episode 1", "Lies"]);
+    assert_eq!(
+        uow.show_of_episode(clash.episode.id).await.expect("read"),
+        None
+    );
 }

@@ -79,6 +79,7 @@ macro_rules! contract_tests {
             catalog_show_replace_tree,
             catalog_show_ids_of_another_show_conflict,
             catalog_external_ids,
+            catalog_bulk_rows,
             catalog_titles,
             user_ensure_is_idempotent,
             record_movie_round_trip,
