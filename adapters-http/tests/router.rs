@@ -110,6 +110,12 @@ impl ViewingApi for Fake {
     async fn undo_abandon(&self, _: UserId, _: AbandonId) -> AppResult<()> {
         self.up().and(Err(AppError::NotFound))
     }
+    async fn lookup(
+        &self,
+        _: &viewing_app::catalog::LookupQuery,
+    ) -> AppResult<viewing_app::catalog::LookupResult> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
     async fn reset_progress(&self, _: UserId, _: ShowId) -> AppResult<ProgressView> {
         self.up().and(Err(AppError::ContentNotFound))
     }
@@ -309,7 +315,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(24));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(25));
 }
 
 #[tokio::test]

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use viewing_domain::ports::*;
 use viewing_domain::{
-    CatalogRows, EpisodeId, ExternalIds, Movie, MovieId, RowsWritten, Show, ShowId, UserId,
+    CatalogRows, EpisodeId, ExternalHit, ExternalIds, ItemKind, Movie, MovieId, Provider,
+    RowsWritten, Show, ShowId, UserId,
 };
 
 /// Refuses (`Conflict`, naming the holder) an id of `ids` that one of `items` — `(owner, id,
@@ -70,6 +71,40 @@ impl CatalogRepository for MemoryUow {
         self.work.movies.insert(movie.id, movie.clone());
         self.work.catalog_version += 1;
         Ok(())
+    }
+
+    async fn find_by_external_id(
+        &mut self,
+        provider: Provider,
+        value: &str,
+    ) -> StoreResult<Vec<ExternalHit>> {
+        let holds = |ids: &ExternalIds| ids.get(provider) == Some(value);
+        let mut hits = Vec::new();
+        let hit = |kind, id, show_id| ExternalHit { kind, id, show_id };
+        hits.extend(
+            self.work
+                .movies
+                .values()
+                .filter(|m| holds(&m.external_ids))
+                .map(|m| hit(ItemKind::Movie, m.id.as_uuid(), None)),
+        );
+        for s in self.work.shows.values() {
+            if holds(&s.external_ids) {
+                hits.push(hit(ItemKind::Show, s.id.as_uuid(), None));
+            }
+            for season in s.seasons() {
+                if holds(&season.external_ids) {
+                    hits.push(hit(ItemKind::Season, season.id.as_uuid(), Some(s.id)));
+                }
+                for e in &season.episodes {
+                    if holds(&e.external_ids) {
+                        hits.push(hit(ItemKind::Episode, e.id.as_uuid(), Some(s.id)));
+                    }
+                }
+            }
+        }
+        hits.sort_by_key(|h| h.kind);
+        Ok(hits)
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

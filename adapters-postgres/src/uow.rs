@@ -248,6 +248,38 @@ const SEASONS_OWNED_ELSEWHERE: &str =
 const EPISODES_OWNED_ELSEWHERE: &str =
     "SELECT id FROM episodes WHERE show_id <> $1 AND id = ANY($2) LIMIT 1";
 
+/// The items holding an external id in column `$col` (`$1`), movies first.
+macro_rules! find_external {
+    ($col:literal) => {
+        concat!(
+            "SELECT 'movie' AS kind, id, NULL::uuid AS show_id FROM movies WHERE ",
+            $col,
+            " = $1 \
+             UNION ALL SELECT 'show', id, NULL::uuid FROM shows WHERE ",
+            $col,
+            " = $1 \
+             UNION ALL SELECT 'season', id, show_id FROM seasons WHERE ",
+            $col,
+            " = $1 \
+             UNION ALL SELECT 'episode', id, show_id FROM episodes WHERE ",
+            $col,
+            " = $1"
+        )
+    };
+}
+
+/// [`find_external!`] for each provider.
+fn find_external_sql(provider: viewing_domain::Provider) -> &'static str {
+    use viewing_domain::Provider;
+    match provider {
+        Provider::Tmdb => find_external!("tmdb_id"),
+        Provider::Imdb => find_external!("imdb_id"),
+        Provider::Tvdb => find_external!("tvdb_id"),
+        Provider::Trakt => find_external!("trakt_id"),
+        Provider::Tvmaze => find_external!("tvmaze_id"),
+    }
+}
+
 #[async_trait]
 impl CatalogRepository for PgUow {
     async fn movie(&mut self, movie_id: MovieId) -> StoreResult<Option<Movie>> {
@@ -484,6 +516,24 @@ impl CatalogRepository for PgUow {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn find_by_external_id(
+        &mut self,
+        provider: viewing_domain::Provider,
+        value: &str,
+    ) -> StoreResult<Vec<viewing_domain::ExternalHit>> {
+        let rows = sqlx::query(find_external_sql(provider))
+            .bind(value)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        let mut hits = rows
+            .iter()
+            .map(decode::external_hit)
+            .collect::<StoreResult<Vec<_>>>()?;
+        hits.sort_by_key(|h| h.kind);
+        Ok(hits)
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

@@ -298,6 +298,17 @@ pub fn external_ids<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::Ext
     Ok(ids)
 }
 
+/// A row of a find-by-external-id query (`kind, id, show_id`), `kind` one of
+/// [`viewing_domain::ItemKind::as_str`].
+pub fn external_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::ExternalHit> {
+    let kind = row.text("kind")?;
+    Ok(viewing_domain::ExternalHit {
+        kind: viewing_domain::ItemKind::parse(&kind).ok_or_else(|| corrupt("kind", kind))?,
+        id: row.uuid("id")?,
+        show_id: row.uuid_opt("show_id")?.map(ShowId::from),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -34,10 +34,20 @@ const DEV_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(12);
 /// The whole program: parse the command line, run, report.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_args();
-    init_logging(match &cli.command {
-        Command::Serve(settings) => settings.log_format,
-        _ => LogFormat::Text,
-    });
+    // A bulk load's statements each take about a second by design: not worth a warning.
+    let default_filter = match &cli.command {
+        Command::Catalog {
+            action: CatalogCommand::ImportImdb { .. },
+        } => "info,sqlx::query=error",
+        _ => "info",
+    };
+    init_logging(
+        match &cli.command {
+            Command::Serve(settings) => settings.log_format,
+            _ => LogFormat::Text,
+        },
+        default_filter,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,8 +68,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_logging(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

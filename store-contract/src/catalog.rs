@@ -4,7 +4,8 @@ use viewing_domain::ports::{
     CatalogBulkRepository, CatalogRepository, Store, StoreError, Transaction, UserRepository,
 };
 use viewing_domain::{
-    Episode, EpisodeId, ExternalIds, MovieId, Provider, Season, SeasonId, Show, ShowId, ShowStatus,
+    Episode, EpisodeId, ExternalHit, ExternalIds, ItemKind, MovieId, Provider, Season, SeasonId,
+    Show, ShowId, ShowStatus,
 };
 
 use crate::Probe;
@@ -260,6 +261,46 @@ pub async fn catalog_external_ids<S: Store + Probe>(store: S) {
     let mut uow = store.begin().await.expect("begin");
     assert_eq!(uow.movie(m.id).await.expect("read"), Some(m.clone()));
     assert_eq!(uow.show(s2.id).await.expect("read"), Some(s2.clone()));
+    // Each id finds its holder, with the show of a season or an episode.
+    let hits = uow
+        .find_by_external_id(Provider::Imdb, &imdb(1))
+        .await
+        .expect("find");
+    assert_eq!(
+        hits,
+        vec![ExternalHit {
+            kind: ItemKind::Movie,
+            id: m.id.as_uuid(),
+            show_id: None
+        }]
+    );
+    let episode = &s2.seasons()[0].episodes[1];
+    let hits = uow
+        .find_by_external_id(Provider::Imdb, &imdb(3))
+        .await
+        .expect("find");
+    assert_eq!(
+        hits,
+        vec![ExternalHit {
+            kind: ItemKind::Episode,
+            id: episode.id.as_uuid(),
+            show_id: Some(s2.id)
+        }]
+    );
+    let hits = uow
+        .find_by_external_id(Provider::Tmdb, "81234")
+        .await
+        .expect("find");
+    assert_eq!(
+        hits.iter().map(|h| (h.kind, h.show_id)).collect::<Vec<_>>(),
+        vec![(ItemKind::Season, Some(s2.id))]
+    );
+    assert!(
+        uow.find_by_external_id(Provider::Imdb, &imdb(9))
+            .await
+            .expect("find")
+            .is_empty()
+    );
     // Writing the same items again keeps their ids: no conflict with themselves.
     uow.upsert_movie(&m).await.expect("movie again");
     uow.upsert_show(&s2).await.expect("show again");

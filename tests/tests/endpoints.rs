@@ -147,6 +147,76 @@ async fn external_ids(server: &Server) {
     let mut series = show("The Matrix (series)", "returning", &[1], 30);
     series.body["externalIds"] = json!({ "imdb": "tt0133093" });
     admin.put_show(&series).await.assert_status(200);
+
+    // Lookup: a movie before a show holding the same id; a show; an episode by its own id and
+    // by its show's id and numbers.
+    let found = reader
+        .get("/api/catalog/lookup?provider=imdb&id=tt0133093")
+        .await;
+    found.assert_status(200);
+    assert_eq!(
+        found.body,
+        json!({ "type": "movie", "id": m.id, "title": "The Matrix" })
+    );
+    let found = reader
+        .get("/api/catalog/lookup?provider=tvdb&id=334824")
+        .await;
+    assert_eq!(found.body["type"], "show", "{}", found.text);
+    assert_eq!(found.body["id"], json!(s.id));
+    let episode_id = s.body["seasons"][0]["episodes"][1]["episodeId"].clone();
+    let found = reader
+        .get("/api/catalog/lookup?provider=imdb&id=tt5993780")
+        .await;
+    assert_eq!(
+        (
+            found.body["type"].clone(),
+            found.body["id"].clone(),
+            found.body["showId"].clone(),
+            found.body["seasonNumber"].clone(),
+            found.body["episodeNumber"].clone()
+        ),
+        (
+            json!("episode"),
+            episode_id.clone(),
+            json!(s.id),
+            json!(1),
+            json!(2)
+        ),
+        "{}",
+        found.text
+    );
+    let by_numbers = reader
+        .get("/api/catalog/lookup?provider=tvdb&show=334824&season=1&episode=2")
+        .await;
+    assert_eq!(by_numbers.body, found.body, "{}", by_numbers.text);
+    let season = reader
+        .get("/api/catalog/lookup?provider=tmdb&id=81234")
+        .await;
+    assert_eq!(season.body["type"], "season", "{}", season.text);
+    assert_eq!(season.body["seasonNumber"], 1);
+    for path in [
+        "/api/catalog/lookup?provider=imdb&id=tt0000001",
+        "/api/catalog/lookup?provider=tvdb&show=334824&season=1&episode=9",
+        "/api/catalog/lookup?provider=tvdb&show=1&season=1&episode=1",
+    ] {
+        reader
+            .get(path)
+            .await
+            .assert_problem(404, "content-not-found");
+    }
+    for path in [
+        "/api/catalog/lookup?provider=netflix&id=1",
+        "/api/catalog/lookup?provider=imdb&id=603",
+        "/api/catalog/lookup?provider=imdb",
+        "/api/catalog/lookup?id=tt0133093",
+        "/api/catalog/lookup?provider=tvdb&show=334824&season=1",
+        "/api/catalog/lookup?provider=tvdb&id=1&show=334824&season=1&episode=1",
+    ] {
+        reader
+            .get(path)
+            .await
+            .assert_problem(400, "malformed-request");
+    }
 }
 
 #[tokio::test]
@@ -735,6 +805,7 @@ async fn operations_endpoints() {
     let expected = [
         ("/api/catalog/movies/{movieId}", vec!["get", "put"]),
         ("/api/catalog/shows/{showId}", vec!["get", "put"]),
+        ("/api/catalog/lookup", vec!["get"]),
         ("/api/viewing/movies/{movieId}/watched", vec!["post"]),
         ("/api/viewing/episodes/{episodeId}/watched", vec!["post"]),
         ("/api/viewing/{itemId}/abandon", vec!["post"]),

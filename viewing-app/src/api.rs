@@ -23,6 +23,7 @@ use viewing_domain::{
     RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 
+use crate::catalog::{LookupQuery, LookupResult};
 use crate::engagement::GenrePreference;
 use crate::error::AppResult;
 use crate::history::{HistoryPage, HistoryPageRequest};
@@ -44,6 +45,8 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
     fn movie(&self, id: MovieId) -> impl Future<Output = AppResult<Movie>> + Send;
     /// `NotFound` when the catalog has no such show.
     fn show(&self, id: ShowId) -> impl Future<Output = AppResult<Show>> + Send;
+    /// What an external id names (SPEC §10); `ContentNotFound` when nothing holds it.
+    fn lookup(&self, query: &LookupQuery) -> impl Future<Output = AppResult<LookupResult>> + Send;
 
     /// Records a watched movie; `ContentNotFound`, `Invalid`.
     fn watch_movie(
@@ -219,6 +222,10 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn show(&self, id: ShowId) -> AppResult<Show> {
         ViewingService::show(self, id).await
+    }
+
+    async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
+        ViewingService::lookup(self, query).await
     }
 
     async fn watch_movie(

@@ -1,7 +1,7 @@
 //! Catalog upserts and reads. Content must exist here before viewing can be recorded.
 
 use viewing_domain::ports::{CatalogRepository, Store, Transaction};
-use viewing_domain::{Movie, MovieId, Show, ShowId};
+use viewing_domain::{ExternalHit, ItemKind, Movie, MovieId, Provider, SeasonId, Show, ShowId};
 
 use crate::catalog_file::Catalog;
 use crate::error::{AppError, AppResult};
@@ -67,6 +67,149 @@ impl<S: Store> ViewingService<S> {
         let show = self.catalog.show(&mut uow, id).await?;
         show.map(|s| Show::clone(&s))
             .ok_or(AppError::ContentNotFound)
+    }
+}
+
+/// What `GET /api/catalog/lookup` asks (SPEC §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupQuery {
+    /// The item that holds `provider`'s id `value`.
+    Id {
+        /// Whose id.
+        provider: Provider,
+        /// The id, of the provider's shape.
+        value: String,
+    },
+    /// The episode with these numbers of the show that holds `provider`'s id `show`.
+    Episode {
+        /// Whose id the show's is.
+        provider: Provider,
+        /// The show's id at the provider.
+        show: String,
+        /// The season number.
+        season: u32,
+        /// The episode number.
+        episode: u32,
+    },
+}
+
+/// What an external id names in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupResult {
+    /// Movie, show, season or episode.
+    pub kind: ItemKind,
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its title (a season's is its show's).
+    pub title: String,
+    /// The show of a season or an episode.
+    pub show_id: Option<ShowId>,
+    /// The season number of a season or an episode.
+    pub season_number: Option<u32>,
+    /// The episode number of an episode.
+    pub episode_number: Option<u32>,
+}
+
+impl<S: Store> ViewingService<S> {
+    /// `GET /api/catalog/lookup` (SPEC §10): the catalog item an external id names — a movie
+    /// before a show, a show before a season, a season before an episode when one id is held
+    /// by several kinds — or an episode by its show's external id and its numbers.
+    /// [`AppError::ContentNotFound`] when nothing holds it.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
+        let mut uow = self.store.begin_read().await?;
+        match query {
+            LookupQuery::Id { provider, value } => {
+                let hits = uow.find_by_external_id(*provider, value).await?;
+                let hit = hits.first().ok_or(AppError::ContentNotFound)?;
+                self.describe(&mut uow, hit).await
+            }
+            LookupQuery::Episode {
+                provider,
+                show,
+                season,
+                episode,
+            } => {
+                let hits = uow.find_by_external_id(*provider, show).await?;
+                let show_id = hits
+                    .iter()
+                    .find(|h| h.kind == ItemKind::Show)
+                    .map(|h| ShowId::from(h.id))
+                    .ok_or(AppError::ContentNotFound)?;
+                let show = self
+                    .catalog
+                    .show(&mut uow, show_id)
+                    .await?
+                    .ok_or(AppError::ContentNotFound)?;
+                let e = show
+                    .season(*season)
+                    .and_then(|s| s.episodes.iter().find(|e| e.number == *episode))
+                    .ok_or(AppError::ContentNotFound)?;
+                Ok(LookupResult {
+                    kind: ItemKind::Episode,
+                    id: e.id.as_uuid(),
+                    title: e.title.as_str().to_owned(),
+                    show_id: Some(show.id),
+                    season_number: Some(*season),
+                    episode_number: Some(e.number),
+                })
+            }
+        }
+    }
+
+    async fn describe(&self, uow: &mut S::Uow, hit: &ExternalHit) -> AppResult<LookupResult> {
+        let found = |kind, id, title: &str| LookupResult {
+            kind,
+            id,
+            title: title.to_owned(),
+            show_id: None,
+            season_number: None,
+            episode_number: None,
+        };
+        match (hit.kind, hit.show_id) {
+            (ItemKind::Movie, _) => {
+                let m = self
+                    .catalog
+                    .movie(uow, MovieId::from(hit.id))
+                    .await?
+                    .ok_or(AppError::ContentNotFound)?;
+                Ok(found(ItemKind::Movie, hit.id, m.title.as_str()))
+            }
+            (ItemKind::Show, _) => {
+                let s = self
+                    .catalog
+                    .show(uow, ShowId::from(hit.id))
+                    .await?
+                    .ok_or(AppError::ContentNotFound)?;
+                Ok(found(ItemKind::Show, hit.id, s.title.as_str()))
+            }
+            (kind, Some(show_id)) => {
+                let s = self
+                    .catalog
+                    .show(uow, show_id)
+                    .await?
+                    .ok_or(AppError::ContentNotFound)?;
+                let mut out = found(kind, hit.id, s.title.as_str());
+                out.show_id = Some(show_id);
+                if kind == ItemKind::Season {
+                    let season = s
+                        .seasons()
+                        .iter()
+                        .find(|x| x.id == SeasonId::from(hit.id))
+                        .ok_or(AppError::ContentNotFound)?;
+                    out.season_number = Some(season.number);
+                } else {
+                    let e = s
+                        .episode(viewing_domain::EpisodeId::from(hit.id))
+                        .ok_or(AppError::ContentNotFound)?;
+                    out.title = e.episode.title.as_str().to_owned();
+                    out.season_number = Some(e.season.number);
+                    out.episode_number = Some(e.episode.number);
+                }
+                Ok(out)
+            }
+            (_, None) => Err(AppError::ContentNotFound),
+        }
     }
 }
 

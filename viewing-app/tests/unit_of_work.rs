@@ -29,6 +29,7 @@ mock! {
         async fn titles(&mut self, ids: &[uuid::Uuid]) -> StoreResult<HashMap<uuid::Uuid, String>>;
         async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()>;
         async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
+        async fn find_by_external_id(&mut self, provider: viewing_domain::Provider, value: &str) -> StoreResult<Vec<viewing_domain::ExternalHit>>;
         async fn catalog_version(&mut self) -> StoreResult<i64>;
     }
     #[async_trait]

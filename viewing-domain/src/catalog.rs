@@ -490,3 +490,47 @@ impl std::ops::AddAssign for RowsWritten {
         self.episodes += o.episodes;
     }
 }
+
+/// The kinds of catalog item an external id can name (SPEC §10: unique per kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemKind {
+    /// A movie.
+    Movie,
+    /// A show.
+    Show,
+    /// A season of a show.
+    Season,
+    /// An episode of a show.
+    Episode,
+}
+
+impl ItemKind {
+    /// The lowercase name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Movie => "movie",
+            ItemKind::Show => "show",
+            ItemKind::Season => "season",
+            ItemKind::Episode => "episode",
+        }
+    }
+
+    /// The kind named by [`ItemKind::as_str`], or `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Movie, Self::Show, Self::Season, Self::Episode]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// An item that holds an external id: its kind, its id, and for a season or an episode its
+/// show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternalHit {
+    /// What it is.
+    pub kind: ItemKind,
+    /// Its id (a movie's, show's, season's or episode's).
+    pub id: uuid::Uuid,
+    /// The show of a season or an episode.
+    pub show_id: Option<ShowId>,
+}

@@ -21,8 +21,8 @@ pub mod stats;
 pub mod values;
 
 pub use catalog::{
-    CatalogRows, Episode, EpisodeRef, EpisodeRow, Movie, RowsWritten, Season, SeasonRow, Show,
-    ShowRow, ShowStatus,
+    CatalogRows, Episode, EpisodeRef, EpisodeRow, ExternalHit, ItemKind, Movie, RowsWritten,
+    Season, SeasonRow, Show, ShowRow, ShowStatus,
 };
 pub use events::{DomainEvent, EventEnvelope, IsoDuration};
 pub use external::{ExternalIds, Provider};

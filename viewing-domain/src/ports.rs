@@ -26,9 +26,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{CatalogRows, Movie, RowsWritten, Show};
+use crate::catalog::{CatalogRows, ExternalHit, Movie, RowsWritten, Show};
 use crate::event_ports::{OutboxRelay, ProcessedEvents};
 use crate::events::EventEnvelope;
+use crate::external::Provider;
 use crate::handler_ports::{
     AchievementRepository, PreferenceRepository, ReminderRepository, StatisticsRepository,
     WatchlistRepository,
@@ -223,6 +224,13 @@ pub trait CatalogRepository: Send {
     /// Replaces the show's whole tree. A season or episode id already used by another show is
     /// [`StoreError::Conflict`].
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
+    /// The items that hold `provider`'s id `value` (SPEC §10): at most one of each kind, in
+    /// the order movie, show, season, episode.
+    async fn find_by_external_id(
+        &mut self,
+        provider: Provider,
+        value: &str,
+    ) -> StoreResult<Vec<ExternalHit>>;
     /// The catalog's version: a number that every `upsert_movie` and `upsert_show` raises, in
     /// their unit of work. Caches of the catalog compare it to know they are current, also
     /// across processes sharing the database.

@@ -3,13 +3,15 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use uuid::Uuid;
+use viewing_app::catalog::{LookupQuery, LookupResult};
 use viewing_app::catalog_file::{
     EpisodeEntry, ExternalIdsEntry, FieldProblem, MovieEntry, SeasonEntry, ShowEntry,
     ShowStatusEntry,
 };
-use viewing_app::domain::{ExternalIds, Movie, Show, ShowStatus};
+use viewing_app::domain::{ExternalIds, Movie, Provider, Show, ShowStatus};
 
 use crate::error::{ApiError, FieldError};
 
@@ -333,6 +335,97 @@ impl From<&Show> for ShowDocument {
                     .collect(),
                 external_ids: (&s.external_ids).into(),
             },
+        }
+    }
+}
+
+/// The query of `GET /api/catalog/lookup` (SPEC §10): `provider` with `id`, or with `show`,
+/// `season` and `episode` for an episode its show's id and numbers name.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQueryDto {
+    /// `tmdb`, `imdb`, `tvdb`, `trakt` or `tvmaze`.
+    #[param(inline, value_type = String, pattern = "^(tmdb|imdb|tvdb|trakt|tvmaze)$")]
+    pub provider: Option<String>,
+    /// The item's id at the provider (`tt0133093`, `603`).
+    #[param(pattern = "^(tt[0-9]{5,10}|[0-9]{1,12})$")]
+    pub id: Option<String>,
+    /// The show's id at the provider, with `season` and `episode`.
+    #[param(pattern = "^(tt[0-9]{5,10}|[0-9]{1,12})$")]
+    pub show: Option<String>,
+    /// A season number.
+    #[param(minimum = 0, maximum = 1000000)]
+    pub season: Option<u32>,
+    /// An episode number.
+    #[param(minimum = 0, maximum = 1000000)]
+    pub episode: Option<u32>,
+}
+
+impl LookupQueryDto {
+    /// The app's query; 400 naming the parameter when one is missing or of the wrong shape.
+    pub fn parse(&self) -> Result<LookupQuery, ApiError> {
+        let bad = |m: &str| ApiError::Malformed(m.to_owned());
+        let name = self
+            .provider
+            .as_deref()
+            .ok_or_else(|| bad("provider: required (tmdb, imdb, tvdb, trakt or tvmaze)"))?;
+        let provider = Provider::parse(name)
+            .ok_or_else(|| bad("provider: one of tmdb, imdb, tvdb, trakt, tvmaze"))?;
+        let checked = |param: &str, v: &str| {
+            if provider.accepts(v) {
+                Ok(v.to_owned())
+            } else {
+                Err(ApiError::Malformed(format!("{param}: not a {provider} id")))
+            }
+        };
+        match (&self.id, &self.show, self.season, self.episode) {
+            (Some(id), None, None, None) => Ok(LookupQuery::Id {
+                provider,
+                value: checked("id", id)?,
+            }),
+            (None, Some(show), Some(season), Some(episode)) => Ok(LookupQuery::Episode {
+                provider,
+                show: checked("show", show)?,
+                season,
+                episode,
+            }),
+            _ => Err(bad("give either id, or show with season and episode")),
+        }
+    }
+}
+
+/// What an external id names.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupDto {
+    /// `movie`, `show`, `season` or `episode`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(movie|show|season|episode)$")]
+    pub kind: String,
+    /// Its id in this catalog.
+    pub id: Uuid,
+    /// Its title (a season's is its show's).
+    pub title: String,
+    /// The show of a season or an episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_id: Option<Uuid>,
+    /// The season number of a season or an episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season_number: Option<u32>,
+    /// The episode number of an episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode_number: Option<u32>,
+}
+
+impl From<&LookupResult> for LookupDto {
+    fn from(r: &LookupResult) -> Self {
+        Self {
+            kind: r.kind.as_str().to_owned(),
+            id: r.id,
+            title: r.title.clone(),
+            show_id: r.show_id.map(|s| s.as_uuid()),
+            season_number: r.season_number,
+            episode_number: r.episode_number,
         }
     }
 }

@@ -11,15 +11,37 @@ use viewing_app::api::ViewingApi;
 use viewing_app::domain::{MovieId, ShowId};
 
 use crate::AppState;
-use crate::dto::{MovieBody, MovieDocument, ShowBody, ShowDocument};
+use crate::dto::{LookupDto, LookupQueryDto, MovieBody, MovieDocument, ShowBody, ShowDocument};
 use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
-use crate::extract::{Admin, ApiJson, ApiPath, Caller};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 
 /// The catalog's routes: a movie and a show, each read and written on one path.
 pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
     OpenApiRouter::new()
         .routes(routes!(put_movie, get_movie))
         .routes(routes!(put_show, get_show))
+        .routes(routes!(lookup))
+}
+
+/// The catalog item an external id names (SPEC §10) — or an episode by its show's external id
+/// and its numbers, as media servers often know only those.
+#[utoipa::path(
+    get, path = "/api/catalog/lookup", tag = "catalog",
+    params(LookupQueryDto),
+    responses(
+        (status = 200, description = "What holds the id", body = LookupDto),
+        (status = 404, description = "`content-not-found`: nothing holds it", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn lookup<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    _caller: Caller,
+    ApiQuery(query): ApiQuery<LookupQueryDto>,
+) -> ApiResult<Json<LookupDto>> {
+    let found = state.service().lookup(&query.parse()?).await?;
+    Ok(Json(LookupDto::from(&found)))
 }
 
 /// Creates or replaces a movie.
