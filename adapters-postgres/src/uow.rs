@@ -528,12 +528,7 @@ impl CatalogRepository for PgUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        let mut hits = rows
-            .iter()
-            .map(decode::external_hit)
-            .collect::<StoreResult<Vec<_>>>()?;
-        hits.sort_by_key(|h| h.kind);
-        Ok(hits)
+        decode::external_hits(&rows)
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

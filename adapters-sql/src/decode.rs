@@ -298,6 +298,16 @@ pub fn external_ids<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::Ext
     Ok(ids)
 }
 
+/// The rows of a find-by-external-id query, movies first (see [`external_hit`]).
+pub fn external_hits<S, R: RowExt<S>>(rows: &[R]) -> StoreResult<Vec<viewing_domain::ExternalHit>> {
+    let mut hits = rows
+        .iter()
+        .map(external_hit)
+        .collect::<StoreResult<Vec<_>>>()?;
+    hits.sort_by_key(|h| h.kind);
+    Ok(hits)
+}
+
 /// A row of a find-by-external-id query (`kind, id, show_id`), `kind` one of
 /// [`viewing_domain::ItemKind::as_str`].
 pub fn external_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::ExternalHit> {

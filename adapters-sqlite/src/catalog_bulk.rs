@@ -103,12 +103,22 @@ fn full_chunk(
 static SEASON_CHUNK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static EPISODE_CHUNK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// The statements that replace a movie's genres: the delete, then one insert per genre.
+pub(crate) const MOVIE_GENRES: [&str; 2] = [
+    "DELETE FROM movie_genres WHERE movie_id = ?",
+    "INSERT INTO movie_genres (movie_id, position, genre) VALUES (?, ?, ?)",
+];
+/// The statements that replace a show's genres.
+pub(crate) const SHOW_GENRES: [&str; 2] = [
+    "DELETE FROM show_genres WHERE show_id = ?",
+    "INSERT INTO show_genres (show_id, position, genre) VALUES (?, ?, ?)",
+];
+
 impl SqliteUow {
-    /// Replaces the genres of one movie or show.
-    async fn replace_genres(
+    /// Replaces the genres of one movie or show (`sql`: [`MOVIE_GENRES`] or [`SHOW_GENRES`]).
+    pub(crate) async fn replace_genres(
         &mut self,
-        delete: &'static str,
-        insert: &'static str,
+        [delete, insert]: [&'static str; 2],
         owner: &str,
         genres: &[Genre],
     ) -> StoreResult<()> {
@@ -151,13 +161,8 @@ impl CatalogBulkRepository for SqliteUow {
                 .map_err(db_err)?;
             if done.rows_affected() == 1 {
                 written.movies += 1;
-                self.replace_genres(
-                    "DELETE FROM movie_genres WHERE movie_id = ?",
-                    "INSERT INTO movie_genres (movie_id, position, genre) VALUES (?, ?, ?)",
-                    &movie_id,
-                    &m.genres,
-                )
-                .await?;
+                self.replace_genres(MOVIE_GENRES, &movie_id, &m.genres)
+                    .await?;
             }
         }
         for s in &rows.shows {
@@ -172,13 +177,8 @@ impl CatalogBulkRepository for SqliteUow {
                 .map_err(db_err)?;
             if done.rows_affected() == 1 {
                 written.shows += 1;
-                self.replace_genres(
-                    "DELETE FROM show_genres WHERE show_id = ?",
-                    "INSERT INTO show_genres (show_id, position, genre) VALUES (?, ?, ?)",
-                    &show_id,
-                    &s.genres,
-                )
-                .await?;
+                self.replace_genres(SHOW_GENRES, &show_id, &s.genres)
+                    .await?;
             }
         }
         for chunk in rows.seasons.chunks(CHUNK) {

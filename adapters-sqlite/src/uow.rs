@@ -14,6 +14,7 @@ use viewing_domain::{
     UserId,
 };
 
+use crate::catalog_bulk::{MOVIE_GENRES, SHOW_GENRES};
 use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
 use crate::writer::WriteTx;
 use adapters_sql::decode;
@@ -359,21 +360,8 @@ impl CatalogRepository for SqliteUow {
         .bind(movie.release_date.map(date));
         let insert = bind_external_ids(insert, &movie.external_ids);
         insert.execute(self.conn()).await.map_err(db_err)?;
-        sqlx::query("DELETE FROM movie_genres WHERE movie_id = ?")
-            .bind(id(movie.id))
-            .execute(self.conn())
+        self.replace_genres(MOVIE_GENRES, &movie_id, &movie.genres)
             .await
-            .map_err(db_err)?;
-        for (position, genre) in movie.genres.iter().enumerate() {
-            sqlx::query("INSERT INTO movie_genres (movie_id, position, genre) VALUES (?, ?, ?)")
-                .bind(id(movie.id))
-                .bind(position as i64)
-                .bind(genre.as_str())
-                .execute(self.conn())
-                .await
-                .map_err(db_err)?;
-        }
-        Ok(())
     }
 
     async fn upsert_show(&mut self, show: &Show) -> StoreResult<()> {
@@ -427,7 +415,6 @@ impl CatalogRepository for SqliteUow {
             .await
             .map_err(db_err)?;
         for sql in [
-            "DELETE FROM show_genres WHERE show_id = ?",
             "DELETE FROM episodes WHERE show_id = ?",
             "DELETE FROM seasons WHERE show_id = ?",
         ] {
@@ -437,15 +424,8 @@ impl CatalogRepository for SqliteUow {
                 .await
                 .map_err(db_err)?;
         }
-        for (position, genre) in show.genres.iter().enumerate() {
-            sqlx::query("INSERT INTO show_genres (show_id, position, genre) VALUES (?, ?, ?)")
-                .bind(&show_id)
-                .bind(position as i64)
-                .bind(genre.as_str())
-                .execute(self.conn())
-                .await
-                .map_err(db_err)?;
-        }
+        self.replace_genres(SHOW_GENRES, &show_id, &show.genres)
+            .await?;
         for season in show.seasons() {
             let season_id = id(season.id);
             let insert = sqlx::query(
@@ -491,12 +471,7 @@ impl CatalogRepository for SqliteUow {
             .fetch_all(self.conn())
             .await
             .map_err(db_err)?;
-        let mut hits = rows
-            .iter()
-            .map(decode::external_hit)
-            .collect::<StoreResult<Vec<_>>>()?;
-        hits.sort_by_key(|h| h.kind);
-        Ok(hits)
+        decode::external_hits(&rows)
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

@@ -622,14 +622,33 @@ pub fn decide_reset(
     let mut passes = before.clone();
     passes.earlier_passes = before.passes();
     passes.reset_at = Some(now);
-    let progress = progress_from(user, show, records, Some(&passes), now);
-    let event = DomainEvent::ShowProgressReset(crate::events::ShowProgressReset {
+    let state = (user, show, records, before);
+    Ok(regroup(
+        state,
+        &passes,
+        now,
+        now,
+        DomainEvent::ShowProgressReset,
+    ))
+}
+
+/// The progress row of the plays grouped in `passes`' passes, and the event that says so
+/// (`make` of the new pass number, `reset_at` and the completions that moved).
+fn regroup(
+    (user, show, records, before): (UserId, &Show, &[ViewingRecord], &ShowProgress),
+    passes: &ShowProgress,
+    reset_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    make: fn(crate::events::ShowProgressReset) -> DomainEvent,
+) -> ProgressReset {
+    let progress = progress_from(user, show, records, Some(passes), now);
+    let event = make(crate::events::ShowProgressReset {
         show_id: show.id,
         pass: progress.pass(),
-        reset_at: now,
-        completions: completion_changes(previous, &progress),
+        reset_at,
+        completions: completion_changes(Some(before), &progress),
     });
-    Ok(ProgressReset { progress, event })
+    ProgressReset { progress, event }
 }
 
 /// Undoes the latest reset of a show (Trakt's "undo reset"): its pass merges into the one
@@ -647,12 +666,12 @@ pub fn decide_undo_reset(
     let mut passes = before.clone();
     let closed = passes.earlier_passes.pop().ok_or(ResetError::NoReset)?;
     passes.reset_at = closed.started_at;
-    let progress = progress_from(user, show, records, Some(&passes), now);
-    let event = DomainEvent::ShowProgressResetUndone(crate::events::ShowProgressReset {
-        show_id: show.id,
-        pass: progress.pass(),
-        reset_at: undone,
-        completions: completion_changes(previous, &progress),
-    });
-    Ok(ProgressReset { progress, event })
+    let state = (user, show, records, before);
+    Ok(regroup(
+        state,
+        &passes,
+        undone,
+        now,
+        DomainEvent::ShowProgressResetUndone,
+    ))
 }
