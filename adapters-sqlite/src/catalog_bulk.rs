@@ -144,13 +144,6 @@ impl SqliteUow {
 impl CatalogBulkRepository for SqliteUow {
     async fn write_catalog_rows(&mut self, rows: &CatalogRows) -> StoreResult<RowsWritten> {
         let mut written = RowsWritten::default();
-        // Ids derived from outside ids land at random places in the indexes: a page cache
-        // larger than the default 2 MB keeps a load of millions of rows from reading the same
-        // pages again and again. It stays with this (writer) connection.
-        sqlx::query("PRAGMA cache_size = -131072")
-            .execute(self.conn())
-            .await
-            .map_err(db_err)?;
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
             .execute(self.conn())
             .await
