@@ -1,5 +1,6 @@
 //! Catalog upserts and reads. Content must exist here before viewing can be recorded.
 
+use viewing_domain::metadata::Fetched;
 use viewing_domain::ports::{CatalogRepository, Store, Transaction};
 use viewing_domain::{ExternalHit, ItemKind, Movie, MovieId, Provider, SeasonId, Show, ShowId};
 
@@ -117,10 +118,11 @@ impl<S: Store> ViewingService<S> {
     /// [`AppError::ContentNotFound`] when nothing holds it.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
-        let mut uow = self.store.begin_read().await?;
         match query {
             LookupQuery::Id { provider, value } => {
-                let hits = uow.find_by_external_id(*provider, value).await?;
+                let (mut uow, hits) = self
+                    .find_or_fill(*provider, value, |hits| !hits.is_empty())
+                    .await?;
                 let hit = hits.first().ok_or(AppError::ContentNotFound)?;
                 self.describe(&mut uow, hit).await
             }
@@ -130,7 +132,11 @@ impl<S: Store> ViewingService<S> {
                 season,
                 episode,
             } => {
-                let hits = uow.find_by_external_id(*provider, show).await?;
+                let (mut uow, hits) = self
+                    .find_or_fill(*provider, show, |hits| {
+                        hits.iter().any(|h| h.kind == ItemKind::Show)
+                    })
+                    .await?;
                 let show_id = hits
                     .iter()
                     .find(|h| h.kind == ItemKind::Show)
@@ -154,6 +160,58 @@ impl<S: Store> ViewingService<S> {
                     episode_number: Some(e.number),
                 })
             }
+        }
+    }
+
+    /// What holds `provider`'s id `value`, with the read unit of work it was found in. When
+    /// `found` says the hits are not what the caller needs and there is a metadata provider,
+    /// the item is fetched and stored first ([`Self::fill`]), then read again.
+    async fn find_or_fill(
+        &self,
+        provider: Provider,
+        value: &str,
+        found: impl Fn(&[ExternalHit]) -> bool,
+    ) -> AppResult<(S::Uow, Vec<ExternalHit>)> {
+        let mut uow = self.store.begin_read().await?;
+        let hits = uow.find_by_external_id(provider, value).await?;
+        if found(&hits) || self.metadata.is_none() {
+            return Ok((uow, hits));
+        }
+        // The fill writes in a unit of work of its own: end this one first (a store may
+        // serialise them), and read again after it, when the fill has committed.
+        drop(uow);
+        let filled = self.fill(provider, value).await?;
+        let mut uow = self.store.begin_read().await?;
+        let hits = if filled {
+            uow.find_by_external_id(provider, value).await?
+        } else {
+            hits
+        };
+        Ok((uow, hits))
+    }
+
+    /// Fetches what `provider`'s id `value` names from the metadata provider, when there is
+    /// one, and stores it. `false` when there is none or it knows nothing by that id; an
+    /// unreachable provider is [`AppError::Unavailable`] ("metadata provider unavailable").
+    /// An item whose other ids the catalog already holds (loaded from IMDb, say) is not
+    /// stored twice: the conflict leaves the catalog as it was.
+    async fn fill(&self, provider: Provider, value: &str) -> AppResult<bool> {
+        let Some(metadata) = &self.metadata else {
+            return Ok(false);
+        };
+        let fetched = metadata
+            .fetch(provider, value)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string().into()))?;
+        let stored = match fetched {
+            None => return Ok(false),
+            Some(Fetched::Movie(m)) => self.upsert_movie(m).await.map(|_| ()),
+            Some(Fetched::Show(s)) => self.upsert_show(s).await.map(|_| ()),
+        };
+        match stored {
+            Ok(()) => Ok(true),
+            Err(AppError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use viewing_domain::metadata::MetadataProvider;
 use viewing_domain::ports::{Clock, IdGenerator, Store};
 use viewing_domain::{DomainEvent, EventEnvelope, EventId, RulesConfig, UserId};
 
@@ -21,6 +22,8 @@ pub struct ViewingService<S> {
     pub(crate) catalog: Arc<CatalogCache>,
     /// What progress and up-next reads load, per user revision (SPEC §14).
     pub(crate) progress_cache: Arc<ProgressCache>,
+    /// Where lookups fetch what the catalog lacks (SPEC §16); none: never called out.
+    pub(crate) metadata: Option<Arc<dyn MetadataProvider>>,
 }
 
 /// How many times a command is retried when the store reports a lost race.
@@ -52,7 +55,14 @@ impl<S> ViewingService<S> {
             rules,
             catalog: Arc::new(CatalogCache::default()),
             progress_cache: Arc::new(ProgressCache::default()),
+            metadata: None,
         }
+    }
+
+    /// The same service fetching what the catalog lacks from `provider` (SPEC §16).
+    pub fn with_metadata(mut self, provider: Arc<dyn MetadataProvider>) -> Self {
+        self.metadata = Some(provider);
+        self
     }
 
     /// The same service with this catalog cache (another capacity or check interval, or
