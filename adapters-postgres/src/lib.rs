@@ -6,6 +6,10 @@
 //! database. The event side (outbox relay channels, processed marks, the handlers' state) is
 //! in `events` and `handler_state`: relays of several replicas claim with
 //! `FOR UPDATE SKIP LOCKED` and keep each user's events in order.
+//!
+//! The module list mirrors `adapters-sqlite` but for its `writer`: SQLite has one writer per
+//! file, so that store queues its write units of work and commits them in groups; PostgreSQL
+//! takes concurrent writers and groups their commits itself, so there is nothing to mirror.
 #![forbid(unsafe_code)]
 
 mod abandons;
