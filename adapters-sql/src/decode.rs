@@ -285,7 +285,7 @@ pub fn add_dimension<S, R: RowExt<S>>(total: &mut StatsDelta, row: &R) -> StoreR
 }
 
 /// The external ids of a catalog row (`tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id`, see
-/// [`crate::encode::EXTERNAL_ID_COLUMNS`]).
+/// [`crate::encode::external_id_column`]).
 pub fn external_ids<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::ExternalIds> {
     let mut ids = viewing_domain::ExternalIds::new();
     for provider in viewing_domain::Provider::ALL {

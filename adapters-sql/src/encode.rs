@@ -10,10 +10,6 @@ pub fn passes(passes: &[PassSummary]) -> StoreResult<String> {
         .map_err(|e| StoreError::unexpected(format!("cannot encode rewatch passes: {e}")))
 }
 
-/// The external-id columns every catalog table has, in [`Provider::ALL`] order, as a literal
-/// for a column list.
-pub const EXTERNAL_ID_COLUMNS: &str = "tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id";
-
 /// The column holding `provider`'s id.
 pub fn external_id_column(provider: Provider) -> &'static str {
     match provider {
@@ -25,7 +21,8 @@ pub fn external_id_column(provider: Provider) -> &'static str {
     }
 }
 
-/// The values of [`EXTERNAL_ID_COLUMNS`] for `ids`, in order (`None`: no id of that provider).
+/// The values of the external-id columns (`tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id`)
+/// for `ids`, in that order (`None`: no id of that provider).
 pub fn external_id_values(ids: &ExternalIds) -> [Option<String>; 5] {
     Provider::ALL.map(|p| ids.get(p).map(str::to_owned))
 }

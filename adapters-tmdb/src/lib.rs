@@ -202,12 +202,8 @@ fn minutes(id: u64, m: u32) -> Result<Minutes, MappingError> {
 fn genres(raw: &[GenreJson]) -> Vec<Genre> {
     let mut out: Vec<Genre> = Vec::new();
     for g in raw {
-        if let Ok(Some(g)) = Genre::parse(&g.name)
-            && !out
-                .iter()
-                .any(|o| o.as_str().eq_ignore_ascii_case(g.as_str()))
-        {
-            out.push(g);
+        if let Ok(Some(g)) = Genre::parse(&g.name) {
+            Genre::push_distinct(&mut out, g);
         }
     }
     out

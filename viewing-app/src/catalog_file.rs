@@ -519,12 +519,8 @@ impl Checker {
     fn genres(&mut self, raw: &[String]) -> Vec<Genre> {
         let mut out: Vec<Genre> = Vec::new();
         for (i, g) in raw.iter().enumerate() {
-            if let Some(g) = self.text(&format!("genres[{i}]"), g, Genre::parse)
-                && !out
-                    .iter()
-                    .any(|o| o.as_str().eq_ignore_ascii_case(g.as_str()))
-            {
-                out.push(g);
+            if let Some(g) = self.text(&format!("genres[{i}]"), g, Genre::parse) {
+                Genre::push_distinct(&mut out, g);
             }
         }
         out

@@ -582,12 +582,8 @@ fn year_start(year: u32, days: u64) -> Option<NaiveDate> {
 fn genres(raw: Option<&str>) -> Vec<Genre> {
     let mut out: Vec<Genre> = Vec::new();
     for g in raw.unwrap_or_default().split(',') {
-        if let Ok(Some(g)) = Genre::parse(g)
-            && !out
-                .iter()
-                .any(|o| o.as_str().eq_ignore_ascii_case(g.as_str()))
-        {
-            out.push(g);
+        if let Ok(Some(g)) = Genre::parse(g) {
+            Genre::push_distinct(&mut out, g);
         }
     }
     out

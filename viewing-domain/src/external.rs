@@ -111,24 +111,6 @@ impl ExternalIds {
         Ok(self)
     }
 
-    /// Reads `(name, value)` pairs as a client sends them: an unknown provider name or a value
-    /// of the wrong shape is refused.
-    pub fn parse<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, ValidationError> {
-        let mut ids = Self::new();
-        for (name, value) in pairs {
-            let provider = Provider::parse(name).ok_or_else(|| {
-                ValidationError::new(
-                    "externalIds",
-                    format!("unknown provider {name:?}: tmdb, imdb, tvdb, trakt or tvmaze"),
-                )
-            })?;
-            ids.insert(provider, value)?;
-        }
-        Ok(ids)
-    }
-
     /// The id `provider` gives the item.
     pub fn get(&self, provider: Provider) -> Option<&str> {
         self.0.get(&provider).map(String::as_str)
@@ -175,15 +157,16 @@ mod tests {
     }
 
     #[test]
-    fn parse_refuses_unknown_providers_and_bad_values() {
-        let ids = ExternalIds::parse([("imdb", "tt0133093"), ("tmdb", "603")]);
+    fn a_value_of_the_wrong_shape_is_refused_and_named() {
+        let ids = ExternalIds::new()
+            .with(Provider::Imdb, "tt0133093")
+            .and_then(|i| i.with(Provider::Tmdb, "603"));
         assert_eq!(
             ids.as_ref().ok().and_then(|i| i.get(Provider::Tmdb)),
             Some("603")
         );
-        let unknown = ExternalIds::parse([("netflix", "1")]);
-        assert_eq!(unknown.err().map(|e| e.field), Some("externalIds"));
-        let bad = ExternalIds::parse([("imdb", "603")]);
+        let bad = ExternalIds::new().with(Provider::Imdb, "603");
         assert_eq!(bad.err().map(|e| e.field), Some("externalIds.imdb"));
+        assert_eq!(Provider::parse("netflix"), None);
     }
 }

@@ -202,6 +202,19 @@ text_type!(
     /// A genre name; equal ignoring case counts as the same genre.
     Genre, "genres", 50);
 
+impl Genre {
+    /// Adds `g` to `genres` unless a genre equal to it ignoring case is there already: the
+    /// catalog keeps distinct genres, in the order first given.
+    pub fn push_distinct(genres: &mut Vec<Genre>, g: Genre) {
+        if !genres
+            .iter()
+            .any(|o| o.as_str().eq_ignore_ascii_case(g.as_str()))
+        {
+            genres.push(g);
+        }
+    }
+}
+
 /// The people a viewing was shared with: at most 20 names, each at most 200 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

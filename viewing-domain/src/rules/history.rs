@@ -163,9 +163,14 @@ pub fn current_pass<'r>(
     records: &'r [ViewingRecord],
     progress: Option<&ShowProgress>,
 ) -> Cow<'r, [ViewingRecord]> {
-    match progress.and_then(|p| p.reset_at) {
+    pass_from(records, progress.and_then(|p| p.reset_at))
+}
+
+/// The plays of the pass that started at `start` and is still going (all of them for `None`).
+fn pass_from(records: &[ViewingRecord], start: Option<DateTime<Utc>>) -> Cow<'_, [ViewingRecord]> {
+    match start {
         None => Cow::Borrowed(records),
-        Some(start) => Cow::Owned(pass_records(records, Some(start), None)),
+        Some(_) => Cow::Owned(pass_records(records, start, None)),
     }
 }
 
@@ -202,10 +207,7 @@ pub fn progress_from(
         })
         .collect();
     let reset_at = starts.last().copied().flatten();
-    let plays = match reset_at {
-        None => Cow::Borrowed(records),
-        Some(start) => Cow::Owned(pass_records(records, Some(start), None)),
-    };
+    let plays = pass_from(records, reset_at);
     let t = tally(show, &plays, today);
     let last = last_watched(&plays);
     let completion_date = show_completion(show, &plays, today);
