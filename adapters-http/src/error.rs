@@ -88,6 +88,8 @@ pub enum ApiError {
     /// Too many request headers, or a header section too large to read.
     HeadersTooLarge,
     Unavailable(BoxError),
+    /// The metadata provider (TMDB) could not be reached, or none is configured.
+    ProviderUnavailable(String),
     Internal(BoxError),
 }
 
@@ -108,7 +110,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ProviderUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,7 +134,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::UriTooLong => "uri-too-long",
             ApiError::HeadersTooLarge => "headers-too-large",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unavailable(_) | ApiError::ProviderUnavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal-error",
         }
     }
@@ -152,7 +156,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::UriTooLong => "URI too long",
             ApiError::HeadersTooLarge => "Request header fields too large",
-            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Unavailable(_) | ApiError::ProviderUnavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -195,6 +199,7 @@ impl ApiError {
                 crate::serve::MAX_HEADERS
             ),
             ApiError::Unavailable(_) => "the store is unavailable; retry later".to_owned(),
+            ApiError::ProviderUnavailable(m) => format!("{m}; retry later"),
             ApiError::Internal(_) => "an unexpected error occurred".to_owned(),
         }
     }
@@ -260,6 +265,7 @@ impl From<AppError> for ApiError {
             AppError::Malformed(m) => ApiError::Malformed(m),
             AppError::Conflict(m) => ApiError::Conflict(m),
             AppError::Unavailable(s) => ApiError::Unavailable(s),
+            AppError::MetadataUnavailable(m) => ApiError::ProviderUnavailable(m),
             AppError::Unexpected(s) => ApiError::Internal(s),
         }
     }
@@ -270,6 +276,9 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Unavailable(source) => {
                 tracing::error!(error = %source, code = "unavailable", "store unavailable");
+            }
+            ApiError::ProviderUnavailable(message) => {
+                tracing::warn!(error = %message, code = "unavailable", "metadata provider");
             }
             ApiError::Internal(source) => {
                 tracing::error!(error = %source, code = "internal-error", "unexpected error");

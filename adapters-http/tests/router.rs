@@ -116,6 +116,13 @@ impl ViewingApi for Fake {
     ) -> AppResult<viewing_app::catalog::LookupResult> {
         self.up().and(Err(AppError::ContentNotFound))
     }
+    async fn refresh(
+        &self,
+        _: viewing_app::domain::ItemKind,
+        _: uuid::Uuid,
+    ) -> AppResult<viewing_app::domain::metadata::Fetched> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
     async fn reset_progress(&self, _: UserId, _: ShowId) -> AppResult<ProgressView> {
         self.up().and(Err(AppError::ContentNotFound))
     }

@@ -13,6 +13,16 @@
 //! - an episode without an air date has not been announced: it is left out until a refresh
 //!   finds one (our catalog reads a missing air date as "aired");
 //! - an episode without a name is "Episode N".
+//!
+//! [`TmdbClient`] fetches them (cache, rate limit, retries) as the domain's
+//! [`MetadataProvider`](viewing_domain::metadata::MetadataProvider); with the feature `fake`,
+//! [`fake::FakeTmdb`] stands in for TMDB in tests.
+
+mod client;
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use client::{DEFAULT_URL, TmdbClient, TmdbConfig};
 
 use chrono::NaiveDate;
 use serde::Deserialize;

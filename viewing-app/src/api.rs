@@ -12,6 +12,7 @@ use viewing_domain::event_ports::DeadLetter;
 use viewing_domain::idempotency::{
     Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
+use viewing_domain::metadata::Fetched;
 use viewing_domain::ports::{HistoryFilter, Store};
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
@@ -19,8 +20,8 @@ use viewing_domain::rules::history::EditRecord;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, Movie, MovieId,
-    RecordId, Show, ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ItemKind, Movie,
+    MovieId, RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 
 use crate::catalog::{LookupQuery, LookupResult};
@@ -47,6 +48,13 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
     fn show(&self, id: ShowId) -> impl Future<Output = AppResult<Show>> + Send;
     /// What an external id names (SPEC §10); `ContentNotFound` when nothing holds it.
     fn lookup(&self, query: &LookupQuery) -> impl Future<Output = AppResult<LookupResult>> + Send;
+    /// Fetches a movie or show again from the metadata provider (SPEC §16); see
+    /// [`ViewingService::refresh`].
+    fn refresh(
+        &self,
+        kind: ItemKind,
+        id: uuid::Uuid,
+    ) -> impl Future<Output = AppResult<Fetched>> + Send;
 
     /// Records a watched movie; `ContentNotFound`, `Invalid`.
     fn watch_movie(
@@ -226,6 +234,10 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
         ViewingService::lookup(self, query).await
+    }
+
+    async fn refresh(&self, kind: ItemKind, id: uuid::Uuid) -> AppResult<Fetched> {
+        ViewingService::refresh(self, kind, id).await
     }
 
     async fn watch_movie(

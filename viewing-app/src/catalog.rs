@@ -1,6 +1,6 @@
 //! Catalog upserts and reads. Content must exist here before viewing can be recorded.
 
-use viewing_domain::metadata::Fetched;
+use viewing_domain::metadata::{Fetched, Wanted, refresh_movie, refresh_show};
 use viewing_domain::ports::{CatalogRepository, Store, Transaction};
 use viewing_domain::{ExternalHit, ItemKind, Movie, MovieId, Provider, SeasonId, Show, ShowId};
 
@@ -80,6 +80,10 @@ pub enum LookupQuery {
         provider: Provider,
         /// The id, of the provider's shape.
         value: String,
+        /// Only an item of this kind; `None`: a movie before a show, a show before a season, a
+        /// season before an episode. A metadata provider that numbers movies and shows apart
+        /// (TMDB) can only fill a lookup by its own id when this is given.
+        kind: Option<ItemKind>,
     },
     /// The episode with these numbers of the show that holds `provider`'s id `show`.
     Episode {
@@ -119,11 +123,19 @@ impl<S: Store> ViewingService<S> {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
         match query {
-            LookupQuery::Id { provider, value } => {
+            LookupQuery::Id {
+                provider,
+                value,
+                kind,
+            } => {
+                let of_kind = |h: &ExternalHit| kind.is_none_or(|k| h.kind == k);
                 let (mut uow, hits) = self
-                    .find_or_fill(*provider, value, |hits| !hits.is_empty())
+                    .find_or_fill(*provider, value, *kind, |hits| hits.iter().any(of_kind))
                     .await?;
-                let hit = hits.first().ok_or(AppError::ContentNotFound)?;
+                let hit = hits
+                    .iter()
+                    .find(|h| of_kind(h))
+                    .ok_or(AppError::ContentNotFound)?;
                 self.describe(&mut uow, hit).await
             }
             LookupQuery::Episode {
@@ -133,7 +145,7 @@ impl<S: Store> ViewingService<S> {
                 episode,
             } => {
                 let (mut uow, hits) = self
-                    .find_or_fill(*provider, show, |hits| {
+                    .find_or_fill(*provider, show, Some(ItemKind::Show), |hits| {
                         hits.iter().any(|h| h.kind == ItemKind::Show)
                     })
                     .await?;
@@ -170,6 +182,7 @@ impl<S: Store> ViewingService<S> {
         &self,
         provider: Provider,
         value: &str,
+        kind: Option<ItemKind>,
         found: impl Fn(&[ExternalHit]) -> bool,
     ) -> AppResult<(S::Uow, Vec<ExternalHit>)> {
         let mut uow = self.store.begin_read().await?;
@@ -180,7 +193,7 @@ impl<S: Store> ViewingService<S> {
         // The fill writes in a unit of work of its own: end this one first (a store may
         // serialise them), and read again after it, when the fill has committed.
         drop(uow);
-        let filled = self.fill(provider, value).await?;
+        let filled = self.fill(provider, value, kind).await?;
         let mut uow = self.store.begin_read().await?;
         let hits = if filled {
             uow.find_by_external_id(provider, value).await?
@@ -192,26 +205,138 @@ impl<S: Store> ViewingService<S> {
 
     /// Fetches what `provider`'s id `value` names from the metadata provider, when there is
     /// one, and stores it. `false` when there is none or it knows nothing by that id; an
-    /// unreachable provider is [`AppError::Unavailable`] ("metadata provider unavailable").
-    /// An item whose other ids the catalog already holds (loaded from IMDb, say) is not
-    /// stored twice: the conflict leaves the catalog as it was.
-    async fn fill(&self, provider: Provider, value: &str) -> AppResult<bool> {
+    /// unreachable provider is [`AppError::MetadataUnavailable`] ("metadata provider
+    /// unavailable: …"). An item the catalog already holds under another of its ids (loaded
+    /// from IMDb, say) is refreshed in place and gains the provider's ids, never stored twice;
+    /// a fetched tree that conflicts with the catalog leaves it as it was.
+    async fn fill(
+        &self,
+        provider: Provider,
+        value: &str,
+        kind: Option<ItemKind>,
+    ) -> AppResult<bool> {
         let Some(metadata) = &self.metadata else {
             return Ok(false);
         };
         let fetched = metadata
-            .fetch(provider, value)
+            .fetch(Wanted {
+                provider,
+                value,
+                kind,
+                fresh: false,
+            })
             .await
-            .map_err(|e| AppError::Unavailable(e.to_string().into()))?;
-        let stored = match fetched {
-            None => return Ok(false),
-            Some(Fetched::Movie(m)) => self.upsert_movie(m).await.map(|_| ()),
-            Some(Fetched::Show(s)) => self.upsert_show(s).await.map(|_| ()),
+            .map_err(|e| AppError::MetadataUnavailable(e.to_string()))?;
+        let Some(fetched) = fetched else {
+            return Ok(false);
         };
-        match stored {
-            Ok(()) => Ok(true),
-            Err(AppError::Conflict(_)) => Ok(false),
+        match self.store_fetched(fetched, None).await {
+            Ok(_) => Ok(true),
+            Err(AppError::Conflict(_) | AppError::Invalid(_)) => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /api/catalog/refresh/{kind}/{id}` (SPEC §16, admin): fetches the movie or show
+    /// again from the metadata provider, past its cache, by its TMDB id, else its IMDb id,
+    /// else its TheTVDB id, and lays the answer over it ([`refresh_movie`], [`refresh_show`]):
+    /// our ids stay, new episodes arrive, watched ones never leave.
+    ///
+    /// # Errors
+    /// [`AppError::ContentNotFound`] for an item the catalog lacks; [`AppError::Malformed`] for
+    /// a kind other than movie or show; [`AppError::MetadataUnavailable`] without a provider
+    /// or when it cannot be reached; [`AppError::Conflict`] when the item has no id the
+    /// provider knows, the provider knows nothing by it or calls it another kind, or the new
+    /// tree clashes with the catalog.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn refresh(&self, kind: ItemKind, id: uuid::Uuid) -> AppResult<Fetched> {
+        let ids = match kind {
+            ItemKind::Movie => self.movie(MovieId::from(id)).await?.external_ids,
+            ItemKind::Show => self.show(ShowId::from(id)).await?.external_ids,
+            ItemKind::Season | ItemKind::Episode => {
+                return Err(AppError::Malformed(
+                    "kind: movie or show (a season or an episode is refreshed with its show)"
+                        .to_owned(),
+                ));
+            }
+        };
+        let Some(metadata) = &self.metadata else {
+            return Err(AppError::MetadataUnavailable(
+                "metadata provider unavailable: none is configured".to_owned(),
+            ));
+        };
+        let (provider, value) = [Provider::Tmdb, Provider::Imdb, Provider::Tvdb]
+            .into_iter()
+            .find_map(|p| ids.get(p).map(|v| (p, v.to_owned())))
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "this {} has no tmdb, imdb or tvdb id to refresh it by",
+                    kind.as_str()
+                ))
+            })?;
+        let fetched = metadata
+            .fetch(Wanted {
+                provider,
+                value: &value,
+                kind: Some(kind),
+                fresh: true,
+            })
+            .await
+            .map_err(|e| AppError::MetadataUnavailable(e.to_string()))?
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "the metadata provider knows no {} by {provider} {value}",
+                    kind.as_str()
+                ))
+            })?;
+        if fetched.kind() != kind {
+            return Err(AppError::Conflict(format!(
+                "the metadata provider's {provider} {value} is a {}, not a {}",
+                fetched.kind().as_str(),
+                kind.as_str()
+            )));
+        }
+        self.store_fetched(fetched, Some(id)).await
+    }
+
+    /// Stores what a provider answered, laid over the item the catalog holds for it: `holder`,
+    /// else the item of its kind that holds one of its external ids, else none (stored as
+    /// fetched).
+    async fn store_fetched(
+        &self,
+        fetched: Fetched,
+        holder: Option<uuid::Uuid>,
+    ) -> AppResult<Fetched> {
+        let holder = match holder {
+            Some(id) => Some(id),
+            None => {
+                let mut uow = self.store.begin_read().await?;
+                let mut found = None;
+                for (p, v) in fetched.external_ids().iter() {
+                    let hits = uow.find_by_external_id(p, v).await?;
+                    if let Some(h) = hits.iter().find(|h| h.kind == fetched.kind()) {
+                        found = Some(h.id);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        match fetched {
+            Fetched::Movie(m) => {
+                let m = match holder {
+                    Some(id) => refresh_movie(&self.movie(MovieId::from(id)).await?, m),
+                    None => m,
+                };
+                self.upsert_movie(m).await.map(Fetched::Movie)
+            }
+            Fetched::Show(s) => {
+                let s = match holder {
+                    Some(id) => refresh_show(&self.show(ShowId::from(id)).await?, s)?,
+                    None => s,
+                };
+                self.upsert_show(s).await.map(Fetched::Show)
+            }
         }
     }
 

@@ -29,6 +29,10 @@ pub enum AppError {
     /// The store lost a race it could not resolve, or ids clash.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The metadata provider could not be reached, or none is configured: the message says
+    /// which ("metadata provider unavailable: …").
+    #[error("{0}")]
+    MetadataUnavailable(String),
     /// The store cannot be reached.
     #[error("store unavailable")]
     Unavailable(#[source] viewing_domain::ports::BoxError),

@@ -126,6 +126,14 @@ impl ExternalIds {
         self.0.is_empty()
     }
 
+    /// These ids with `newer`'s laid over them: a provider both name takes `newer`'s value,
+    /// one only these name keeps its own (what a refresh from a provider does).
+    pub fn overlaid(&self, newer: &ExternalIds) -> ExternalIds {
+        let mut out = self.clone();
+        out.0.extend(newer.0.iter().map(|(p, v)| (*p, v.clone())));
+        out
+    }
+
     /// What a store's `Conflict` says when one of these ids is already held by `holder`, another
     /// item of the same `kind` (`movie`, `show`, `season`, `episode`).
     pub fn held_by(&self, kind: &str, holder: &str) -> String {

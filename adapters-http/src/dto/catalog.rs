@@ -11,7 +11,7 @@ use viewing_app::catalog_file::{
     EpisodeEntry, ExternalIdsEntry, FieldProblem, MovieEntry, SeasonEntry, ShowEntry,
     ShowStatusEntry,
 };
-use viewing_app::domain::{ExternalIds, Movie, Provider, Show, ShowStatus};
+use viewing_app::domain::{ExternalIds, ItemKind, Movie, Provider, Show, ShowStatus};
 
 use crate::error::{ApiError, FieldError};
 
@@ -214,6 +214,27 @@ pub struct ShowDocument {
     pub body: ShowBody,
 }
 
+/// What `PUT /api/catalog/refresh/{kind}/{id}` answers: the movie or the show as stored after
+/// the refresh.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RefreshedDocument {
+    /// A refreshed movie.
+    Movie(MovieDocument),
+    /// A refreshed show, with its whole tree.
+    Show(ShowDocument),
+}
+
+impl From<&viewing_app::domain::metadata::Fetched> for RefreshedDocument {
+    fn from(f: &viewing_app::domain::metadata::Fetched) -> Self {
+        use viewing_app::domain::metadata::Fetched;
+        match f {
+            Fetched::Movie(m) => Self::Movie(MovieDocument::from(m)),
+            Fetched::Show(s) => Self::Show(ShowDocument::from(s)),
+        }
+    }
+}
+
 /// `{ "movies": [...], "shows": [...] }`, the file `viewing-server catalog import` reads: its
 /// schema for the OpenAPI document. The file is parsed by [`viewing_app::catalog_file::parse`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -359,6 +380,11 @@ pub struct LookupQueryDto {
     /// An episode number.
     #[param(minimum = 0, maximum = 1000000)]
     pub episode: Option<u32>,
+    /// With `id`: only a `movie` or only a `show`. TMDB numbers movies and shows apart, so a
+    /// lookup by a `tmdb` id the catalog lacks is fetched from TMDB only when this says which.
+    #[serde(rename = "type")]
+    #[param(rename = "type", inline, value_type = Option<String>, pattern = "^(movie|show)$")]
+    pub kind: Option<String>,
 }
 
 impl LookupQueryDto {
@@ -378,11 +404,21 @@ impl LookupQueryDto {
                 Err(ApiError::Malformed(format!("{param}: not a {provider} id")))
             }
         };
+        let kind = match self.kind.as_deref() {
+            None => None,
+            Some("movie") => Some(ItemKind::Movie),
+            Some("show") => Some(ItemKind::Show),
+            Some(_) => return Err(bad("type: movie or show")),
+        };
         match (&self.id, &self.show, self.season, self.episode) {
             (Some(id), None, None, None) => Ok(LookupQuery::Id {
                 provider,
                 value: checked("id", id)?,
+                kind,
             }),
+            (None, Some(_), Some(_), Some(_)) if kind.is_some() => Err(bad(
+                "type: only with id (show, season and episode name an episode)",
+            )),
             (None, Some(show), Some(season), Some(episode)) => Ok(LookupQuery::Episode {
                 provider,
                 show: checked("show", show)?,

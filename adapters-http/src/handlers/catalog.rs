@@ -8,11 +8,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
-use viewing_app::domain::{MovieId, ShowId};
+use viewing_app::domain::{ItemKind, MovieId, ShowId};
 
 use crate::AppState;
-use crate::dto::{LookupDto, LookupQueryDto, MovieBody, MovieDocument, ShowBody, ShowDocument};
-use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
+use crate::dto::{
+    LookupDto, LookupQueryDto, MovieBody, MovieDocument, RefreshedDocument, ShowBody, ShowDocument,
+};
+use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 
 /// The catalog's routes: a movie and a show, each read and written on one path.
@@ -21,6 +23,40 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
         .routes(routes!(put_movie, get_movie))
         .routes(routes!(put_show, get_show))
         .routes(routes!(lookup))
+        .routes(routes!(refresh))
+}
+
+/// Fetches a movie or a show again from the metadata provider (TMDB), past its cache, and lays
+/// the answer over it (SPEC §16): our ids stay, a returning show gains its new episodes, and
+/// episodes the provider no longer lists stay. Admin only.
+#[utoipa::path(
+    put, path = "/api/catalog/refresh/{kind}/{id}", tag = "catalog",
+    params(
+        ("kind" = String, Path, description = "`movie` or `show`", pattern = "^(movie|show)$"),
+        ("id" = Uuid, Path, description = "The movie's or show's id"),
+    ),
+    responses(
+        (status = 200, description = "The item as stored after the refresh", body = RefreshedDocument),
+        (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`content-not-found`: the catalog has no such item", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the item has no TMDB, IMDb or TheTVDB id, the provider knows nothing by it or calls it another kind, or the new tree clashes with the catalog (named in `detail`)", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+        (status = 503, description = "`unavailable`: no metadata provider is configured, it cannot be reached, or the store cannot be", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn refresh<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    _admin: Admin,
+    ApiPath((kind, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<RefreshedDocument>> {
+    let kind = match kind.as_str() {
+        "movie" => ItemKind::Movie,
+        "show" => ItemKind::Show,
+        _ => return Err(ApiError::Malformed("kind: movie or show".to_owned())),
+    };
+    let refreshed = state.service().refresh(kind, id).await?;
+    Ok(Json(RefreshedDocument::from(&refreshed)))
 }
 
 /// The catalog item an external id names (SPEC §10) — or an episode by its show's external id
