@@ -223,6 +223,19 @@ pub struct Settings {
     /// Log format (logs go to stderr; filter with RUST_LOG).
     #[arg(long, env = "VIEWING_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// TMDB API Read Access Token (themoviedb.org → Settings → API). Set: a lookup of an
+    /// external id the catalog lacks fetches the item from TMDB and stores it, and
+    /// `PUT /api/catalog/refresh/{kind}/{id}` works. Unset or blank: the server never calls out.
+    #[arg(
+        long = "tmdb-token",
+        env = "VIEWING_TMDB_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub tmdb_token: Option<String>,
+    /// TMDB's v3 API root (another address only for a proxy or a test fake).
+    #[arg(long = "tmdb-url", env = "VIEWING_TMDB_URL", default_value = adapters_tmdb::DEFAULT_URL)]
+    pub tmdb_url: String,
 }
 
 impl fmt::Debug for Settings {
@@ -252,6 +265,11 @@ impl fmt::Debug for Settings {
             .field("reminder_interval_seconds", &self.reminder_interval_seconds)
             .field("handler_workers", &self.handler_workers)
             .field("log_format", &self.log_format)
+            .field(
+                "tmdb_token",
+                &self.tmdb_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("tmdb_url", &self.tmdb_url)
             .finish()
     }
 }
@@ -291,6 +309,30 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Settings {
+    /// The TMDB client when `VIEWING_TMDB_TOKEN` is set (not blank).
+    ///
+    /// # Errors
+    /// When the URL is not `http(s)://…` or the HTTP client cannot be built.
+    pub fn tmdb(&self) -> Result<Option<adapters_tmdb::TmdbClient>, String> {
+        let Some(token) = self
+            .tmdb_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Ok(None);
+        };
+        let url = self.tmdb_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "VIEWING_TMDB_URL must be an http(s):// address, not {url:?}"
+            ));
+        }
+        adapters_tmdb::TmdbClient::new(adapters_tmdb::TmdbConfig::new(url, token))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
     /// The token secret, checked: `None` means dev-auth mode (see [`check_jwt_secret`]).
     pub fn secret(&self) -> Result<Option<JwtSecret>, String> {
         check_jwt_secret(self.jwt_secret.as_deref())

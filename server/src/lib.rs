@@ -226,13 +226,23 @@ fn rules(settings: &Settings) -> RulesConfig {
     }
 }
 
-fn service<S: Store>(store: S, settings: &Settings) -> ViewingService<S> {
-    ViewingService::with_parts(
+fn service<S: Store>(store: S, settings: &Settings) -> Fallible<ViewingService<S>> {
+    let service = ViewingService::with_parts(
         store,
         Arc::new(SystemClock),
         Arc::new(UuidV7),
         rules(settings),
-    )
+    );
+    Ok(match settings.tmdb()? {
+        Some(tmdb) => {
+            tracing::info!(url = %settings.tmdb_url, "metadata provider: TMDB");
+            service.with_metadata(Arc::new(tmdb))
+        }
+        None => {
+            tracing::info!("metadata provider: none (VIEWING_TMDB_TOKEN is not set)");
+            service
+        }
+    })
 }
 
 fn print_token(args: &TokenArgs) -> Fallible<()> {
@@ -274,7 +284,7 @@ pub async fn serve<S: Store>(
         anon_rate_limit_per_min: settings.anon_rate_limit_per_min,
         anon_rate_limit_burst: settings.anon_rate_limit_burst,
     };
-    let service = service(store, settings);
+    let service = service(store, settings)?;
     let state = AppState::new(service.clone(), &config);
     if dev_auth {
         print_dev_tokens(state.authenticator())?;
