@@ -200,7 +200,7 @@ pub struct Settings {
     /// `viewing.events.<EventType>`). Unset: events reach the in-process handlers only.
     #[arg(long, env = "VIEWING_NATS_URL", hide_env_values = true)]
     pub nats_url: Option<String>,
-    /// `http://…` address that due continuation reminders are POSTed to as JSON (a failed POST
+    /// `http(s)://…` address that due continuation reminders are POSTed to as JSON (a failed POST
     /// is retried with backoff, 5 attempts in all). Unset or blank: due reminders are only
     /// logged and listed as sent.
     #[arg(
@@ -323,11 +323,7 @@ impl Settings {
             return Ok(None);
         };
         let url = self.tmdb_url.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!(
-                "VIEWING_TMDB_URL must be an http(s):// address, not {url:?}"
-            ));
-        }
+        parse_http_url(url).map_err(|e| format!("VIEWING_TMDB_URL {url:?}: {e}"))?;
         adapters_tmdb::TmdbClient::new(adapters_tmdb::TmdbConfig::new(url, token))
             .map(Some)
             .map_err(|e| e.to_string())
@@ -362,7 +358,7 @@ impl Settings {
         self.notify_webhook_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
-            .and_then(|u| parse_webhook_url(u).ok())
+            .and_then(|u| parse_http_url(u).ok())
     }
 }
 
@@ -436,26 +432,24 @@ fn command_first(cli: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> 
     args
 }
 
-/// A blank value (unset), or an address [`parse_webhook_url`] accepts.
+/// A blank value (unset), or an address [`parse_http_url`] accepts.
 fn check_webhook_url(raw: &str) -> Result<String, String> {
     if raw.trim().is_empty() {
         return Ok(String::new());
     }
-    parse_webhook_url(raw).map(|_| raw.trim().to_owned())
+    parse_http_url(raw).map(|_| raw.trim().to_owned())
 }
 
-/// An `http://` URL (this build has no TLS, so `https://` is refused at start, not at the
-/// first reminder).
-pub fn parse_webhook_url(raw: &str) -> Result<reqwest::Url, String> {
+/// An `http://` or `https://` URL naming a host (the reminder webhook, TMDB), checked at start
+/// rather than at the first call.
+pub fn parse_http_url(raw: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
     match url.scheme() {
-        "http" if url.host().is_some() => Ok(url),
-        "http" => Err("the URL names no host".to_owned()),
-        "https" => Err(
-            "https is not supported by this build (no TLS): use http:// (e.g. a local relay)"
-                .to_owned(),
-        ),
-        other => Err(format!("unsupported scheme {other:?}: use http://")),
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "http" | "https" => Err("the URL names no host".to_owned()),
+        other => Err(format!(
+            "unsupported scheme {other:?}: use http:// or https://"
+        )),
     }
 }
 
@@ -619,17 +613,32 @@ mod tests {
     }
 
     #[test]
-    fn webhook_urls_are_plain_http() {
-        assert!(parse_webhook_url("http://127.0.0.1:9000/hook").is_ok());
-        assert!(parse_webhook_url("https://example.com/hook").is_err());
-        assert!(parse_webhook_url("ftp://example.com/").is_err());
-        assert!(parse_webhook_url("not a url").is_err());
+    fn webhook_urls_are_http_or_https() {
+        assert!(parse_http_url("http://127.0.0.1:9000/hook").is_ok());
+        assert!(parse_http_url("https://example.com/hook").is_ok());
+        assert!(parse_http_url("ftp://example.com/").is_err());
+        assert!(parse_http_url("http:///hook").is_err());
+        assert!(parse_http_url("not a url").is_err());
         let blank = serve_settings(&["--notify-webhook-url", " "]);
         assert_eq!(blank.notify_webhook_url(), None);
         assert!(
-            Cli::try_parse_args_from(["viewing-server", "--notify-webhook-url", "https://h/"])
+            Cli::try_parse_args_from(["viewing-server", "--notify-webhook-url", "ftp://h/"])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn tmdb_is_plugged_in_by_its_token_which_stays_out_of_debug() {
+        let none = serve_settings(&[]);
+        assert!(matches!(none.tmdb(), Ok(None)));
+        assert_eq!(none.tmdb_url, adapters_tmdb::DEFAULT_URL);
+        let blank = serve_settings(&["--tmdb-token", "  "]);
+        assert!(matches!(blank.tmdb(), Ok(None)));
+        let set = serve_settings(&["--tmdb-token", "tmdbsecret123"]);
+        assert!(matches!(set.tmdb(), Ok(Some(_))));
+        assert!(!format!("{set:?}").contains("tmdbsecret123"));
+        let bad = serve_settings(&["--tmdb-token", "t", "--tmdb-url", "ftp://h/3"]);
+        assert!(bad.tmdb().is_err_and(|e| e.contains("VIEWING_TMDB_URL")));
     }
 
     #[test]

@@ -115,7 +115,51 @@ pub struct LookupResult {
     pub episode_number: Option<u32>,
 }
 
+/// What an import row or a player's event names, matched against the catalog (SPEC §12, §13,
+/// §16): found, or unmatched with a reason the row or delivery keeps, so it can be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// The catalog holds it (perhaps just filled from the metadata provider).
+    Found(LookupResult),
+    /// Nothing to record it against.
+    Unmatched(Unmatched),
+}
+
+/// Why a [`Match`] found nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmatched {
+    /// Neither the catalog nor the metadata provider (when there is one) knows it.
+    NotFound,
+    /// The metadata provider could not be asked; the message says why. Replay later.
+    ProviderUnavailable(String),
+}
+
+impl Unmatched {
+    /// The reason as rows and deliveries give it: `not in the catalog` or `metadata provider
+    /// unavailable`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Unmatched::NotFound => "not in the catalog",
+            Unmatched::ProviderUnavailable(_) => "metadata provider unavailable",
+        }
+    }
+}
+
 impl<S: Store> ViewingService<S> {
+    /// [`Self::lookup`] for a caller that must go on when nothing is found — an import row, a
+    /// webhook delivery: "not found" and an unreachable metadata provider are a
+    /// [`Match::Unmatched`] with its reason, not an error. A store that fails is still one.
+    pub async fn match_external(&self, query: &LookupQuery) -> AppResult<Match> {
+        match self.lookup(query).await {
+            Ok(found) => Ok(Match::Found(found)),
+            Err(AppError::ContentNotFound) => Ok(Match::Unmatched(Unmatched::NotFound)),
+            Err(AppError::MetadataUnavailable(why)) => {
+                Ok(Match::Unmatched(Unmatched::ProviderUnavailable(why)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /api/catalog/lookup` (SPEC §10): the catalog item an external id names — a movie
     /// before a show, a show before a season, a season before an episode when one id is held
     /// by several kinds — or an episode by its show's external id and its numbers.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use adapters_memory::MemoryStore;
 use adapters_tmdb::fake::{FakeTmdb, TOKEN};
 use adapters_tmdb::{TmdbClient, TmdbConfig, TmdbKind, tmdb_uuid};
-use viewing_app::catalog::{LookupQuery, LookupResult};
+use viewing_app::catalog::{LookupQuery, LookupResult, Match, Unmatched};
 use viewing_app::{AppError, ViewingService};
 use viewing_domain::metadata::Fetched;
 use viewing_domain::values::{Minutes, Title};
@@ -123,13 +123,33 @@ async fn an_unreachable_provider_is_unavailable_and_without_one_nothing_is_calle
         }
         other => panic!("{other:?}"),
     }
+    // An import row or a delivery goes on: unmatched, with the reason it keeps.
+    let row = svc
+        .match_external(&by_id(Provider::Imdb, "tt0133093", None))
+        .await
+        .expect("no error");
+    match &row {
+        Match::Unmatched(u @ Unmatched::ProviderUnavailable(_)) => {
+            assert_eq!(u.reason(), "metadata provider unavailable")
+        }
+        other => panic!("{other:?}"),
+    }
     fake.fail_next(0);
+    // Replayed once TMDB is back: matched.
+    let replayed = svc
+        .match_external(&by_id(Provider::Imdb, "tt0133093", None))
+        .await
+        .expect("no error");
     assert!(
-        svc.lookup(&by_id(Provider::Imdb, "tt0133093", None))
-            .await
-            .is_ok(),
-        "TMDB is back: found"
+        matches!(&replayed, Match::Found(f) if f.title == "The Matrix"),
+        "{replayed:?}"
     );
+    let unknown = svc
+        .match_external(&by_id(Provider::Imdb, "tt0000001", None))
+        .await
+        .expect("no error");
+    assert_eq!(unknown, Match::Unmatched(Unmatched::NotFound));
+    assert_eq!(Unmatched::NotFound.reason(), "not in the catalog");
 
     let offline = ViewingService::new(MemoryStore::new());
     let calls = fake.calls();
