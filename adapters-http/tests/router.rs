@@ -322,7 +322,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(25));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(26));
 }
 
 #[tokio::test]

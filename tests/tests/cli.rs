@@ -419,7 +419,7 @@ fn token_refuses_a_short_secret() {
 }
 
 /// Every option of `serve`, with its environment variable.
-const SERVE_OPTIONS: [(&str, &str); 15] = [
+const SERVE_OPTIONS: [(&str, &str); 17] = [
     ("--listen", "VIEWING_LISTEN"),
     ("--database-url", "DATABASE_URL"),
     ("--jwt-secret", "VIEWING_JWT_SECRET"),
@@ -441,6 +441,8 @@ const SERVE_OPTIONS: [(&str, &str); 15] = [
     ),
     ("--handler-workers", "VIEWING_HANDLER_WORKERS"),
     ("--log-format", "VIEWING_LOG_FORMAT"),
+    ("--tmdb-token", "VIEWING_TMDB_TOKEN"),
+    ("--tmdb-url", "VIEWING_TMDB_URL"),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -827,6 +827,7 @@ async fn operations_endpoints() {
         ("/api/watchlist/{contentId}", vec!["put", "delete"]),
         ("/api/admin/dead-letters", vec!["get"]),
         ("/api/admin/dead-letters/{eventId}/retry", vec!["post"]),
+        ("/api/catalog/refresh/{kind}/{id}", vec!["put"]),
         ("/health/live", vec!["get"]),
         ("/health/ready", vec!["get"]),
         ("/metrics", vec!["get"]),
@@ -845,9 +846,10 @@ async fn operations_endpoints() {
                 }
                 assert!(op["security"].is_array(), "{method} {path} security");
             }
-            // The watchlist PUT, the dead-letter retry and the reset have no body: the path
-            // says everything.
+            // The watchlist PUT, the dead-letter retry, the reset and the refresh have no body:
+            // the path says everything.
             let bodyless = *path == "/api/watchlist/{contentId}"
+                || *path == "/api/catalog/refresh/{kind}/{id}"
                 || *path == "/api/admin/dead-letters/{eventId}/retry"
                 || *path == "/api/viewing/progress/{showId}/reset";
             if (*method == "post" || *method == "put") && !bodyless {
