@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use crate::store::MemoryUow;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use viewing_domain::ports::*;
+use viewing_domain::search::{TitleHit, TitleQuery, rank, title_key};
 use viewing_domain::{
     CatalogRows, EpisodeId, ExternalHit, ExternalIds, ItemKind, Movie, MovieId, Provider,
     RowsWritten, Show, ShowId, UserId,
@@ -105,6 +106,51 @@ impl CatalogRepository for MemoryUow {
         }
         hits.sort_by_key(|h| h.kind);
         Ok(hits)
+    }
+
+    async fn search_titles(&mut self, query: &TitleQuery) -> StoreResult<Vec<TitleHit>> {
+        let wanted = |kind: ItemKind, key: &str| {
+            query.kind.is_none_or(|k| k == kind)
+                && (key == query.key || (!query.exact && key.starts_with(&query.key)))
+        };
+        let mut hits: Vec<(String, TitleHit)> = Vec::new();
+        for m in self.work.movies.values() {
+            let key = title_key(m.title.as_str());
+            let year = m.release_date.map(|d| d.year());
+            if wanted(ItemKind::Movie, &key) && query.year.is_none_or(|y| year == Some(y)) {
+                hits.push((
+                    key,
+                    TitleHit {
+                        kind: ItemKind::Movie,
+                        id: m.id.as_uuid(),
+                        title: m.title.as_str().to_owned(),
+                        year,
+                        external_ids: m.external_ids.clone(),
+                    },
+                ));
+            }
+        }
+        for s in self.work.shows.values() {
+            let key = title_key(s.title.as_str());
+            if wanted(ItemKind::Show, &key) {
+                hits.push((
+                    key,
+                    TitleHit {
+                        kind: ItemKind::Show,
+                        id: s.id.as_uuid(),
+                        title: s.title.as_str().to_owned(),
+                        year: None,
+                        external_ids: s.external_ids.clone(),
+                    },
+                ));
+            }
+        }
+        rank(&query.key, &mut hits);
+        Ok(hits
+            .into_iter()
+            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .map(|(_, h)| h)
+            .collect())
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

@@ -13,13 +13,14 @@ use viewing_domain::{CatalogRows, ExternalIds, RowsWritten};
 
 use crate::codec::db_err;
 use crate::uow::PgUow;
+use viewing_domain::search::title_key;
 
 const STAGING: &str = "\
 CREATE TEMP TABLE IF NOT EXISTS bulk_movies (id uuid, title text, runtime_minutes int, \
   release_date date, genres text[], tmdb_id text, imdb_id text, tvdb_id text, trakt_id text, \
-  tvmaze_id text) ON COMMIT DELETE ROWS;
+  tvmaze_id text, title_key text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_shows (id uuid, title text, status text, genres text[], \
-  tmdb_id text, imdb_id text, tvdb_id text, trakt_id text, tvmaze_id text) \
+  tmdb_id text, imdb_id text, tvdb_id text, trakt_id text, tvmaze_id text, title_key text) \
   ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_seasons (id uuid, show_id uuid, season_number int, \
   tmdb_id text, imdb_id text, tvdb_id text, trakt_id text, tvmaze_id text) \
@@ -47,12 +48,12 @@ macro_rules! set_ids {
 
 const MOVIES: &str = concat!(
     "WITH written AS (INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, \
-     imdb_id, tvdb_id, trakt_id, tvmaze_id) \
+     imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key) \
      SELECT b.id, b.title, b.runtime_minutes, b.release_date, b.tmdb_id, b.imdb_id, \
-     b.tvdb_id, b.trakt_id, b.tvmaze_id FROM bulk_movies b \
+     b.tvdb_id, b.trakt_id, b.tvmaze_id, b.title_key FROM bulk_movies b \
      WHERE NOT EXISTS (SELECT 1 FROM movies o WHERE o.id <> b.id AND ",
     holds!(),
-    ") ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+    ") ON CONFLICT (id) DO UPDATE SET title = excluded.title, title_key = excluded.title_key, \
      runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, ",
     set_ids!(),
     " RETURNING id) INSERT INTO bulk_written (id) SELECT id FROM written"
@@ -60,12 +61,13 @@ const MOVIES: &str = concat!(
 
 const SHOWS: &str = concat!(
     "WITH written AS (INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, \
-     trakt_id, tvmaze_id) \
+     trakt_id, tvmaze_id, title_key) \
      SELECT b.id, b.title, b.status, b.tmdb_id, b.imdb_id, b.tvdb_id, b.trakt_id, \
-     b.tvmaze_id FROM bulk_shows b \
+     b.tvmaze_id, b.title_key FROM bulk_shows b \
      WHERE NOT EXISTS (SELECT 1 FROM shows o WHERE o.id <> b.id AND ",
     holds!(),
-    ") ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, ",
+    ") ON CONFLICT (id) DO UPDATE SET title = excluded.title, title_key = excluded.title_key, \
+     status = excluded.status, ",
     set_ids!(),
     " RETURNING id) INSERT INTO bulk_written (id) SELECT id FROM written"
 );
@@ -235,6 +237,7 @@ impl CatalogBulkRepository for PgUow {
                 .date(m.release_date)
                 .array(m.genres.iter().map(|g| g.as_str().to_owned()))
                 .ids(&m.external_ids)
+                .field(Some(&title_key(m.title.as_str())))
                 .end();
         }
         self.copy_into("bulk_movies", t.0).await?;
@@ -245,6 +248,7 @@ impl CatalogBulkRepository for PgUow {
                 .field(Some(s.status.as_str()))
                 .array(s.genres.iter().map(|g| g.as_str().to_owned()))
                 .ids(&s.external_ids)
+                .field(Some(&title_key(s.title.as_str())))
                 .end();
         }
         self.copy_into("bulk_shows", t.0).await?;

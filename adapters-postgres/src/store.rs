@@ -63,7 +63,48 @@ impl PgStore {
         MIGRATOR.run(&self.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => db_err(e),
             other => StoreError::unexpected(other),
-        })
+        })?;
+        self.fill_title_keys().await
+    }
+
+    /// Gives the movies and shows written before migration 0012 their title key, in batches
+    /// (once: every later write sets it).
+    async fn fill_title_keys(&self) -> Result<(), StoreError> {
+        for (table, select, update) in [
+            (
+                "movies",
+                "SELECT id, title FROM movies WHERE title_key IS NULL LIMIT 5000",
+                "UPDATE movies SET title_key = $1 WHERE id = $2",
+            ),
+            (
+                "shows",
+                "SELECT id, title FROM shows WHERE title_key IS NULL LIMIT 5000",
+                "UPDATE shows SET title_key = $1 WHERE id = $2",
+            ),
+        ] {
+            loop {
+                let rows = sqlx::query(select)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                if rows.is_empty() {
+                    break;
+                }
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for row in &rows {
+                    let title = row.text("title")?;
+                    sqlx::query(update)
+                        .bind(viewing_domain::search::title_key(&title))
+                        .bind(row.uuid("id")?)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                tracing::info!(table, rows = rows.len(), "title keys filled");
+            }
+        }
+        Ok(())
     }
 
     /// The underlying pool, for the later issues' tables (statistics, handlers) and the relay.

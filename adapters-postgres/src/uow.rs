@@ -16,6 +16,8 @@ use viewing_domain::{
     UserId,
 };
 
+use viewing_domain::search::title_key;
+
 use crate::codec::{RowExt, corrupt, db_err, get, int, required};
 use adapters_sql::decode;
 
@@ -243,6 +245,20 @@ fn bind_external_id_arrays<'q, 'i>(
     columns.into_iter().fold(query, |q, c| q.bind(c))
 }
 
+/// Movies and shows by title key (SPEC §10): `$1 <= title_key < $2` (see
+/// `adapters_sql::encode::title_key_range`; the column compares as bytes), a movie's year
+/// `$3`, the kind `$4` (`movie`, `show`, `any`), in the domain's rank order, at most `$5`.
+const SEARCH_TITLES: &str = "SELECT kind, id, title, year, tmdb_id, imdb_id, tvdb_id, \
+     trakt_id, tvmaze_id FROM ( \
+     SELECT 'movie' AS kind, id, title, CAST(EXTRACT(YEAR FROM release_date) AS BIGINT) AS year, \
+       tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key FROM movies \
+     WHERE title_key >= $1 AND title_key < $2 AND $4 <> 'show' \
+       AND ($3::int IS NULL OR EXTRACT(YEAR FROM release_date) = $3::int) \
+     UNION ALL \
+     SELECT 'show', id, title, NULL, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key \
+     FROM shows WHERE title_key >= $1 AND title_key < $2 AND $4 <> 'movie') AS hits \
+     ORDER BY title_key <> $1, char_length(title_key), title COLLATE \"C\", id LIMIT $5";
+
 const SEASONS_OWNED_ELSEWHERE: &str =
     "SELECT id FROM seasons WHERE show_id <> $1 AND id = ANY($2) LIMIT 1";
 const EPISODES_OWNED_ELSEWHERE: &str =
@@ -358,18 +374,20 @@ impl CatalogRepository for PgUow {
             .map_err(db_err)?;
         let insert = sqlx::query(
             "INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, imdb_id, \
-             tvdb_id, trakt_id, tvmaze_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             tvdb_id, trakt_id, tvmaze_id, title_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
              runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, \
              tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
              tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
-             tvmaze_id = excluded.tvmaze_id",
+             tvmaze_id = excluded.tvmaze_id, title_key = excluded.title_key",
         )
         .bind(movie.id.as_uuid())
         .bind(movie.title.as_str())
         .bind(int(movie.runtime.get())?)
         .bind(movie.release_date);
         bind_external_ids(insert, &movie.external_ids)
+            .bind(title_key(movie.title.as_str()))
             .execute(self.conn())
             .await
             .map_err(db_err)?;
@@ -428,16 +446,17 @@ impl CatalogRepository for PgUow {
             .map_err(db_err)?;
         let insert = sqlx::query(
             "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, \
-             tvmaze_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             tvmaze_id, title_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
              tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
              tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
-             tvmaze_id = excluded.tvmaze_id",
+             tvmaze_id = excluded.tvmaze_id, title_key = excluded.title_key",
         )
         .bind(show_id)
         .bind(show.title.as_str())
         .bind(show.status.as_str());
         bind_external_ids(insert, &show.external_ids)
+            .bind(title_key(show.title.as_str()))
             .execute(self.conn())
             .await
             .map_err(db_err)?;
@@ -529,6 +548,23 @@ impl CatalogRepository for PgUow {
             .await
             .map_err(db_err)?;
         decode::external_hits(&rows)
+    }
+
+    async fn search_titles(
+        &mut self,
+        query: &viewing_domain::search::TitleQuery,
+    ) -> StoreResult<Vec<viewing_domain::search::TitleHit>> {
+        let (low, high) = adapters_sql::encode::title_key_range(query);
+        let rows = sqlx::query(SEARCH_TITLES)
+            .bind(low)
+            .bind(high)
+            .bind(query.year)
+            .bind(adapters_sql::encode::title_kind(query.kind))
+            .bind(i64::from(query.limit))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(decode::title_hit).collect()
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

@@ -319,6 +319,22 @@ pub fn external_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::Ext
     })
 }
 
+/// A row of a title search (`kind, id, title, year`, the external-id columns).
+pub fn title_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::search::TitleHit> {
+    let kind = row.text("kind")?;
+    let year = row
+        .int_opt("year")?
+        .map(|y| i32::try_from(y).map_err(|_| corrupt("year", y)))
+        .transpose()?;
+    Ok(viewing_domain::search::TitleHit {
+        kind: viewing_domain::ItemKind::parse(&kind).ok_or_else(|| corrupt("kind", kind))?,
+        id: row.uuid("id")?,
+        title: row.text("title")?,
+        year,
+        external_ids: external_ids(row)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -26,3 +26,21 @@ pub fn external_id_column(provider: Provider) -> &'static str {
 pub fn external_id_values(ids: &ExternalIds) -> [Option<String>; 5] {
     Provider::ALL.map(|p| ids.get(p).map(str::to_owned))
 }
+
+/// The bounds `low <= title_key < high` of a title search: the key itself when `exact`, else
+/// every key that starts with it (`high` is the key followed by the highest code point, so
+/// keys compare as bytes: BINARY in SQLite, `COLLATE "C"` in PostgreSQL).
+pub fn title_key_range(query: &viewing_domain::search::TitleQuery) -> (String, String) {
+    let last = if query.exact { '\u{1}' } else { char::MAX };
+    (query.key.clone(), format!("{}{last}", query.key))
+}
+
+/// The kind a title search is narrowed to, as the search statements take it: `movie`, `show`
+/// or `any`.
+pub fn title_kind(kind: Option<viewing_domain::ItemKind>) -> &'static str {
+    match kind {
+        Some(viewing_domain::ItemKind::Movie) => "movie",
+        Some(viewing_domain::ItemKind::Show) => "show",
+        _ => "any",
+    }
+}

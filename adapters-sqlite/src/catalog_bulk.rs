@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use viewing_domain::ports::{CatalogBulkRepository, StoreResult};
+use viewing_domain::search::title_key;
 use viewing_domain::values::Genre;
 use viewing_domain::{CatalogRows, RowsWritten};
 
@@ -13,8 +14,8 @@ use crate::codec::{date, db_err, id};
 use crate::uow::{SqliteUow, bind_external_ids};
 
 const MOVIE: &str = "INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, \
-     imdb_id, tvdb_id, trakt_id, tvmaze_id) \
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE true \
+     imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE true \
      AND NOT EXISTS (SELECT 1 FROM movies o WHERE o.tmdb_id = ?5 AND o.tmdb_id IS NOT NULL AND o.id <> ?1) \
      AND NOT EXISTS (SELECT 1 FROM movies o WHERE o.imdb_id = ?6 AND o.imdb_id IS NOT NULL AND o.id <> ?1) \
      AND NOT EXISTS (SELECT 1 FROM movies o WHERE o.tvdb_id = ?7 AND o.tvdb_id IS NOT NULL AND o.id <> ?1) \
@@ -23,11 +24,12 @@ const MOVIE: &str = "INSERT INTO movies (id, title, runtime_minutes, release_dat
      ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
      runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, \
      tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, tvdb_id = excluded.tvdb_id, \
-     trakt_id = excluded.trakt_id, tvmaze_id = excluded.tvmaze_id";
+     trakt_id = excluded.trakt_id, tvmaze_id = excluded.tvmaze_id, \
+     title_key = excluded.title_key";
 
 const SHOW: &str = "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, \
-     tvmaze_id) \
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE true \
+     tvmaze_id, title_key) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE true \
      AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.tmdb_id = ?4 AND o.tmdb_id IS NOT NULL AND o.id <> ?1) \
      AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.imdb_id = ?5 AND o.imdb_id IS NOT NULL AND o.id <> ?1) \
      AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.tvdb_id = ?6 AND o.tvdb_id IS NOT NULL AND o.id <> ?1) \
@@ -35,7 +37,8 @@ const SHOW: &str = "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb
      AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.tvmaze_id = ?8 AND o.tvmaze_id IS NOT NULL AND o.id <> ?1) \
      ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
      tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, tvdb_id = excluded.tvdb_id, \
-     trakt_id = excluded.trakt_id, tvmaze_id = excluded.tvmaze_id";
+     trakt_id = excluded.trakt_id, tvmaze_id = excluded.tvmaze_id, \
+     title_key = excluded.title_key";
 
 /// Rows per multi-row statement of seasons and episodes: one statement carries many rows, so the
 /// per-statement cost of the driver is paid once per chunk (12 columns × 400 rows stays far
@@ -156,6 +159,7 @@ impl CatalogBulkRepository for SqliteUow {
                 .bind(i64::from(m.runtime.get()))
                 .bind(m.release_date.map(date));
             let done = bind_external_ids(q, &m.external_ids)
+                .bind(title_key(m.title.as_str()))
                 .execute(self.conn())
                 .await
                 .map_err(db_err)?;
@@ -172,6 +176,7 @@ impl CatalogBulkRepository for SqliteUow {
                 .bind(s.title.as_str())
                 .bind(s.status.as_str());
             let done = bind_external_ids(q, &s.external_ids)
+                .bind(title_key(s.title.as_str()))
                 .execute(self.conn())
                 .await
                 .map_err(db_err)?;

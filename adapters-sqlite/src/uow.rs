@@ -14,6 +14,8 @@ use viewing_domain::{
     UserId,
 };
 
+use viewing_domain::search::title_key;
+
 use crate::catalog_bulk::{MOVIE_GENRES, SHOW_GENRES};
 use crate::codec::{RowExt, corrupt, date, db_err, id, id_list, required, ts};
 use crate::writer::WriteTx;
@@ -103,6 +105,20 @@ pub(crate) fn bind_external_ids<'q>(
         .into_iter()
         .fold(query, |q, v| q.bind(v))
 }
+
+/// Movies and shows by title key (SPEC §10): `?1 <= title_key < ?2` (see
+/// `adapters_sql::encode::title_key_range`), a movie's year `?3`, the kind `?4` (`movie`,
+/// `show`, `any`), in the domain's rank order, at most `?5`.
+const SEARCH_TITLES: &str = "SELECT kind, id, title, year, tmdb_id, imdb_id, tvdb_id, \
+     trakt_id, tvmaze_id FROM ( \
+     SELECT 'movie' AS kind, id, title, CAST(substr(release_date, 1, 4) AS INTEGER) AS year, \
+       tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key FROM movies \
+     WHERE title_key >= ?1 AND title_key < ?2 AND ?4 <> 'show' \
+       AND (?3 IS NULL OR CAST(substr(release_date, 1, 4) AS INTEGER) = ?3) \
+     UNION ALL \
+     SELECT 'show', id, title, NULL, tmdb_id, imdb_id, tvdb_id, trakt_id, tvmaze_id, title_key \
+     FROM shows WHERE title_key >= ?1 AND title_key < ?2 AND ?4 <> 'movie') \
+     ORDER BY title_key <> ?1, length(title_key), title, id LIMIT ?5";
 
 const SEASONS_OWNED_ELSEWHERE: &str = "SELECT id FROM seasons WHERE show_id <> ? \
      AND id IN (SELECT value FROM json_each(?)) LIMIT 1";
@@ -347,18 +363,19 @@ impl CatalogRepository for SqliteUow {
             .map_err(db_err)?;
         let insert = sqlx::query(
             "INSERT INTO movies (id, title, runtime_minutes, release_date, tmdb_id, imdb_id, \
-             tvdb_id, trakt_id, tvmaze_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             tvdb_id, trakt_id, tvmaze_id, title_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
              runtime_minutes = excluded.runtime_minutes, release_date = excluded.release_date, \
              tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
              tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
-             tvmaze_id = excluded.tvmaze_id",
+             tvmaze_id = excluded.tvmaze_id, title_key = excluded.title_key",
         )
         .bind(&movie_id)
         .bind(movie.title.as_str())
         .bind(i64::from(movie.runtime.get()))
         .bind(movie.release_date.map(date));
-        let insert = bind_external_ids(insert, &movie.external_ids);
+        let insert =
+            bind_external_ids(insert, &movie.external_ids).bind(title_key(movie.title.as_str()));
         insert.execute(self.conn()).await.map_err(db_err)?;
         self.replace_genres(MOVIE_GENRES, &movie_id, &movie.genres)
             .await
@@ -401,16 +418,17 @@ impl CatalogRepository for SqliteUow {
             .map_err(db_err)?;
         let insert = sqlx::query(
             "INSERT INTO shows (id, title, status, tmdb_id, imdb_id, tvdb_id, trakt_id, \
-             tvmaze_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             tvmaze_id, title_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
              tmdb_id = excluded.tmdb_id, imdb_id = excluded.imdb_id, \
              tvdb_id = excluded.tvdb_id, trakt_id = excluded.trakt_id, \
-             tvmaze_id = excluded.tvmaze_id",
+             tvmaze_id = excluded.tvmaze_id, title_key = excluded.title_key",
         )
         .bind(&show_id)
         .bind(show.title.as_str())
         .bind(show.status.as_str());
         bind_external_ids(insert, &show.external_ids)
+            .bind(title_key(show.title.as_str()))
             .execute(self.conn())
             .await
             .map_err(db_err)?;
@@ -472,6 +490,23 @@ impl CatalogRepository for SqliteUow {
             .await
             .map_err(db_err)?;
         decode::external_hits(&rows)
+    }
+
+    async fn search_titles(
+        &mut self,
+        query: &viewing_domain::search::TitleQuery,
+    ) -> StoreResult<Vec<viewing_domain::search::TitleHit>> {
+        let (low, high) = adapters_sql::encode::title_key_range(query);
+        let rows = sqlx::query(SEARCH_TITLES)
+            .bind(low)
+            .bind(high)
+            .bind(query.year)
+            .bind(adapters_sql::encode::title_kind(query.kind))
+            .bind(i64::from(query.limit))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(decode::title_hit).collect()
     }
 
     async fn catalog_version(&mut self) -> StoreResult<i64> {

@@ -19,6 +19,8 @@ impl Probe for MemoryStore {
             "event {event} is not in the outbox"
         );
     }
+
+    async fn forget_title_keys_and_migrate(&self) {}
 }
 
 #[async_trait]
@@ -41,6 +43,19 @@ impl Probe for SqliteStore {
             1,
             "event {event} is not in the outbox"
         );
+    }
+
+    async fn forget_title_keys_and_migrate(&self) {
+        for sql in [
+            "UPDATE movies SET title_key = NULL",
+            "UPDATE shows SET title_key = NULL",
+        ] {
+            sqlx::query(sql)
+                .execute(self.pool())
+                .await
+                .expect("forget title keys");
+        }
+        self.migrate().await.expect("migrate");
     }
 }
 
@@ -118,6 +133,19 @@ mod postgres {
                 1,
                 "event {event} is not in the outbox"
             );
+        }
+
+        async fn forget_title_keys_and_migrate(&self) {
+            for sql in [
+                "UPDATE movies SET title_key = NULL",
+                "UPDATE shows SET title_key = NULL",
+            ] {
+                sqlx::query(sql)
+                    .execute(self.pool())
+                    .await
+                    .expect("forget title keys");
+            }
+            self.migrate().await.expect("migrate");
         }
     }
 

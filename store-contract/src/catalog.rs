@@ -459,3 +459,146 @@ pub async fn catalog_bulk_rows<S: Store + Probe>(store: S) {
         None
     );
 }
+
+/// Title search (SPEC §10): by title key, exact or by prefix, narrowed by kind and a movie's
+/// year, in rank order (exact keys first, then shorter ones, then by title), at most the
+/// limit; a renamed item is found by its new title only; bulk-written rows are searchable.
+pub async fn catalog_title_search<S: Store + Probe>(store: S) {
+    use viewing_domain::search::{TitleQuery, title_key};
+    use viewing_domain::{CatalogRows, ShowRow};
+    // A word of its own, so that runs on a shared database do not meet.
+    let word = format!("Zq{}", new_id().as_u128() % 1_000_000_000);
+    let named = |name: &str, year: i32| {
+        let mut m = movie(name, 100);
+        m.release_date = Some(date(year, 3, 31));
+        m
+    };
+    let first = named(&format!("The {word} Matrix"), 1999);
+    let sequel = named(&format!("{word} Matrix Reloaded"), 2003);
+    let mut remake = named(&format!("{word}: Matrix"), 2021);
+    let tv = show(&format!("{word} Matrix"), ShowStatus::Ended, &[1], 0);
+    let mut uow = store.begin().await.expect("begin");
+    for m in [&first, &sequel, &remake] {
+        uow.upsert_movie(m).await.expect("movie");
+    }
+    uow.upsert_show(&tv).await.expect("show");
+    uow.commit().await.expect("commit");
+
+    let key = title_key(&format!("{word} matrix"));
+    let query = |kind, year, exact, limit| TitleQuery {
+        key: key.clone(),
+        kind,
+        year,
+        exact,
+        limit,
+    };
+    let mut uow = store.begin_read().await.expect("begin");
+    let (the, reloaded, colon, series) = (
+        format!("The {word} Matrix"),
+        format!("{word} Matrix Reloaded"),
+        format!("{word}: Matrix"),
+        format!("{word} Matrix"),
+    );
+    assert_eq!(
+        found(&mut uow, query(None, None, true, 20)).await,
+        vec![
+            (ItemKind::Movie, the.clone(), Some(1999)),
+            (ItemKind::Show, series.clone(), None),
+            (ItemKind::Movie, colon.clone(), Some(2021)),
+        ]
+    );
+    assert_eq!(
+        found(&mut uow, query(Some(ItemKind::Movie), None, false, 20)).await,
+        vec![
+            (ItemKind::Movie, the.clone(), Some(1999)),
+            (ItemKind::Movie, colon.clone(), Some(2021)),
+            (ItemKind::Movie, reloaded.clone(), Some(2003)),
+        ]
+    );
+    assert_eq!(
+        found(&mut uow, query(None, Some(1999), true, 20)).await,
+        vec![
+            (ItemKind::Movie, the.clone(), Some(1999)),
+            (ItemKind::Show, series.clone(), None),
+        ],
+        "the year narrows movies only"
+    );
+    assert_eq!(
+        found(&mut uow, query(Some(ItemKind::Show), None, false, 20)).await,
+        vec![(ItemKind::Show, series.clone(), None)]
+    );
+    assert_eq!(
+        found(&mut uow, query(None, None, false, 2)).await.len(),
+        2,
+        "the limit"
+    );
+    let hit = uow
+        .search_titles(&query(Some(ItemKind::Movie), Some(2003), false, 20))
+        .await
+        .expect("search");
+    assert_eq!(
+        hit.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![sequel.id.as_uuid()]
+    );
+    drop(uow);
+
+    // Renamed: found by the new title only. Bulk-written rows are searchable too.
+    remake.title = title(&format!("{word} Resurrections"));
+    let row = ShowRow {
+        id: ShowId::from(new_id()),
+        title: title(&format!("{word} Matrix!")),
+        status: ShowStatus::Returning,
+        genres: Vec::new(),
+        external_ids: ExternalIds::new(),
+    };
+    let mut uow = store.begin().await.expect("begin");
+    uow.upsert_movie(&remake).await.expect("renamed");
+    uow.write_catalog_rows(&CatalogRows {
+        shows: vec![row.clone()],
+        ..CatalogRows::default()
+    })
+    .await
+    .expect("bulk");
+    uow.commit().await.expect("commit");
+    let mut uow = store.begin_read().await.expect("begin");
+    let titles: Vec<String> = uow
+        .search_titles(&query(None, None, true, 20))
+        .await
+        .expect("search")
+        .into_iter()
+        .map(|h| h.title)
+        .collect();
+    assert_eq!(titles, vec![the, series, format!("{word} Matrix!")]);
+    let renamed = uow
+        .search_titles(&TitleQuery {
+            key: title_key(&format!("{word} resurrections")),
+            kind: None,
+            year: None,
+            exact: true,
+            limit: 5,
+        })
+        .await
+        .expect("search");
+    assert_eq!(
+        renamed.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![remake.id.as_uuid()]
+    );
+    drop(uow);
+
+    // A database written before title keys existed gets them when it is opened.
+    store.forget_title_keys_and_migrate().await;
+    let mut uow = store.begin_read().await.expect("begin");
+    assert_eq!(found(&mut uow, query(None, None, true, 20)).await.len(), 3);
+}
+
+async fn found<U: CatalogRepository>(
+    uow: &mut U,
+    q: viewing_domain::search::TitleQuery,
+) -> Vec<(ItemKind, String, Option<i32>)> {
+    uow.search_titles(&q)
+        .await
+        .expect("search")
+        .into_iter()
+        .map(|h| (h.kind, h.title, h.year))
+        .collect()
+}

@@ -55,6 +55,10 @@ pub trait Probe: Store {
     /// Overwrites the stored payload of `event` with `text`, as a bug, an older or newer build
     /// or a hand edit could leave it (the event's other columns are kept).
     async fn replace_outbox_payload(&self, event: EventId, text: &str);
+
+    /// Clears every stored title key, as a database written before title search has them, then
+    /// migrates again (what opening it does). Nothing for a store that keeps no keys.
+    async fn forget_title_keys_and_migrate(&self);
 }
 
 /// A fresh, empty store for one test, cleaned up when dropped.
@@ -80,6 +84,7 @@ macro_rules! contract_tests {
             catalog_show_ids_of_another_show_conflict,
             catalog_external_ids,
             catalog_bulk_rows,
+            catalog_title_search,
             catalog_titles,
             user_ensure_is_idempotent,
             record_movie_round_trip,

@@ -806,6 +806,7 @@ async fn operations_endpoints() {
         ("/api/catalog/movies/{movieId}", vec!["get", "put"]),
         ("/api/catalog/shows/{showId}", vec!["get", "put"]),
         ("/api/catalog/lookup", vec!["get"]),
+        ("/api/catalog/search", vec!["get"]),
         ("/api/viewing/movies/{movieId}/watched", vec!["post"]),
         ("/api/viewing/episodes/{episodeId}/watched", vec!["post"]),
         ("/api/viewing/{itemId}/abandon", vec!["post"]),

@@ -19,6 +19,7 @@ use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::history::EditRecord;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressView;
+use viewing_domain::search::TitleHit;
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ItemKind, Movie,
     MovieId, RecordId, Show, ShowId, UserId, ViewingRecord,
@@ -48,6 +49,13 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
     fn show(&self, id: ShowId) -> impl Future<Output = AppResult<Show>> + Send;
     /// What an external id names (SPEC §10); `ContentNotFound` when nothing holds it.
     fn lookup(&self, query: &LookupQuery) -> impl Future<Output = AppResult<LookupResult>> + Send;
+    /// Movies and shows by title (SPEC §10); see [`ViewingService::search_titles`].
+    fn search_titles(
+        &self,
+        text: &str,
+        kind: Option<ItemKind>,
+        year: Option<i32>,
+    ) -> impl Future<Output = AppResult<Vec<TitleHit>>> + Send;
     /// Fetches a movie or show again from the metadata provider (SPEC §16); see
     /// [`ViewingService::refresh`].
     fn refresh(
@@ -234,6 +242,15 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
         ViewingService::lookup(self, query).await
+    }
+
+    async fn search_titles(
+        &self,
+        text: &str,
+        kind: Option<ItemKind>,
+        year: Option<i32>,
+    ) -> AppResult<Vec<TitleHit>> {
+        ViewingService::search_titles(self, text, kind, year).await
     }
 
     async fn refresh(&self, kind: ItemKind, id: uuid::Uuid) -> AppResult<Fetched> {

@@ -2,6 +2,7 @@
 
 use viewing_domain::metadata::{Fetched, Wanted, refresh_movie, refresh_show};
 use viewing_domain::ports::{CatalogRepository, Store, Transaction};
+use viewing_domain::search::{TitleHit, TitleQuery, title_key};
 use viewing_domain::{ExternalHit, ItemKind, Movie, MovieId, Provider, SeasonId, Show, ShowId};
 
 use crate::catalog_file::Catalog;
@@ -145,7 +146,41 @@ impl Unmatched {
     }
 }
 
+/// The most hits a title search gives (SPEC §10).
+pub const SEARCH_LIMIT: u32 = 20;
+
 impl<S: Store> ViewingService<S> {
+    /// `GET /api/catalog/search` (SPEC §10): up to [`SEARCH_LIMIT`] movies and shows whose
+    /// title starts with `text` — case, accents, punctuation and a leading article ignored —
+    /// those whose whole title it is first; `year` narrows movies by release year.
+    ///
+    /// # Errors
+    /// [`AppError::Malformed`] for a text without a letter or digit.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn search_titles(
+        &self,
+        text: &str,
+        kind: Option<ItemKind>,
+        year: Option<i32>,
+    ) -> AppResult<Vec<TitleHit>> {
+        let key = title_key(text);
+        if key.is_empty() {
+            return Err(AppError::Malformed(
+                "q: give a title (a letter or a digit at least)".to_owned(),
+            ));
+        }
+        let mut uow = self.store.begin_read().await?;
+        Ok(uow
+            .search_titles(&TitleQuery {
+                key,
+                kind,
+                year,
+                exact: false,
+                limit: SEARCH_LIMIT,
+            })
+            .await?)
+    }
+
     /// [`Self::lookup`] for a caller that must go on when nothing is found — an import row, a
     /// webhook delivery: "not found" and an unreachable metadata provider are a
     /// [`Match::Unmatched`] with its reason, not an error. A store that fails is still one.

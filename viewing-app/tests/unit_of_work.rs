@@ -30,6 +30,7 @@ mock! {
         async fn upsert_movie(&mut self, movie: &Movie) -> StoreResult<()>;
         async fn upsert_show(&mut self, show: &Show) -> StoreResult<()>;
         async fn find_by_external_id(&mut self, provider: viewing_domain::Provider, value: &str) -> StoreResult<Vec<viewing_domain::ExternalHit>>;
+        async fn search_titles(&mut self, query: &viewing_domain::search::TitleQuery) -> StoreResult<Vec<viewing_domain::search::TitleHit>>;
         async fn catalog_version(&mut self) -> StoreResult<i64>;
     }
     #[async_trait]

@@ -18,6 +18,7 @@ pub mod metadata;
 pub mod ports;
 pub mod records;
 pub mod rules;
+pub mod search;
 pub mod stats;
 pub mod values;
 

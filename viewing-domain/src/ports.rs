@@ -38,6 +38,7 @@ pub use crate::idempotency::StoredResponse;
 use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint};
 use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
+use crate::search::{TitleHit, TitleQuery};
 
 /// A store's own error, boxed so the ports name no database library.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -231,6 +232,11 @@ pub trait CatalogRepository: Send {
         provider: Provider,
         value: &str,
     ) -> StoreResult<Vec<ExternalHit>>;
+    /// Movies and shows by title (SPEC §10): those whose
+    /// [`title_key`](crate::search::title_key) is `query.key` — or, unless `query.exact`,
+    /// starts with it — narrowed to `query.kind` and a movie's `query.year`, in
+    /// [`rank`](crate::search::rank) order, at most `query.limit`.
+    async fn search_titles(&mut self, query: &TitleQuery) -> StoreResult<Vec<TitleHit>>;
     /// The catalog's version: a number that every `upsert_movie` and `upsert_show` raises, in
     /// their unit of work. Caches of the catalog compare it to know they are current, also
     /// across processes sharing the database.

@@ -430,6 +430,93 @@ impl LookupQueryDto {
     }
 }
 
+/// The query of `GET /api/catalog/search` (SPEC §10).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQueryDto {
+    /// The start of a title (`matrix`, `The Matrix`, `Amélie`); case, accents, punctuation and
+    /// a leading "the", "a" or "an" are ignored. 1 to 200 characters.
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Only `movie` or only `show`.
+    #[serde(rename = "type")]
+    #[param(rename = "type", inline, value_type = Option<String>, pattern = "^(movie|show)$")]
+    pub kind: Option<String>,
+    /// Only movies released this year (shows are not narrowed).
+    #[param(minimum = 1800, maximum = 9999)]
+    pub year: Option<i32>,
+}
+
+/// A search checked: text, kind, year.
+pub type SearchQuery = (String, Option<ItemKind>, Option<i32>);
+
+impl SearchQueryDto {
+    /// The search; 400 naming the parameter that is missing or of the wrong shape.
+    pub fn parse(&self) -> Result<SearchQuery, ApiError> {
+        let bad = |m: &str| ApiError::Malformed(m.to_owned());
+        let q = self
+            .q
+            .as_deref()
+            .filter(|q| !q.trim().is_empty())
+            .ok_or_else(|| bad("q: required, the start of a title"))?;
+        if q.chars().count() > 200 {
+            return Err(bad("q: at most 200 characters"));
+        }
+        let kind = match self.kind.as_deref() {
+            None => None,
+            Some("movie") => Some(ItemKind::Movie),
+            Some("show") => Some(ItemKind::Show),
+            Some(_) => return Err(bad("type: movie or show")),
+        };
+        if self.year.is_some_and(|y| !(1800..=9999).contains(&y)) {
+            return Err(bad("year: 1800 to 9999"));
+        }
+        Ok((q.to_owned(), kind, self.year))
+    }
+}
+
+/// A movie or show a title search found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHitDto {
+    /// `movie` or `show`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(movie|show)$")]
+    pub kind: String,
+    /// Its id in this catalog.
+    pub id: Uuid,
+    pub title: String,
+    /// A movie's release year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// How other services name it.
+    #[serde(default, skip_serializing_if = "ExternalIdsDto::is_empty")]
+    pub external_ids: ExternalIdsDto,
+}
+
+/// `GET /api/catalog/search`: the best matches first, at most 20.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResultsDto {
+    pub items: Vec<SearchHitDto>,
+}
+
+impl From<&[viewing_app::domain::search::TitleHit]> for SearchResultsDto {
+    fn from(hits: &[viewing_app::domain::search::TitleHit]) -> Self {
+        Self {
+            items: hits
+                .iter()
+                .map(|h| SearchHitDto {
+                    kind: h.kind.as_str().to_owned(),
+                    id: h.id,
+                    title: h.title.clone(),
+                    year: h.year,
+                    external_ids: (&h.external_ids).into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What an external id names.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

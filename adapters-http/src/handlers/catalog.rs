@@ -12,7 +12,8 @@ use viewing_app::domain::{ItemKind, MovieId, ShowId};
 
 use crate::AppState;
 use crate::dto::{
-    LookupDto, LookupQueryDto, MovieBody, MovieDocument, RefreshedDocument, ShowBody, ShowDocument,
+    LookupDto, LookupQueryDto, MovieBody, MovieDocument, RefreshedDocument, SearchQueryDto,
+    SearchResultsDto, ShowBody, ShowDocument,
 };
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
@@ -23,6 +24,7 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
         .routes(routes!(put_movie, get_movie))
         .routes(routes!(put_show, get_show))
         .routes(routes!(lookup))
+        .routes(routes!(search))
         .routes(routes!(refresh))
 }
 
@@ -78,6 +80,27 @@ pub async fn lookup<S: ViewingApi>(
 ) -> ApiResult<Json<LookupDto>> {
     let found = state.service().lookup(&query.parse()?).await?;
     Ok(Json(LookupDto::from(&found)))
+}
+
+/// Movies and shows by title (SPEC §10): up to 20 whose title starts with `q` — case, accents,
+/// punctuation and a leading article ignored — whole-title matches first.
+#[utoipa::path(
+    get, path = "/api/catalog/search", tag = "catalog",
+    params(SearchQueryDto),
+    responses(
+        (status = 200, description = "The best matches first (none: an empty list)", body = SearchResultsDto),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn search<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    _caller: Caller,
+    ApiQuery(query): ApiQuery<SearchQueryDto>,
+) -> ApiResult<Json<SearchResultsDto>> {
+    let (q, kind, year) = query.parse()?;
+    let hits = state.service().search_titles(&q, kind, year).await?;
+    Ok(Json(SearchResultsDto::from(hits.as_slice())))
 }
 
 /// Creates or replaces a movie.
