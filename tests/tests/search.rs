@@ -63,7 +63,10 @@ async fn searches(server: &Server) {
         .unwrap_or_else(|| panic!("the 1999 one: {}", found.text));
     assert_eq!(first["id"], movies[0].id.to_string());
     assert_eq!(first["externalIds"], json!({ "tmdb": "600" }));
-    assert!(found.body["items"][0].get("year").is_none(), "a show has no year");
+    assert!(
+        found.body["items"][0].get("year").is_none(),
+        "a show has no year"
+    );
 
     let narrowed = user
         .get("/api/catalog/search?q=the%20matrix&type=movie&year=1999")
@@ -86,9 +89,7 @@ async fn searches(server: &Server) {
         "/api/catalog/search?q=matrix&year=99",
         "/api/catalog/search?q=matrix&year=soon",
     ] {
-        user.get(bad)
-            .await
-            .assert_problem(400, "malformed-request");
+        user.get(bad).await.assert_problem(400, "malformed-request");
     }
     server
         .anonymous()
