@@ -12,6 +12,7 @@ mod clock;
 mod engagement;
 mod events;
 mod idempotency;
+mod imports;
 mod outbox;
 mod progress;
 mod records;

@@ -112,6 +112,7 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     viewing_context: Some("date night".into()),
                     is_rewatch: false,
                     viewing_duration: Some(IsoDuration::from_minutes(125)),
+                    imported: false,
                 }),
             ),
             json!({"movieId": id(10), "recordId": id(11), "watchDate": "2026-03-02T19:00:00Z",
@@ -135,12 +136,13 @@ fn every_event_type() -> Vec<(EventEnvelope, Value)> {
                     backfilled: false,
                     binge_sessions_changed: Vec::new(),
                     completions: Default::default(),
+                    imported: true,
                 })),
             ),
             json!({"episodeId": id(20), "recordId": id(21), "showId": id(22), "seasonNumber": 1,
                    "episodeNumber": 2, "watchDate": "2026-03-02T19:00:00Z", "platform": null,
                    "bingeSessionId": id(23), "viewingDuration": "PT45M", "isRewatch": false,
-                   "backfilled": false}),
+                   "backfilled": false, "imported": true}),
         ),
         (
             envelope(

@@ -319,6 +319,50 @@ pub fn external_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::Ext
     })
 }
 
+/// A row of `imports` (`id, user_id, source, status, created_at, rows_read, imported,
+/// duplicates, unmatched, skipped, invalid`).
+pub fn import<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::imports::Import> {
+    use viewing_domain::imports::{Import, ImportSource, ImportStatus, ImportSummary};
+    let source = row.text("source")?;
+    let status = row.text("status")?;
+    Ok(Import {
+        id: viewing_domain::ImportId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        source: ImportSource::parse(&source).ok_or_else(|| corrupt("source", source))?,
+        status: ImportStatus::parse(&status).ok_or_else(|| corrupt("status", status))?,
+        created_at: row.instant("created_at")?,
+        summary: ImportSummary {
+            rows: row.u32("rows_read")?,
+            imported: row.u32("imported")?,
+            duplicates: row.u32("duplicates")?,
+            unmatched: row.u32("unmatched")?,
+            skipped: row.u32("skipped")?,
+            invalid: row.u32("invalid")?,
+        },
+    })
+}
+
+/// A row of `import_items` (`row_number, kind, title, outcome, matched_by, content_id,
+/// reason`).
+pub fn import_item<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::imports::ImportItem> {
+    use viewing_domain::imports::{ImportItem, MatchedBy, RowKind, RowOutcome};
+    let kind = row.text("kind")?;
+    let outcome = row.text("outcome")?;
+    let matched_by = row
+        .text_opt("matched_by")?
+        .map(|m| MatchedBy::parse(&m).ok_or_else(|| corrupt("matched_by", m)))
+        .transpose()?;
+    Ok(ImportItem {
+        row: row.u32("row_number")?,
+        kind: RowKind::parse(&kind).ok_or_else(|| corrupt("kind", kind))?,
+        title: row.text("title")?,
+        outcome: RowOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", outcome))?,
+        matched_by,
+        content_id: row.uuid_opt("content_id")?,
+        reason: row.text_opt("reason")?,
+    })
+}
+
 /// A row of a title search (`kind, id, title, year`, the external-id columns).
 pub fn title_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::search::TitleHit> {
     let kind = row.text("kind")?;

@@ -11,6 +11,7 @@ mod binge_sessions;
 mod catalog_bulk;
 mod codec;
 mod engagement;
+mod imports;
 mod open;
 mod outbox;
 mod progress;

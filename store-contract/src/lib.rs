@@ -23,6 +23,7 @@ mod dead_letters;
 mod events;
 mod history;
 mod idempotency;
+mod imports;
 mod progress;
 mod records;
 mod unit_of_work;
@@ -41,6 +42,7 @@ pub use dead_letters::*;
 pub use events::*;
 pub use history::*;
 pub use idempotency::*;
+pub use imports::*;
 pub use progress::*;
 pub use records::*;
 pub use unit_of_work::*;
@@ -85,6 +87,8 @@ macro_rules! contract_tests {
             catalog_external_ids,
             catalog_bulk_rows,
             catalog_title_search,
+            imports_round_trip,
+            import_source_keys,
             catalog_titles,
             user_ensure_is_idempotent,
             record_movie_round_trip,

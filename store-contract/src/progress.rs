@@ -395,6 +395,7 @@ pub(crate) fn sample_events(u: UserId) -> Vec<EventEnvelope> {
                 seasons_added: vec![at(90, 5)],
                 ..CompletionChanges::default()
             },
+            imported: true,
         })),
         DomainEvent::TvSeasonCompleted(TvSeasonCompleted {
             season_id: SeasonId::from(new_id()),

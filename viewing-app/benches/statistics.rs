@@ -93,6 +93,7 @@ fn setup<S: Store>(
                     viewing_context: None,
                     is_rewatch: i % 7 == 0,
                     viewing_duration: (i % 3 == 0).then(|| IsoDuration::from_minutes(42)),
+                    imported: false,
                 }),
             };
             handler

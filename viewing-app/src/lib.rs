@@ -153,6 +153,7 @@ pub mod error;
 pub mod handlers;
 pub mod history;
 pub mod imdb;
+pub mod imports;
 pub mod metrics;
 pub mod progress;
 pub mod progress_cache;

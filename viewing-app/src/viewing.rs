@@ -8,17 +8,17 @@ use viewing_domain::rules::abandon::{
     Abandon, abandon_undone, decide_abandon, inactivity_event, is_inactive,
 };
 use viewing_domain::rules::binge::{SessionChanges, plan_sessions};
-use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_watch_episode};
+use viewing_domain::rules::episode::{EpisodeState, WatchEpisode, decide_record_episode};
 use viewing_domain::rules::history::{
     DeletionState, EditRecord, ProgressReset, ShowState, current_pass, decide_delete_record,
     decide_edit_record, decide_reset, decide_undo_reset,
 };
-use viewing_domain::rules::movie::{WatchMovie, decide_watch_movie};
+use viewing_domain::rules::movie::{WatchMovie, decide_record_movie};
 use viewing_domain::rules::progress::{ProgressView, progress_view, tally};
 use viewing_domain::values::Percent;
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSession, BingeSessionId, DomainEvent, EpisodeId, ItemType,
-    MovieId, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
+    MovieId, Origin, RecordId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
 };
 
 use crate::error::{AppError, AppResult};
@@ -52,29 +52,47 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let movie = self
-                .catalog
-                .movie(&mut uow, movie_id)
-                .await?
-                .ok_or(AppError::ContentNotFound)?;
-            uow.lock_user_item(user, movie_id.as_uuid()).await?;
-            let earlier = uow.count_records_of(user, movie_id.as_uuid()).await?;
-            let decision = decide_watch_movie(
-                user,
-                &movie,
-                cmd.clone(),
-                earlier,
-                RecordId::from(self.ids.new_id()),
-                now,
-            )?;
-            uow.ensure_user(user, now).await?;
-            uow.insert_record(&decision.record).await?;
-            uow.append_events(&self.envelopes(user, vec![decision.event]))
+            let record = self
+                .record_movie_in(&mut uow, user, movie_id, cmd.clone(), Origin::Manual, now)
                 .await?;
             uow.commit().await?;
-            Ok(decision.record)
+            Ok(record)
         })
         .await
+    }
+
+    /// A movie play in `uow` (not committed): the record and its event. `origin` says where
+    /// it comes from (an import's events say so).
+    pub(crate) async fn record_movie_in(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        movie_id: MovieId,
+        cmd: WatchMovie,
+        origin: Origin,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<ViewingRecord> {
+        let movie = self
+            .catalog
+            .movie(uow, movie_id)
+            .await?
+            .ok_or(AppError::ContentNotFound)?;
+        uow.lock_user_item(user, movie_id.as_uuid()).await?;
+        let earlier = uow.count_records_of(user, movie_id.as_uuid()).await?;
+        let decision = decide_record_movie(
+            user,
+            &movie,
+            cmd,
+            earlier,
+            RecordId::from(self.ids.new_id()),
+            origin,
+            now,
+        )?;
+        uow.ensure_user(user, now).await?;
+        uow.insert_record(&decision.record).await?;
+        uow.append_events(&self.envelopes(user, vec![decision.event]))
+            .await?;
+        Ok(decision.record)
     }
 }
 
@@ -116,62 +134,80 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let show = self
-                .catalog
-                .show_of_episode(&mut uow, episode_id)
-                .await?
-                .ok_or(AppError::ContentNotFound)?;
-            uow.lock_user_item(user, show.id.as_uuid()).await?;
-            let records = uow.episode_records(user, show.id).await?;
-            let progress = uow.progress(user, show.id).await?;
-            let sessions = uow.binge_sessions_of_show(user, show.id).await?;
-            let requested_session = match cmd.binge_session_id {
-                Some(id) => uow.binge_session(id).await?,
-                None => None,
-            };
-            let decision = decide_watch_episode(
-                EpisodeState {
-                    user,
-                    show: &show,
-                    records: &records,
-                    progress: progress.as_ref(),
-                    sessions: &sessions,
-                    requested_session: requested_session.as_ref(),
-                },
-                episode_id,
-                &cmd,
-                now,
-                &self.rules,
-                self.ids.as_ref(),
-            )?;
-            let record = decision
-                .record()
-                .cloned()
-                .ok_or_else(|| AppError::Unexpected("decision without a record".into()))?;
-            uow.ensure_user(user, now).await?;
-            for s in &decision.sessions.save {
-                uow.save_binge_session(s).await?;
-            }
-            for r in &decision.new_records {
-                uow.insert_record(r).await?;
-            }
-            for (id, session) in &decision.sessions.moves {
-                uow.set_binge_session(*id, *session).await?;
-            }
-            for id in &decision.sessions.delete {
-                uow.delete_binge_session(*id).await?;
-            }
-            uow.save_progress(&decision.progress).await?;
-            uow.append_events(&self.envelopes(user, decision.events.clone()))
+            let watched = self
+                .record_episode_in(&mut uow, user, episode_id, &cmd, Origin::Manual, now)
                 .await?;
             uow.commit().await?;
-            Ok(EpisodeWatched {
-                record,
-                season_completed: decision.season_completed,
-                show_completed: decision.show_completed,
-            })
+            Ok(watched)
         })
         .await
+    }
+
+    /// An episode play in `uow` (not committed): its record(s), binge session, progress and
+    /// events. A play whose `origin` is not manual skips the order check (SPEC §12, §13).
+    pub(crate) async fn record_episode_in(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        episode_id: EpisodeId,
+        cmd: &WatchEpisode,
+        origin: Origin,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<EpisodeWatched> {
+        let show = self
+            .catalog
+            .show_of_episode(uow, episode_id)
+            .await?
+            .ok_or(AppError::ContentNotFound)?;
+        uow.lock_user_item(user, show.id.as_uuid()).await?;
+        let records = uow.episode_records(user, show.id).await?;
+        let progress = uow.progress(user, show.id).await?;
+        let sessions = uow.binge_sessions_of_show(user, show.id).await?;
+        let requested_session = match cmd.binge_session_id {
+            Some(id) => uow.binge_session(id).await?,
+            None => None,
+        };
+        let decision = decide_record_episode(
+            EpisodeState {
+                user,
+                show: &show,
+                records: &records,
+                progress: progress.as_ref(),
+                sessions: &sessions,
+                requested_session: requested_session.as_ref(),
+            },
+            episode_id,
+            cmd,
+            origin,
+            now,
+            &self.rules,
+            self.ids.as_ref(),
+        )?;
+        let record = decision
+            .record()
+            .cloned()
+            .ok_or_else(|| AppError::Unexpected("decision without a record".into()))?;
+        uow.ensure_user(user, now).await?;
+        for s in &decision.sessions.save {
+            uow.save_binge_session(s).await?;
+        }
+        for r in &decision.new_records {
+            uow.insert_record(r).await?;
+        }
+        for (id, session) in &decision.sessions.moves {
+            uow.set_binge_session(*id, *session).await?;
+        }
+        for id in &decision.sessions.delete {
+            uow.delete_binge_session(*id).await?;
+        }
+        uow.save_progress(&decision.progress).await?;
+        uow.append_events(&self.envelopes(user, decision.events.clone()))
+            .await?;
+        Ok(EpisodeWatched {
+            record,
+            season_completed: decision.season_completed,
+            show_completed: decision.show_completed,
+        })
     }
 
     /// `POST /api/viewing/{itemId}/abandon` for a movie or a show.

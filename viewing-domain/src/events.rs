@@ -182,6 +182,10 @@ pub struct MovieWatched {
     pub is_rewatch: bool,
     /// Minutes the client reported; none means the movie's runtime.
     pub viewing_duration: Option<IsoDuration>,
+    /// Recorded by an import of another service's history (SPEC §12): handlers count it,
+    /// nobody is reminded of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +222,10 @@ pub struct TvEpisodeWatched {
     /// that completes a season of an earlier rewatch pass, or moves a completion date.
     #[serde(default, skip_serializing_if = "CompletionChanges::is_empty")]
     pub completions: CompletionChanges,
+    /// Recorded by an import of another service's history (SPEC §12): handlers count it,
+    /// nobody is reminded of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -60,4 +60,6 @@ id_type!(
     BingeSessionId,
     /// A domain event; consumers drop duplicates by it.
     EventId,
+    /// An import of another service's history (SPEC §12).
+    ImportId,
 );

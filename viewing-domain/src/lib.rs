@@ -14,6 +14,7 @@ pub mod external;
 pub mod handler_ports;
 pub mod idempotency;
 pub mod ids;
+pub mod imports;
 pub mod metadata;
 pub mod ports;
 pub mod records;

@@ -21,7 +21,7 @@
 //! returns [`StoreError::Conflict`]; anything else is [`StoreError::Unexpected`]. "Not found" is
 //! never an error: lookups return `Option`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -36,7 +36,10 @@ use crate::handler_ports::{
 };
 pub use crate::idempotency::StoredResponse;
 use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint};
-use crate::ids::{AbandonId, BingeSessionId, EpisodeId, MovieId, RecordId, ShowId, UserId};
+use crate::ids::{
+    AbandonId, BingeSessionId, EpisodeId, ImportId, MovieId, RecordId, ShowId, UserId,
+};
+use crate::imports::{Import, ImportItem, RowOutcome};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 use crate::search::{TitleHit, TitleQuery};
 
@@ -158,6 +161,7 @@ pub trait CommandUnitOfWork:
     + ShowProgressRepository
     + BingeSessionRepository
     + AbandonRepository
+    + ImportRepository
     + Outbox
 {
 }
@@ -172,6 +176,7 @@ impl<T> CommandUnitOfWork for T where
         + ShowProgressRepository
         + BingeSessionRepository
         + AbandonRepository
+        + ImportRepository
         + Outbox
 {
 }
@@ -241,6 +246,47 @@ pub trait CatalogRepository: Send {
     /// their unit of work. Caches of the catalog compare it to know they are current, also
     /// across processes sharing the database.
     async fn catalog_version(&mut self) -> StoreResult<i64>;
+}
+
+/// Imports of other services' history (SPEC §12): each import with its per-row outcomes, and
+/// the source keys of the plays it recorded, so that a second import of a play is a duplicate
+/// and an undo removes exactly what it recorded. Errors as every port.
+#[async_trait]
+pub trait ImportRepository: Send {
+    /// Creates the import, or replaces its status and summary.
+    async fn save_import(&mut self, import: &Import) -> StoreResult<()>;
+    /// The user's import `id` (another user's is `None`).
+    async fn import(&mut self, user: UserId, id: ImportId) -> StoreResult<Option<Import>>;
+    /// The user's imports, newest first.
+    async fn imports_of(&mut self, user: UserId) -> StoreResult<Vec<Import>>;
+    /// Stores the outcome of every row of an import (once, when it is made).
+    async fn save_import_items(&mut self, id: ImportId, items: &[ImportItem]) -> StoreResult<()>;
+    /// A page of an import's rows in row order, only those of `outcome` when given.
+    async fn import_items(
+        &mut self,
+        id: ImportId,
+        outcome: Option<RowOutcome>,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ImportItem>>;
+    /// Which of `keys` name plays the user imported before (and did not undo).
+    async fn held_source_keys(
+        &mut self,
+        user: UserId,
+        keys: &[String],
+    ) -> StoreResult<HashSet<String>>;
+    /// Remembers that import `import` recorded `record` for the play `key` names.
+    async fn link_import_play(
+        &mut self,
+        user: UserId,
+        import: ImportId,
+        key: &str,
+        record: RecordId,
+    ) -> StoreResult<()>;
+    /// The records import `import` made, in the order they were made.
+    async fn import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<Vec<RecordId>>;
+    /// Forgets the plays of import `import`: their source keys may be imported again.
+    async fn unlink_import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<()>;
 }
 
 /// Bulk catalog writes (SPEC §16). Errors as every port (`Unavailable`, `Unexpected`).

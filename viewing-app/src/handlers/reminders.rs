@@ -49,6 +49,11 @@ async fn episode_watched<
     user: UserId,
     e: &TvEpisodeWatched,
 ) -> AppResult<()> {
+    if e.imported && e.watch_date + ctx.config.reminder_delay <= ctx.clock.now() {
+        // An imported play older than the delay (SPEC §12): its reminder would be overdue
+        // already; nobody is reminded of a show they watched years ago.
+        return Ok(());
+    }
     let existing = ctx.reminder(uow, user, e.show_id).await?;
     if existing
         .as_ref()

@@ -11,7 +11,9 @@ use crate::events::{
 };
 use crate::ids::{BingeSessionId, EpisodeId, RecordId, UserId};
 use crate::ports::IdGenerator;
-use crate::records::{BingeSession, SeasonCompletion, ShowProgress, ViewingRecord, Watched};
+use crate::records::{
+    BingeSession, Origin, SeasonCompletion, ShowProgress, ViewingRecord, Watched,
+};
 use crate::rules::RulesConfig;
 use crate::rules::binge::{SessionChanges, plan_sessions};
 use crate::rules::history::{completion_changes, current_pass, progress_from};
@@ -152,6 +154,21 @@ pub fn decide_watch_episode(
     rules: &RulesConfig,
     ids: &dyn IdGenerator,
 ) -> Result<EpisodeWatchDecision, WatchEpisodeError> {
+    decide_record_episode(state, episode_id, cmd, Origin::Manual, now, rules, ids)
+}
+
+/// [`decide_watch_episode`] for a play that comes from elsewhere: its records carry `origin`;
+/// a play an import, a player or a media server reports skips the order check (it happened:
+/// SPEC §12, §13); an imported one's `TVEpisodeWatched` says `imported`.
+pub fn decide_record_episode(
+    state: EpisodeState<'_>,
+    episode_id: EpisodeId,
+    cmd: &WatchEpisode,
+    origin: Origin,
+    now: DateTime<Utc>,
+    rules: &RulesConfig,
+    ids: &dyn IdGenerator,
+) -> Result<EpisodeWatchDecision, WatchEpisodeError> {
     let today = now.date_naive();
     let at = watch_date("watchDate", cmd.watch_date, now)?;
     let target = resolve_episode(state.show, episode_id)?;
@@ -163,7 +180,7 @@ pub fn decide_watch_episode(
     let is_rewatch = watched.contains(&episode_id);
     let mut new_records = Vec::new();
     if !in_pass.contains(&episode_id) {
-        if !is_rewatch {
+        if !is_rewatch && origin == Origin::Manual {
             check_order(state.show, target, &watched, cmd, today)?;
         }
         if cmd.mark_previous_watched {
@@ -174,6 +191,9 @@ pub fn decide_watch_episode(
     new_records.push(requested_record(
         &state, target, is_rewatch, cmd, at, now, ids,
     ));
+    for r in &mut new_records {
+        r.origin = origin;
+    }
 
     let (all, sessions) = place_in_binge_sessions(&state, &mut new_records, rules, now, ids);
 
@@ -185,6 +205,13 @@ pub fn decide_watch_episode(
         .iter()
         .filter_map(episode_watched_event)
         .collect();
+    if origin == Origin::Import {
+        for e in &mut events {
+            if let DomainEvent::TvEpisodeWatched(w) = e {
+                w.imported = true;
+            }
+        }
+    }
     if let Some(DomainEvent::TvEpisodeWatched(last)) = events.last_mut() {
         let own = last.binge_session_id;
         last.binge_sessions_changed = sessions
@@ -504,5 +531,6 @@ fn episode_watched_event(r: &ViewingRecord) -> Option<DomainEvent> {
         backfilled: r.backfilled,
         binge_sessions_changed: Vec::new(),
         completions: CompletionChanges::default(),
+        imported: false,
     })))
 }

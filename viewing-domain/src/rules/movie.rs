@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::catalog::Movie;
 use crate::events::{DomainEvent, IsoDuration, MovieWatched};
 use crate::ids::{RecordId, UserId};
-use crate::records::{ViewingRecord, Watched};
+use crate::records::{Origin, ViewingRecord, Watched};
 use crate::values::{
     Companions, Minutes, Platform, ValidationError, ViewingContext, ViewingLocation, watch_date,
 };
@@ -48,6 +48,28 @@ pub fn decide_watch_movie(
     record_id: RecordId,
     now: DateTime<Utc>,
 ) -> Result<MovieWatchDecision, ValidationError> {
+    decide_record_movie(
+        user,
+        movie,
+        cmd,
+        earlier_records,
+        record_id,
+        Origin::Manual,
+        now,
+    )
+}
+
+/// [`decide_watch_movie`] for a play that comes from elsewhere: its record carries `origin`,
+/// and an imported one's `MovieWatched` says `imported` (SPEC §12).
+pub fn decide_record_movie(
+    user: UserId,
+    movie: &Movie,
+    cmd: WatchMovie,
+    earlier_records: u64,
+    record_id: RecordId,
+    origin: Origin,
+    now: DateTime<Utc>,
+) -> Result<MovieWatchDecision, ValidationError> {
     let at = watch_date("watchDate", cmd.watch_date, now)?;
     let is_rewatch = cmd.is_rewatch.unwrap_or(earlier_records > 0);
     let record = ViewingRecord {
@@ -65,7 +87,7 @@ pub fn decide_watch_movie(
         binge_session_pinned: false,
         backfilled: false,
         created_at: now,
-        origin: crate::records::Origin::Manual,
+        origin,
     };
     let text = |v: Option<&str>| v.map(str::to_owned);
     let event = DomainEvent::MovieWatched(MovieWatched {
@@ -85,6 +107,7 @@ pub fn decide_watch_movie(
         viewing_duration: record
             .viewing_duration
             .map(|m| IsoDuration::from_minutes(m.get())),
+        imported: origin == Origin::Import,
     });
     Ok(MovieWatchDecision { record, event })
 }

@@ -1,0 +1,34 @@
+//! Imports of another service's history (SPEC §12): reading an export — the file alone or
+//! inside its zip, at any folder depth — into rows, matching each row against the catalog, and
+//! recording the plays (see `ViewingService::import_history`).
+
+mod files;
+mod matching;
+mod service;
+mod trakt;
+
+pub use files::{FileError, MAX_FILE_BYTES, SourceFile, read_files};
+pub use matching::Match;
+pub use service::ImportRequest;
+
+use viewing_domain::imports::{ImportRow, ImportSource};
+
+/// The file name without its folders.
+pub(crate) fn basename(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// The rows of `source`'s export in `files` (see [`read_files`]).
+///
+/// # Errors
+/// [`FileError`] for a file that is not the source's (no file it writes, not JSON, missing
+/// columns), or a source whose reader is not built yet.
+pub fn rows(source: ImportSource, files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
+    match source {
+        ImportSource::Trakt => trakt::rows(files),
+        other => Err(FileError(format!(
+            "imports from {} are not supported yet (trakt is)",
+            other.as_str()
+        ))),
+    }
+}

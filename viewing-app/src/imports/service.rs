@@ -1,0 +1,273 @@
+//! The import use cases (SPEC §12): import a file (dry run or applied), list imports and
+//! their rows, undo one.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use viewing_domain::imports::{
+    Import, ImportItem, ImportRow, ImportSource, ImportStatus, ImportSummary, RowOutcome,
+};
+use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository};
+use viewing_domain::rules::episode::WatchEpisode;
+use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::values::ValidationError;
+use viewing_domain::{EpisodeId, ImportId, MovieId, Origin, UserId};
+
+use super::matching::Match;
+use super::{read_files, rows};
+use crate::error::{AppError, AppResult};
+use crate::service::ViewingService;
+
+/// What `POST /api/imports` asks.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// Whose export the upload is.
+    pub source: ImportSource,
+    /// Match and count only; record nothing.
+    pub dry_run: bool,
+    /// The file, or the export's zip.
+    pub upload: Vec<u8>,
+}
+
+/// A matched play to record.
+#[derive(Debug, Clone)]
+struct Play {
+    /// Its index in the items.
+    item: usize,
+    target: Target,
+    at: DateTime<Utc>,
+    key: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Movie(MovieId),
+    Episode(EpisodeId),
+}
+
+fn bad_file(e: super::FileError) -> AppError {
+    AppError::Invalid(ValidationError::new("file", e.0))
+}
+
+impl<S: Store> ViewingService<S> {
+    /// `POST /api/imports` (SPEC §12): reads the upload, matches every row against the catalog
+    /// and, unless `dry_run`, records the matched plays with `origin: import` and their own
+    /// dates, oldest first, in one unit of work — all of them or none. A play whose source key
+    /// was imported before, or that the file repeats, is a `duplicate`; a play the rules
+    /// refuse (an episode not aired yet, say) is `invalid` with the reason, and the rest go on.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] (field `file`) for an upload that is not the source's export.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, source = req.source.as_str()))]
+    pub async fn import_history(&self, user: UserId, req: ImportRequest) -> AppResult<Import> {
+        let files = read_files(req.upload).map_err(bad_file)?;
+        let rows = rows(req.source, &files).map_err(bad_file)?;
+        let (items, plays) = self.outcomes(user, &rows).await?;
+        let now = self.clock.now();
+        let mut import = Import {
+            id: ImportId::from(self.ids.new_id()),
+            user_id: user,
+            source: req.source,
+            status: if req.dry_run {
+                ImportStatus::DryRun
+            } else {
+                ImportStatus::Applied
+            },
+            created_at: now,
+            summary: ImportSummary::of(&items),
+        };
+        if req.dry_run {
+            let mut uow = self.store.begin().await?;
+            uow.ensure_user(user, now).await?;
+            uow.save_import(&import).await?;
+            uow.save_import_items(import.id, &items).await?;
+            uow.commit().await?;
+            return Ok(import);
+        }
+        let items = self
+            .retrying(|| async {
+                let mut items = items.clone();
+                let mut uow = self.store.begin().await?;
+                uow.ensure_user(user, now).await?;
+                for play in &plays {
+                    let recorded = match play.target {
+                        Target::Movie(id) => {
+                            let cmd = WatchMovie {
+                                watch_date: Some(play.at),
+                                ..WatchMovie::default()
+                            };
+                            self.record_movie_in(&mut uow, user, id, cmd, Origin::Import, now)
+                                .await
+                        }
+                        Target::Episode(id) => {
+                            let cmd = WatchEpisode {
+                                watch_date: Some(play.at),
+                                ..WatchEpisode::default()
+                            };
+                            self.record_episode_in(&mut uow, user, id, &cmd, Origin::Import, now)
+                                .await
+                                .map(|w| w.record)
+                        }
+                    };
+                    match recorded {
+                        Ok(record) => {
+                            uow.link_import_play(user, import.id, &play.key, record.id)
+                                .await?;
+                        }
+                        // Refused by a rule before anything was written: this row only.
+                        Err(e @ (AppError::Invalid(_) | AppError::EpisodeOutOfOrder(_))) => {
+                            let item = &mut items[play.item];
+                            item.outcome = RowOutcome::Invalid;
+                            item.reason = Some(e.to_string());
+                        }
+                        Err(AppError::ContentNotFound) => {
+                            let item = &mut items[play.item];
+                            item.outcome = RowOutcome::Unmatched;
+                            item.reason = Some("no longer in the catalog".to_owned());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                let mut applied = import.clone();
+                applied.summary = ImportSummary::of(&items);
+                uow.save_import(&applied).await?;
+                uow.save_import_items(applied.id, &items).await?;
+                uow.commit().await?;
+                Ok(items)
+            })
+            .await?;
+        import.summary = ImportSummary::of(&items);
+        Ok(import)
+    }
+
+    /// Every row's outcome, and the plays to record (matched, not duplicates), oldest first.
+    async fn outcomes(
+        &self,
+        user: UserId,
+        rows: &[ImportRow],
+    ) -> AppResult<(Vec<ImportItem>, Vec<Play>)> {
+        let keys: Vec<String> = rows
+            .iter()
+            .filter(|r| r.verdict.is_none())
+            .map(|r| r.source_key.clone())
+            .collect();
+        let held = {
+            let mut uow = self.store.begin_read().await?;
+            uow.held_source_keys(user, &keys).await?
+        };
+        let mut seen = HashSet::new();
+        let mut items = Vec::with_capacity(rows.len());
+        let mut plays = Vec::new();
+        for row in rows {
+            let mut item = ImportItem {
+                row: row.row,
+                kind: row.kind,
+                title: row.title.clone(),
+                outcome: RowOutcome::Imported,
+                matched_by: None,
+                content_id: None,
+                reason: None,
+            };
+            if let Some((outcome, reason)) = &row.verdict {
+                item.outcome = *outcome;
+                item.reason = Some(reason.clone());
+            } else if held.contains(&row.source_key) {
+                item.outcome = RowOutcome::Duplicate;
+                item.reason = Some("imported before".to_owned());
+            } else if !seen.insert(row.source_key.as_str()) {
+                item.outcome = RowOutcome::Duplicate;
+                item.reason = Some("repeated in the file".to_owned());
+            } else {
+                let target = match self.match_row(row).await? {
+                    Match::Movie(id, by) => {
+                        item.matched_by = Some(by);
+                        item.content_id = Some(id.as_uuid());
+                        Some(Target::Movie(id))
+                    }
+                    Match::Episode(id, by) => {
+                        item.matched_by = Some(by);
+                        item.content_id = Some(id.as_uuid());
+                        Some(Target::Episode(id))
+                    }
+                    Match::Unmatched(reason) => {
+                        item.outcome = RowOutcome::Unmatched;
+                        item.reason = Some(reason);
+                        None
+                    }
+                };
+                match (target, row.at) {
+                    (Some(target), Some(at)) => plays.push(Play {
+                        item: items.len(),
+                        target,
+                        at,
+                        key: row.source_key.clone(),
+                    }),
+                    (Some(_), None) => {
+                        item.outcome = RowOutcome::Invalid;
+                        item.reason = Some("no date".to_owned());
+                    }
+                    (None, _) => {}
+                }
+            }
+            items.push(item);
+        }
+        plays.sort_by_key(|p| (p.at, p.item));
+        Ok((items, plays))
+    }
+
+    /// `GET /api/imports`: the user's imports, newest first.
+    pub async fn imports(&self, user: UserId) -> AppResult<Vec<Import>> {
+        let mut uow = self.store.begin_read().await?;
+        Ok(uow.imports_of(user).await?)
+    }
+
+    /// `GET /api/imports/{id}`: one of the user's imports; another user's is `NotFound`.
+    pub async fn import(&self, user: UserId, id: ImportId) -> AppResult<Import> {
+        let mut uow = self.store.begin_read().await?;
+        uow.import(user, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// `GET /api/imports/{id}/items`: a page of an import's rows in file order, only those of
+    /// `outcome` when given; another user's import is `NotFound`.
+    pub async fn import_items(
+        &self,
+        user: UserId,
+        id: ImportId,
+        outcome: Option<RowOutcome>,
+        offset: u32,
+        limit: u32,
+    ) -> AppResult<Vec<ImportItem>> {
+        let mut uow = self.store.begin_read().await?;
+        uow.import(user, id).await?.ok_or(AppError::NotFound)?;
+        Ok(uow.import_items(id, outcome, offset, limit).await?)
+    }
+
+    /// `DELETE /api/imports/{id}` (SPEC §12): exactly the plays the import recorded are removed,
+    /// each through the history correction (SPEC §11), and their source keys may be imported
+    /// again; the import is `undone`. A dry run or an import undone before changes nothing.
+    /// Another user's import is `NotFound`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user = %user, import = %id))]
+    pub async fn undo_import(&self, user: UserId, id: ImportId) -> AppResult<Import> {
+        let mut import = self.import(user, id).await?;
+        if import.status != ImportStatus::Applied {
+            return Ok(import);
+        }
+        let records = {
+            let mut uow = self.store.begin_read().await?;
+            uow.import_plays(user, id).await?
+        };
+        for record in records.into_iter().rev() {
+            match self.delete_record(user, record).await {
+                // Deleted by hand since: nothing left to take back.
+                Ok(()) | Err(AppError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        import.status = ImportStatus::Undone;
+        let mut uow = self.store.begin().await?;
+        uow.unlink_import_plays(user, id).await?;
+        uow.save_import(&import).await?;
+        uow.commit().await?;
+        Ok(import)
+    }
+}
