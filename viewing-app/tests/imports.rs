@@ -1,0 +1,342 @@
+//! Imports (SPEC §12) through the use cases on the memory store, with Trakt's export
+//! (fixtures written for this project in Trakt's shapes, `tests/fixtures/imports/trakt`):
+//! every outcome and its reason, a dry run that records nothing, an applied import that records
+//! the plays with their own dates and `origin: import` (order check skipped, binge sessions and
+//! progress from the historical dates, events marked `imported`, no reminder for old plays), a
+//! re-import that is all duplicates, an undo that restores everything, and bad files.
+
+mod support;
+
+use std::io::Write;
+
+use support::*;
+use viewing_app::AppError;
+use viewing_app::imports::ImportRequest;
+use viewing_domain::imports::{ImportSource, ImportStatus, ImportSummary, MatchedBy, RowOutcome};
+use viewing_domain::ports::Clock;
+use viewing_domain::values::Minutes;
+use viewing_domain::{
+    DomainEvent, ExternalIds, ImportId, Movie, MovieId, Origin, Provider, ShowId, ShowStatus,
+    UserId,
+};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/imports/trakt/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Trakt's export as its zip, its files two folders deep.
+fn export_zip() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for name in [
+        "watched-history.json",
+        "lists-watchlist.json",
+        "ratings-movies.json",
+    ] {
+        zip.start_file(format!("trakt-export/2026-07-15/{name}"), options)
+            .expect("entry");
+        zip.write_all(&fixture(name)).expect("write");
+    }
+    zip.start_file("trakt-export/README.txt", options)
+        .expect("entry");
+    zip.write_all(b"not a Trakt file").expect("write");
+    zip.finish().expect("zip").into_inner()
+}
+
+fn ids(pairs: &[(Provider, &str)]) -> ExternalIds {
+    let mut out = ExternalIds::new();
+    for (p, v) in pairs {
+        out.insert(*p, v).expect("an id of its shape");
+    }
+    out
+}
+
+fn movie(n: u64, name: &str, year: i32, ext: &[(Provider, &str)]) -> Movie {
+    Movie {
+        id: MovieId::from(uuid(n, 0xA)),
+        title: title(name),
+        runtime: Minutes::from_u32_saturating(120),
+        genres: vec![genre("Drama")],
+        release_date: chrono::NaiveDate::from_ymd_opt(year, 6, 1),
+        external_ids: ids(ext),
+    }
+}
+
+/// The Matrix (by IMDb id), Heat (no ids: by title and year), two movies called Twin, and Dark
+/// (TheTVDB and IMDb ids, season 1 of four episodes, the first with its IMDb id).
+async fn catalog(w: &World) -> viewing_domain::Show {
+    for m in [
+        movie(1, "The Matrix", 1999, &[(Provider::Imdb, "tt0133093")]),
+        movie(2, "Heat", 1995, &[]),
+        movie(3, "Twin", 2010, &[]),
+        movie(4, "Twin", 2010, &[]),
+    ] {
+        w.svc.upsert_movie(m).await.expect("movie");
+    }
+    let mut s1 = season(7, 1, 4, None);
+    s1.episodes[0].external_ids = ids(&[(Provider::Imdb, "tt5753858")]);
+    let mut dark = viewing_domain::Show::new(
+        ShowId::from(uuid(7, 0x5)),
+        title("Dark"),
+        ShowStatus::Ended,
+        vec![genre("Drama")],
+        vec![s1],
+    )
+    .expect("show");
+    dark.external_ids = ids(&[(Provider::Tvdb, "334824"), (Provider::Imdb, "tt5753856")]);
+    w.given_show(dark).await
+}
+
+fn request(upload: Vec<u8>, dry_run: bool) -> ImportRequest {
+    ImportRequest {
+        source: ImportSource::Trakt,
+        dry_run,
+        upload,
+    }
+}
+
+async fn items(w: &World, id: ImportId) -> Vec<viewing_domain::imports::ImportItem> {
+    w.svc
+        .import_items(w.user, id, None, 0, 100)
+        .await
+        .expect("items")
+}
+
+#[tokio::test]
+async fn every_row_gets_its_outcome_and_a_dry_run_records_nothing() {
+    let w = World::new();
+    catalog(&w).await;
+    let import = w
+        .svc
+        .import_history(w.user, request(export_zip(), true))
+        .await
+        .expect("dry run");
+    assert_eq!(import.status, ImportStatus::DryRun);
+    assert_eq!(
+        import.summary,
+        ImportSummary {
+            rows: 13,
+            imported: 5,
+            duplicates: 1,
+            unmatched: 3,
+            skipped: 2,
+            invalid: 2
+        }
+    );
+    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
+        .collect();
+    let r = |s: &str| Some(s.to_owned());
+    use MatchedBy::*;
+    use RowOutcome::*;
+    assert_eq!(
+        got,
+        vec![
+            (1, Skipped, None, r("the watchlist is not imported yet")),
+            (2, Skipped, None, r("ratings are not imported yet")),
+            (3, Imported, Some(ExternalId), None),
+            (4, Imported, Some(Title), None),
+            (5, Imported, Some(ExternalId), None),
+            (6, Imported, Some(Coordinates), None),
+            (7, Imported, Some(Coordinates), None),
+            (8, Unmatched, None, r("not in the catalog")),
+            (9, Unmatched, None, r("ambiguous: 2 candidates")),
+            (
+                10,
+                Invalid,
+                None,
+                r("watched_at: not a date: \"last tuesday\"")
+            ),
+            (11, Duplicate, None, r("repeated in the file")),
+            (12, Invalid, None, r("a history entry without its id")),
+            (
+                13,
+                Unmatched,
+                None,
+                r("Dark has no season 4 episode 1 in the catalog")
+            ),
+        ]
+    );
+    // Nothing recorded, nothing announced.
+    assert!(w.records(7).await.is_empty());
+    assert!(w.events().await.is_empty());
+    let only: Vec<u32> = w
+        .svc
+        .import_items(w.user, import.id, Some(Unmatched), 0, 100)
+        .await
+        .expect("items")
+        .iter()
+        .map(|i| i.row)
+        .collect();
+    assert_eq!(only, vec![8, 9, 13]);
+}
+
+#[tokio::test]
+async fn an_applied_import_records_history_that_a_reimport_duplicates_and_an_undo_removes() {
+    let w = World::new();
+    let dark = catalog(&w).await;
+    let import = w
+        .svc
+        .import_history(w.user, request(export_zip(), false))
+        .await
+        .expect("applied");
+    assert_eq!(import.status, ImportStatus::Applied);
+    assert_eq!(import.summary.imported, 5);
+
+    // Episodes 1-3 of Dark with their 2019 dates, recorded out of order-check, as imports.
+    let records = w.records(7).await;
+    let dates: Vec<String> = records.iter().map(|r| r.watch_date.to_rfc3339()).collect();
+    assert_eq!(
+        dates,
+        [
+            "2019-04-01T19:00:00+00:00",
+            "2019-04-01T20:00:00+00:00",
+            "2019-04-02T20:00:00+00:00"
+        ]
+    );
+    assert!(records.iter().all(|r| r.origin == Origin::Import));
+    let progress = w.progress(7).await;
+    assert_eq!(progress.episodes_watched, 3);
+    assert_eq!(
+        progress.next_episode.map(|n| n.episode_number),
+        Some(4),
+        "episode 4 is next"
+    );
+    // The first two within 3 hours: one binge session, from the historical dates.
+    let sessions = w.sessions(7).await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].episodes_watched, 2);
+    // Events say `imported`; the handlers count them, nobody is reminded of 2019.
+    let events = w.events().await;
+    let imported = events
+        .iter()
+        .filter(|e| match &e.event {
+            DomainEvent::MovieWatched(m) => m.imported,
+            DomainEvent::TvEpisodeWatched(t) => t.imported,
+            _ => false,
+        })
+        .count();
+    assert_eq!(imported, 5);
+    w.drain().await;
+    let stats = w
+        .svc
+        .statistics(w.user, &Default::default())
+        .await
+        .expect("statistics");
+    assert_eq!((stats.movies, stats.episodes), (2, 3), "{stats:?}");
+    assert!(
+        w.svc.reminders(w.user).await.expect("reminders").is_empty(),
+        "no reminder for a 2019 play, though episode 4 is next"
+    );
+
+    // Again: every play is a duplicate now.
+    let again = w
+        .svc
+        .import_history(w.user, request(export_zip(), false))
+        .await
+        .expect("re-import");
+    assert_eq!((again.summary.imported, again.summary.duplicates), (0, 6));
+    assert_eq!(w.records(7).await.len(), 3);
+
+    // Another user sees none of it and cannot undo it.
+    let bob = UserId::from(uuid(2, 0x1));
+    assert!(matches!(
+        w.svc.undo_import(bob, import.id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(w.svc.imports(bob).await.expect("list").is_empty());
+
+    // Undo: exactly the import's plays go, and the state is as before it.
+    let undone = w.svc.undo_import(w.user, import.id).await.expect("undone");
+    assert_eq!(undone.status, ImportStatus::Undone);
+    assert!(w.records(7).await.is_empty());
+    assert!(w.sessions(7).await.is_empty());
+    assert_eq!(w.progress(7).await.episodes_watched, 0);
+    w.drain().await;
+    let stats = w
+        .svc
+        .statistics(w.user, &Default::default())
+        .await
+        .expect("statistics");
+    assert_eq!((stats.movies, stats.episodes), (0, 0), "{stats:?}");
+    // Repeating the undo changes nothing; the plays may be imported again.
+    let twice = w.svc.undo_import(w.user, import.id).await.expect("again");
+    assert_eq!(twice.status, ImportStatus::Undone);
+    let listed: Vec<ImportStatus> = w
+        .svc
+        .imports(w.user)
+        .await
+        .expect("list")
+        .iter()
+        .map(|i| i.status)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&ImportStatus::Undone));
+    let third = w
+        .svc
+        .import_history(w.user, request(fixture("watched-history.json"), false))
+        .await
+        .expect("a single file");
+    assert_eq!(third.summary.imported, 5, "{:?}", third.summary);
+    assert_eq!(w.records(7).await.len(), dark.episodes().count() - 1);
+    assert!(w.clock.now() > chrono::DateTime::UNIX_EPOCH);
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_the_export_is_refused_whole() {
+    let w = World::new();
+    catalog(&w).await;
+    for (upload, says) in [
+        (b"not json at all".to_vec(), "not a JSON array"),
+        (b"{\"a\": 1}".to_vec(), "not a JSON array"),
+        (b"PK\x03\x04 broken zip".to_vec(), "not a readable zip"),
+    ] {
+        match w.svc.import_history(w.user, request(upload, false)).await {
+            Err(AppError::Invalid(e)) => {
+                assert_eq!(e.field, "file");
+                assert!(e.message.contains(says), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A zip without a Trakt file in it.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("diary.csv", zip::write::SimpleFileOptions::default())
+        .expect("entry");
+    zip.write_all(b"Date,Name\n").expect("write");
+    let upload = zip.finish().expect("zip").into_inner();
+    match w.svc.import_history(w.user, request(upload, false)).await {
+        Err(AppError::Invalid(e)) => {
+            assert!(e.message.contains("no Trakt file found"), "{}", e.message)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(w.svc.imports(w.user).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn an_imported_play_skips_the_order_check() {
+    let w = World::new();
+    catalog(&w).await;
+    // Only episode 3: a manual watch is refused (SPEC §5), an imported one happened.
+    let manual = w.watch_at(7, 1, 3, t0()).await;
+    assert!(is_out_of_order(&manual), "{manual:?}");
+    let file = br#"[{"id": 1, "watched_at": "2020-01-01T20:00:00Z", "type": "episode",
+        "episode": {"season": 1, "number": 3, "ids": {}},
+        "show": {"title": "Dark", "ids": {"tvdb": 334824}}}]"#;
+    let import = w
+        .svc
+        .import_history(w.user, request(file.to_vec(), false))
+        .await
+        .expect("imported");
+    assert_eq!(import.summary.imported, 1, "{:?}", import.summary);
+    let progress = w.progress(7).await;
+    assert_eq!(progress.episodes_watched, 1);
+    assert_eq!(progress.gaps, vec![(1, 1), (1, 2)], "the gaps it leaves");
+}
