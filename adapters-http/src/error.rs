@@ -78,6 +78,8 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is still running (409, `Retry-After: 1`).
     IdempotencyInFlight,
     PayloadTooLarge,
+    /// An import's upload over its own limit (50 MiB).
+    UploadTooLarge,
     Validation(Vec<FieldError>),
     RateLimited {
         retry_after_secs: u64,
@@ -104,7 +106,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -128,7 +130,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyInFlight => "idempotency-in-flight",
-            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::PayloadTooLarge | ApiError::UploadTooLarge => "payload-too-large",
             ApiError::Validation(_) => "validation-failed",
             ApiError::RateLimited { .. } => "rate-limited",
             ApiError::MethodNotAllowed => "method-not-allowed",
@@ -150,7 +152,7 @@ impl ApiError {
             ApiError::Conflict(_) => "Conflict",
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
             ApiError::IdempotencyInFlight => "Idempotent request in flight",
-            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::PayloadTooLarge | ApiError::UploadTooLarge => "Payload too large",
             ApiError::Validation(_) => "Validation failed",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::MethodNotAllowed => "Method not allowed",
@@ -178,6 +180,10 @@ impl ApiError {
                 "a request with this Idempotency-Key is still being processed; retry later"
                     .to_owned()
             }
+            ApiError::UploadTooLarge => format!(
+                "an import's file is limited to {} MiB",
+                viewing_app::imports::MAX_FILE_BYTES / (1024 * 1024)
+            ),
             ApiError::PayloadTooLarge => {
                 format!("request bodies are limited to {} bytes", crate::BODY_LIMIT)
             }

@@ -116,6 +116,40 @@ impl ViewingApi for Fake {
     ) -> AppResult<viewing_app::catalog::LookupResult> {
         self.up().and(Err(AppError::ContentNotFound))
     }
+    async fn import_history(
+        &self,
+        _: UserId,
+        _: viewing_app::imports::ImportRequest,
+    ) -> AppResult<viewing_app::domain::imports::Import> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn imports(&self, _: UserId) -> AppResult<Vec<viewing_app::domain::imports::Import>> {
+        self.up().and(Ok(Vec::new()))
+    }
+    async fn import(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::ImportId,
+    ) -> AppResult<viewing_app::domain::imports::Import> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn import_items(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::ImportId,
+        _: Option<viewing_app::domain::imports::RowOutcome>,
+        _: u32,
+        _: u32,
+    ) -> AppResult<Vec<viewing_app::domain::imports::ImportItem>> {
+        self.up().and(Ok(Vec::new()))
+    }
+    async fn undo_import(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::ImportId,
+    ) -> AppResult<viewing_app::domain::imports::Import> {
+        self.up().and(Err(AppError::NotFound))
+    }
     async fn search_titles(
         &self,
         _: &str,
@@ -330,7 +364,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(27));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(30));
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use viewing_domain::event_ports::DeadLetter;
 use viewing_domain::idempotency::{
     Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
+use viewing_domain::imports::{Import, ImportItem, RowOutcome};
 use viewing_domain::metadata::Fetched;
 use viewing_domain::ports::{HistoryFilter, Store};
 use viewing_domain::rules::abandon::Abandon;
@@ -21,14 +22,15 @@ use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::search::TitleHit;
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ItemKind, Movie,
-    MovieId, RecordId, Show, ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ImportId, ItemKind,
+    Movie, MovieId, RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 
 use crate::catalog::{LookupQuery, LookupResult};
 use crate::engagement::GenrePreference;
 use crate::error::AppResult;
 use crate::history::{HistoryPage, HistoryPageRequest};
+use crate::imports::ImportRequest;
 use crate::service::ViewingService;
 use crate::statistics::{Statistics, StatisticsRequest};
 use crate::viewing::EpisodeWatched;
@@ -49,6 +51,32 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
     fn show(&self, id: ShowId) -> impl Future<Output = AppResult<Show>> + Send;
     /// What an external id names (SPEC §10); `ContentNotFound` when nothing holds it.
     fn lookup(&self, query: &LookupQuery) -> impl Future<Output = AppResult<LookupResult>> + Send;
+    /// Imports a file of another service's history (SPEC §12); see
+    /// [`ViewingService::import_history`].
+    fn import_history(
+        &self,
+        user: UserId,
+        request: ImportRequest,
+    ) -> impl Future<Output = AppResult<Import>> + Send;
+    /// The user's imports, newest first.
+    fn imports(&self, user: UserId) -> impl Future<Output = AppResult<Vec<Import>>> + Send;
+    /// One of the user's imports; `NotFound` for another user's.
+    fn import(&self, user: UserId, id: ImportId) -> impl Future<Output = AppResult<Import>> + Send;
+    /// A page of an import's rows; see [`ViewingService::import_items`].
+    fn import_items(
+        &self,
+        user: UserId,
+        id: ImportId,
+        outcome: Option<RowOutcome>,
+        offset: u32,
+        limit: u32,
+    ) -> impl Future<Output = AppResult<Vec<ImportItem>>> + Send;
+    /// Undoes an import; see [`ViewingService::undo_import`].
+    fn undo_import(
+        &self,
+        user: UserId,
+        id: ImportId,
+    ) -> impl Future<Output = AppResult<Import>> + Send;
     /// Movies and shows by title (SPEC §10); see [`ViewingService::search_titles`].
     fn search_titles(
         &self,
@@ -242,6 +270,33 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn lookup(&self, query: &LookupQuery) -> AppResult<LookupResult> {
         ViewingService::lookup(self, query).await
+    }
+
+    async fn import_history(&self, user: UserId, request: ImportRequest) -> AppResult<Import> {
+        ViewingService::import_history(self, user, request).await
+    }
+
+    async fn imports(&self, user: UserId) -> AppResult<Vec<Import>> {
+        ViewingService::imports(self, user).await
+    }
+
+    async fn import(&self, user: UserId, id: ImportId) -> AppResult<Import> {
+        ViewingService::import(self, user, id).await
+    }
+
+    async fn import_items(
+        &self,
+        user: UserId,
+        id: ImportId,
+        outcome: Option<RowOutcome>,
+        offset: u32,
+        limit: u32,
+    ) -> AppResult<Vec<ImportItem>> {
+        ViewingService::import_items(self, user, id, outcome, offset, limit).await
+    }
+
+    async fn undo_import(&self, user: UserId, id: ImportId) -> AppResult<Import> {
+        ViewingService::undo_import(self, user, id).await
     }
 
     async fn search_titles(

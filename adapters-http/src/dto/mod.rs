@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod engagement;
+pub mod imports;
 pub mod reading;
 pub mod viewing;
 
@@ -17,6 +18,7 @@ pub(crate) use viewing_app::catalog_file::whole;
 
 pub use catalog::*;
 pub use engagement::*;
+pub use imports::*;
 pub use reading::*;
 pub use viewing::*;
 

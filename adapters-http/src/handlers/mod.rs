@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod engagement;
+pub mod imports;
 pub mod ops;
 pub mod reading;
 pub mod viewing;

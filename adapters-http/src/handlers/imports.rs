@@ -1,0 +1,179 @@
+//! Imports of other services' history (SPEC §12): the file as the body of a POST, the import
+//! and its rows, and its undo. Each caller sees only their own imports.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use viewing_app::api::ViewingApi;
+use viewing_app::domain::ImportId;
+use viewing_app::imports::{ImportRequest, MAX_FILE_BYTES};
+
+use crate::AppState;
+use crate::dto::{
+    ImportDto, ImportItemDto, ImportItemsDto, ImportItemsQueryDto, ImportListDto, ImportQueryDto,
+};
+use crate::error::{ApiError, ApiResult, Problem, ReadErrors};
+use crate::extract::{ApiPath, ApiQuery, Caller};
+use crate::handlers::created;
+
+/// The import routes.
+pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+    OpenApiRouter::new()
+        .routes(routes!(create_import, list_imports))
+        .routes(routes!(get_import, undo_import))
+        .routes(routes!(import_items))
+}
+
+/// Imports a file of another service's history: matched rows become plays with `origin:
+/// import` and their own dates (none in a dry run); every row gets its outcome. The body is the
+/// export's zip (its files at any folder depth) or one of its files, at most 50 MiB.
+#[utoipa::path(
+    post, path = "/api/imports", tag = "imports",
+    params(ImportQueryDto),
+    request_body(
+        description = "The export's zip, or one of its files (`watched-history.json`, `diary.csv`, …)",
+        content(
+            (String = "application/zip"),
+            (String = "application/json"),
+            (String = "text/csv"),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Imported (or, with `dryRun=true`, counted only)", body = ImportDto),
+        (status = 413, description = "`payload-too-large`: over 50 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation-failed`: not the source's export (no file it writes, not JSON, a zip that cannot be read)", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_import<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ImportQueryDto>,
+    body: Body,
+) -> ApiResult<Response> {
+    let (source, dry_run) = query.parse()?;
+    let upload = axum::body::to_bytes(body, MAX_FILE_BYTES)
+        .await
+        .map_err(|_| ApiError::UploadTooLarge)?;
+    let import = state
+        .service()
+        .import_history(
+            caller.user,
+            ImportRequest {
+                source,
+                dry_run,
+                upload: upload.to_vec(),
+            },
+        )
+        .await?;
+    Ok(created(
+        format!("/api/imports/{}", import.id),
+        ImportDto::from(&import),
+    ))
+}
+
+/// The caller's imports, newest first.
+#[utoipa::path(
+    get, path = "/api/imports", tag = "imports",
+    responses(
+        (status = 200, description = "The caller's imports", body = ImportListDto),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_imports<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+) -> ApiResult<Json<ImportListDto>> {
+    let imports = state.service().imports(caller.user).await?;
+    Ok(Json(ImportListDto {
+        items: imports.iter().map(ImportDto::from).collect(),
+    }))
+}
+
+/// One of the caller's imports.
+#[utoipa::path(
+    get, path = "/api/imports/{importId}", tag = "imports",
+    params(("importId" = Uuid, Path, description = "The import's id")),
+    responses(
+        (status = 200, description = "The import", body = ImportDto),
+        (status = 404, description = "`not-found`: no such import of the caller's", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_import<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ImportDto>> {
+    let import = state
+        .service()
+        .import(caller.user, ImportId::from(id))
+        .await?;
+    Ok(Json(ImportDto::from(&import)))
+}
+
+/// Undoes an import: exactly the plays it recorded are removed (through the history
+/// correction), and the statistics follow. Repeating it, or undoing a dry run, changes nothing.
+#[utoipa::path(
+    delete, path = "/api/imports/{importId}", tag = "imports",
+    params(("importId" = Uuid, Path, description = "The import's id")),
+    responses(
+        (status = 200, description = "The import, `undone` (a dry run stays as it was)", body = ImportDto),
+        (status = 404, description = "`not-found`: no such import of the caller's", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn undo_import<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ImportDto>> {
+    let import = state
+        .service()
+        .undo_import(caller.user, ImportId::from(id))
+        .await?;
+    Ok(Json(ImportDto::from(&import)))
+}
+
+/// What became of each row of an import, in file order.
+#[utoipa::path(
+    get, path = "/api/imports/{importId}/items", tag = "imports",
+    params(("importId" = Uuid, Path, description = "The import's id"), ImportItemsQueryDto),
+    responses(
+        (status = 200, description = "A page of rows", body = ImportItemsDto),
+        (status = 404, description = "`not-found`: no such import of the caller's", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn import_items<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ImportItemsQueryDto>,
+) -> ApiResult<Json<ImportItemsDto>> {
+    let (outcome, page, limit) = query.parse()?;
+    let items = state
+        .service()
+        .import_items(
+            caller.user,
+            ImportId::from(id),
+            outcome,
+            (page - 1).saturating_mul(limit),
+            limit,
+        )
+        .await?;
+    Ok(Json(ImportItemsDto {
+        items: items.iter().map(ImportItemDto::from).collect(),
+        page,
+        limit,
+    }))
+}
