@@ -51,6 +51,32 @@ pub enum Command {
         #[command(subcommand)]
         action: CatalogCommand,
     },
+    /// Import a user's history from another service's export (SPEC §12): the export's zip or
+    /// one of its files, matched against the catalog; matched plays are recorded as imports.
+    Import(ImportArgs),
+}
+
+/// The options of `viewing-server import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Whose export it is: trakt (letterboxd, netflix, tvtime and viewing are not read yet).
+    #[arg(value_parser = parse_source)]
+    pub source: viewing_app::domain::imports::ImportSource,
+    /// The export's zip, or one of its files.
+    pub file: PathBuf,
+    /// The user whose history it is (a token's `sub`).
+    #[arg(long)]
+    pub user: Uuid,
+    /// Match and count only; record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_source(raw: &str) -> Result<viewing_app::domain::imports::ImportSource, String> {
+    viewing_app::domain::imports::ImportSource::parse(raw)
+        .ok_or_else(|| "one of trakt, letterboxd, netflix, tvtime, viewing".to_owned())
 }
 
 /// The commands of `viewing-server catalog`.

@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod config;
+pub mod history;
 pub mod imdb;
 pub mod notify;
 
@@ -124,6 +125,7 @@ enum Job {
     Migrate,
     Import(PathBuf),
     ImportImdb(imdb::ImdbArgs),
+    ImportHistory(Box<config::ImportArgs>),
 }
 
 /// Runs one command of the command line. Settings are checked before the store is opened, so
@@ -139,6 +141,7 @@ pub async fn execute(cli: Cli) -> Fallible<()> {
             )
         }
         Command::Migrate(database) => (database, Job::Migrate),
+        Command::Import(args) => (args.database.clone(), Job::ImportHistory(Box::new(args))),
         Command::Catalog {
             action: CatalogCommand::Import { database, file },
         } => (database, Job::Import(file)),
@@ -205,6 +208,15 @@ impl Job {
                     RulesConfig::default(),
                 );
                 import(service, &file).await
+            }
+            Job::ImportHistory(args) => {
+                let service = ViewingService::with_parts(
+                    store,
+                    Arc::new(SystemClock),
+                    Arc::new(UuidV7),
+                    RulesConfig::default(),
+                );
+                history::import(&service, &args).await
             }
             Job::ImportImdb(args) => {
                 let service = ViewingService::with_parts(

@@ -260,3 +260,102 @@ async fn trakt_import_on_postgresql() {
     };
     imports_end_to_end(&server).await;
 }
+
+fn run(args: &[&str], database_url: &str) -> std::process::Output {
+    std::process::Command::new(server_bin!())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("VIEWING_JWT_SECRET")
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"))
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+#[tokio::test]
+async fn the_import_command_imports_from_a_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("viewing.db").display());
+    let catalog = dir.path().join("catalog.json");
+    let show = Uuid::new_v4();
+    let episodes: Vec<Value> = (1..=4)
+        .map(|n| {
+            json!({"episodeId": Uuid::new_v4(), "episodeNumber": n, "title": format!("E{n}"),
+                        "runtimeMinutes": 50, "airDate": "2017-12-01"})
+        })
+        .collect();
+    let file = json!({
+        "movies": [
+            {"id": Uuid::new_v4(), "title": "The Matrix", "runtimeMinutes": 136,
+             "releaseDate": "1999-03-31", "externalIds": {"imdb": "tt0133093"}},
+            {"id": Uuid::new_v4(), "title": "Heat", "runtimeMinutes": 170, "releaseDate": "1995-12-15"},
+        ],
+        "shows": [{"id": show, "title": "Dark", "status": "ended", "externalIds": {"tvdb": "334824"},
+                   "seasons": [{"seasonId": Uuid::new_v4(), "seasonNumber": 1, "episodes": episodes}]}],
+    });
+    std::fs::write(&catalog, file.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&["catalog", "import", &catalog.display().to_string()], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let export = dir.path().join("trakt.zip");
+    std::fs::write(&export, export_zip()).unwrap_or_else(|e| panic!("{e}"));
+    let user = Uuid::new_v4();
+    let user_arg = user.to_string();
+    let path = export.display().to_string();
+
+    let dry = run(
+        &["import", "trakt", &path, "--user", &user_arg, "--dry-run"],
+        &url,
+    );
+    let said = text(&dry.stdout);
+    assert!(dry.status.success(), "{said}{}", text(&dry.stderr));
+    assert!(said.contains("(trakt, dry-run)"), "{said}");
+    assert!(said.contains("  imported           5"), "{said}");
+    assert!(
+        said.contains("unmatched row      9  Twin: not in the catalog"),
+        "{said}"
+    );
+
+    let applied = run(&["import", "trakt", &path, "--user", &user_arg], &url);
+    let said = text(&applied.stdout);
+    assert!(applied.status.success(), "{said}{}", text(&applied.stderr));
+    assert!(said.contains("(trakt, applied)"), "{said}");
+    assert!(said.contains("  events applied"), "{said}");
+
+    // A bad source or file: a clear message, a failure status.
+    let bad = run(&["import", "plex", &path, "--user", &user_arg], &url);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("trakt"), "{}", text(&bad.stderr));
+    let missing = run(
+        &["import", "trakt", "/nonexistent.zip", "--user", &user_arg],
+        &url,
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("/nonexistent.zip"));
+
+    // The server serves the imported history, statistics already applied.
+    let server = Server::start_with(
+        &server_bin!(),
+        viewing_tests::Options {
+            database_url: Some(url),
+            ..viewing_tests::Options::default()
+        },
+    );
+    let api = server.client(user);
+    let history = api.get("/api/viewing/history?limit=50").await;
+    assert_eq!(
+        history.body["items"].as_array().map(Vec::len),
+        Some(5),
+        "{}",
+        history.text
+    );
+    let stats = api.statistics("?period=all").await;
+    assert_eq!(
+        (&stats.body["movies"], &stats.body["episodes"]),
+        (&json!(2), &json!(3)),
+        "{}",
+        stats.text
+    );
+    assert_eq!(api.progress(show).await.body["episodesWatched"], 3);
+}

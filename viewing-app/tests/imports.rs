@@ -96,6 +96,7 @@ fn request(upload: Vec<u8>, dry_run: bool) -> ImportRequest {
         source: ImportSource::Trakt,
         dry_run,
         upload,
+        progress: None,
     }
 }
 

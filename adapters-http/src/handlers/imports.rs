@@ -68,6 +68,7 @@ pub async fn create_import<S: ViewingApi>(
                 source,
                 dry_run,
                 upload: upload.to_vec(),
+                progress: None,
             },
         )
         .await?;

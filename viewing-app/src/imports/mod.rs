@@ -9,7 +9,7 @@ mod trakt;
 
 pub use files::{FileError, MAX_FILE_BYTES, SourceFile, read_files};
 pub use matching::Match;
-pub use service::ImportRequest;
+pub use service::{ImportProgress, ImportRequest};
 
 use viewing_domain::imports::{ImportRow, ImportSource};
 

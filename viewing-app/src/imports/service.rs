@@ -2,6 +2,7 @@
 //! their rows, undo one.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use viewing_domain::imports::{
@@ -19,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
 
 /// What `POST /api/imports` asks.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ImportRequest {
     /// Whose export the upload is.
     pub source: ImportSource,
@@ -27,6 +28,16 @@ pub struct ImportRequest {
     pub dry_run: bool,
     /// The file, or the export's zip.
     pub upload: Vec<u8>,
+    /// Told how far the import is (a progress bar); `None`: nobody.
+    pub progress: Option<Arc<dyn ImportProgress>>,
+}
+
+/// Told how far an import is, for a progress bar (`viewing-server import`).
+pub trait ImportProgress: Send + Sync {
+    /// `done` of `total` rows are matched.
+    fn matched(&self, done: usize, total: usize);
+    /// `done` of `total` plays are recorded (not committed until the last).
+    fn recorded(&self, done: usize, total: usize);
 }
 
 /// A matched play to record.
@@ -62,7 +73,8 @@ impl<S: Store> ViewingService<S> {
     pub async fn import_history(&self, user: UserId, req: ImportRequest) -> AppResult<Import> {
         let files = read_files(req.upload).map_err(bad_file)?;
         let rows = rows(req.source, &files).map_err(bad_file)?;
-        let (items, plays) = self.outcomes(user, &rows).await?;
+        let progress = req.progress.clone();
+        let (items, plays) = self.outcomes(user, &rows, progress.as_deref()).await?;
         let now = self.clock.now();
         let mut import = Import {
             id: ImportId::from(self.ids.new_id()),
@@ -89,7 +101,10 @@ impl<S: Store> ViewingService<S> {
                 let mut items = items.clone();
                 let mut uow = self.store.begin().await?;
                 uow.ensure_user(user, now).await?;
-                for play in &plays {
+                for (done, play) in plays.iter().enumerate() {
+                    if let Some(p) = &progress {
+                        p.recorded(done, plays.len());
+                    }
                     let recorded = match play.target {
                         Target::Movie(id) => {
                             let cmd = WatchMovie {
@@ -145,6 +160,7 @@ impl<S: Store> ViewingService<S> {
         &self,
         user: UserId,
         rows: &[ImportRow],
+        progress: Option<&dyn ImportProgress>,
     ) -> AppResult<(Vec<ImportItem>, Vec<Play>)> {
         let keys: Vec<String> = rows
             .iter()
@@ -158,7 +174,10 @@ impl<S: Store> ViewingService<S> {
         let mut seen = HashSet::new();
         let mut items = Vec::with_capacity(rows.len());
         let mut plays = Vec::new();
-        for row in rows {
+        for (done, row) in rows.iter().enumerate() {
+            if let Some(p) = progress {
+                p.matched(done, rows.len());
+            }
             let mut item = ImportItem {
                 row: row.row,
                 kind: row.kind,
