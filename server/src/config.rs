@@ -61,7 +61,7 @@ pub enum Command {
 pub struct ImportArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Whose export it is: trakt (letterboxd, netflix, tvtime and viewing are not read yet).
+    /// Whose export it is: trakt, letterboxd or netflix (tvtime and viewing are not read yet).
     #[arg(value_parser = parse_source)]
     pub source: viewing_app::domain::imports::ImportSource,
     /// The export's zip, or one of its files.
@@ -72,6 +72,9 @@ pub struct ImportArgs {
     /// Match and count only; record nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Netflix: the profile to import from a ViewingActivity.csv holding several.
+    #[arg(long)]
+    pub profile: Option<String>,
 }
 
 fn parse_source(raw: &str) -> Result<viewing_app::domain::imports::ImportSource, String> {

@@ -59,6 +59,7 @@ pub async fn import<S: Store>(service: &ViewingService<S>, args: &ImportArgs) ->
                 dry_run: args.dry_run,
                 upload,
                 progress: Some(bar.clone()),
+                profile: args.profile.clone(),
             },
         )
         .await;

@@ -13,7 +13,7 @@ use support::*;
 use viewing_app::AppError;
 use viewing_app::imports::ImportRequest;
 use viewing_domain::imports::{ImportSource, ImportStatus, ImportSummary, MatchedBy, RowOutcome};
-use viewing_domain::ports::Clock;
+use viewing_domain::ports::{Begin, Clock, ViewingRecordRepository};
 use viewing_domain::values::Minutes;
 use viewing_domain::{
     DomainEvent, ExternalIds, ImportId, Movie, MovieId, Origin, Provider, ShowId, ShowStatus,
@@ -74,11 +74,19 @@ async fn catalog(w: &World) -> viewing_domain::Show {
         movie(2, "Heat", 1995, &[]),
         movie(3, "Twin", 2010, &[]),
         movie(4, "Twin", 2010, &[]),
+        movie(5, "Amelie", 2001, &[]),
     ] {
         w.svc.upsert_movie(m).await.expect("movie");
     }
     let mut s1 = season(7, 1, 4, None);
     s1.episodes[0].external_ids = ids(&[(Provider::Imdb, "tt5753858")]);
+    for (e, name) in
+        s1.episodes
+            .iter_mut()
+            .zip(["Secrets", "Lies", "Past and Present", "Double Lives"])
+    {
+        e.title = title(name);
+    }
     let mut dark = viewing_domain::Show::new(
         ShowId::from(uuid(7, 0x5)),
         title("Dark"),
@@ -97,6 +105,7 @@ fn request(upload: Vec<u8>, dry_run: bool) -> ImportRequest {
         dry_run,
         upload,
         progress: None,
+        profile: None,
     }
 }
 
@@ -340,4 +349,229 @@ async fn an_imported_play_skips_the_order_check() {
     let progress = w.progress(7).await;
     assert_eq!(progress.episodes_watched, 1);
     assert_eq!(progress.gaps, vec![(1, 1), (1, 2)], "the gaps it leaves");
+}
+
+fn letterboxd_zip() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for name in ["diary.csv", "watched.csv", "watchlist.csv"] {
+        let path = format!(
+            "{}/tests/fixtures/imports/letterboxd/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        zip.start_file(
+            format!("letterboxd-someone-2026-07-15-10-00-utc/{name}"),
+            options,
+        )
+        .expect("entry");
+        zip.write_all(&bytes).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+#[tokio::test]
+async fn letterboxd_diary_and_watched_films_become_movie_plays() {
+    let w = World::new();
+    catalog(&w).await;
+    let request = ImportRequest {
+        source: ImportSource::Letterboxd,
+        dry_run: false,
+        upload: letterboxd_zip(),
+        progress: None,
+        profile: None,
+    };
+    let import = w
+        .svc
+        .import_history(w.user, request.clone())
+        .await
+        .expect("imported");
+    let got: Vec<(u32, RowOutcome, Option<String>)> = items(&w, import.id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.reason))
+        .collect();
+    let r = |s: &str| Some(s.to_owned());
+    use RowOutcome::*;
+    assert_eq!(
+        got,
+        vec![
+            (1, Imported, None),
+            (2, Imported, None),
+            (3, Imported, None),
+            (4, Unmatched, r("ambiguous: 2 candidates")),
+            (5, Invalid, r("Watched Date: not a date: \"03/03/2022\"")),
+            (6, Skipped, r("logged in the diary")),
+            (7, Imported, None),
+            (8, Unmatched, r("not in the catalog")),
+            (9, Skipped, r("the watchlist is not imported yet")),
+        ]
+    );
+    // The Matrix twice: the second, a year later, is a rewatch; plays sit at noon UTC.
+    let mut uow = w.store.begin().await.expect("begin");
+    let plays = uow
+        .records_of_content(w.user, uuid(1, 0xA))
+        .await
+        .expect("records");
+    drop(uow);
+    let mut plays: Vec<(String, bool)> = plays
+        .iter()
+        .map(|r| (r.watch_date.to_rfc3339(), r.is_rewatch))
+        .collect();
+    plays.sort();
+    assert_eq!(
+        plays,
+        [
+            ("2021-03-05T12:00:00+00:00".to_owned(), false),
+            ("2022-01-01T12:00:00+00:00".to_owned(), true)
+        ]
+    );
+    // Amélie matched the catalog's "Amelie" (accents ignored), dated watched.csv's Date.
+    let again = w.svc.import_history(w.user, request).await.expect("again");
+    assert_eq!((again.summary.imported, again.summary.duplicates), (0, 4));
+}
+
+fn netflix_file(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/imports/netflix/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn netflix(upload: Vec<u8>, profile: Option<&str>) -> ImportRequest {
+    ImportRequest {
+        source: ImportSource::Netflix,
+        dry_run: false,
+        upload,
+        progress: None,
+        profile: profile.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn netflix_history_matches_episodes_by_their_titles() {
+    let w = World::new();
+    catalog(&w).await;
+    let import = w
+        .svc
+        .import_history(
+            w.user,
+            netflix(netflix_file("NetflixViewingHistory.csv"), None),
+        )
+        .await
+        .expect("imported");
+    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
+        .collect();
+    let r = |s: &str| Some(s.to_owned());
+    use MatchedBy::Title;
+    use RowOutcome::*;
+    assert_eq!(
+        got,
+        vec![
+            (1, Imported, Some(Title), None),
+            (2, Imported, Some(Title), None),
+            (3, Imported, Some(Title), None),
+            (
+                4,
+                Unmatched,
+                None,
+                r("Dark has no episode titled \"No Such Episode\" in season 1")
+            ),
+            (5, Unmatched, None, r("not in the catalog")),
+            (
+                6,
+                Invalid,
+                None,
+                r("Date: not a US date (MM/DD/YY): \"13/45/19\"")
+            ),
+            (7, Duplicate, None, r("repeated in the file")),
+        ]
+    );
+    let records = w.records(7).await;
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.platform.as_ref().map(|p| p.as_str()) == Some("Netflix"))
+    );
+}
+
+#[tokio::test]
+async fn netflix_activity_takes_one_profile_and_skips_previews_and_trailers() {
+    let w = World::new();
+    catalog(&w).await;
+    let activity = netflix_file("ViewingActivity.csv");
+    match w
+        .svc
+        .import_history(w.user, netflix(activity.clone(), None))
+        .await
+    {
+        Err(AppError::Invalid(e)) => {
+            assert!(
+                e.message.contains("several profiles (Ana, Ben)"),
+                "{}",
+                e.message
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match w
+        .svc
+        .import_history(w.user, netflix(activity.clone(), Some("Cleo")))
+        .await
+    {
+        Err(AppError::Invalid(e)) => assert!(e.message.contains("no profile"), "{}", e.message),
+        other => panic!("{other:?}"),
+    }
+    let import = w
+        .svc
+        .import_history(w.user, netflix(activity, Some("Ana")))
+        .await
+        .expect("imported");
+    let got: Vec<(u32, RowOutcome, Option<String>)> = items(&w, import.id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.reason))
+        .collect();
+    let r = |s: &str| Some(s.to_owned());
+    use RowOutcome::*;
+    assert_eq!(
+        got,
+        vec![
+            (1, Imported, None),
+            (2, Skipped, r("an autoplayed preview")),
+            (3, Imported, None),
+            (4, Skipped, r("a supplemental video (TRAILER)")),
+            (5, Skipped, r("not the latest view of this title")),
+            (6, Imported, None),
+            (
+                7,
+                Invalid,
+                r("Start Time: not a time (YYYY-MM-DD HH:MM:SS): \"yesterday\"")
+            ),
+        ]
+    );
+    // Each play with its time and what Netflix says was watched.
+    let records: Vec<(String, Option<u32>)> = w
+        .records(7)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r.watch_date.to_rfc3339(),
+                r.viewing_duration.map(|m| m.get()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        records,
+        [
+            ("2019-04-01T19:02:11+00:00".to_owned(), Some(51)),
+            ("2019-04-01T19:56:20+00:00".to_owned(), Some(48))
+        ]
+    );
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::external::ExternalIds;
 use crate::ids::{ImportId, UserId};
+use crate::values::{Minutes, Platform};
 
 /// Whose export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -189,8 +190,10 @@ pub struct ShowRef {
     pub ids: ExternalIds,
     /// The season number.
     pub season: u32,
-    /// The episode number.
-    pub episode: u32,
+    /// The episode number, when the export gives it.
+    pub episode: Option<u32>,
+    /// The episode's title, for an export that gives no number (Netflix).
+    pub episode_title: Option<String>,
 }
 
 /// One row of an export, read: what it says, before matching.
@@ -210,6 +213,10 @@ pub struct ImportRow {
     pub show: Option<ShowRef>,
     /// When it was watched (plays) or listed (watchlist).
     pub at: Option<DateTime<Utc>>,
+    /// Where it was streamed (Netflix).
+    pub platform: Option<Platform>,
+    /// How long it was watched, when the export says.
+    pub minutes: Option<Minutes>,
     /// What names this play at its source, so a second import of it is a duplicate (a Trakt
     /// history id, a Letterboxd URI, …).
     pub source_key: String,

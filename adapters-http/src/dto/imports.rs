@@ -130,6 +130,9 @@ pub struct ImportQueryDto {
     pub source: Option<String>,
     /// Match and count only; record nothing (default false).
     pub dry_run: Option<bool>,
+    /// Netflix: the profile to import from a `ViewingActivity.csv` holding several.
+    #[param(max_length = 200)]
+    pub profile: Option<String>,
 }
 
 impl ImportQueryDto {

@@ -69,6 +69,7 @@ pub async fn create_import<S: ViewingApi>(
                 dry_run,
                 upload: upload.to_vec(),
                 progress: None,
+                profile: query.profile.clone(),
             },
         )
         .await?;

@@ -71,3 +71,66 @@ pub fn read_files(upload: Vec<u8>) -> Result<Vec<SourceFile>, FileError> {
     }
     Ok(files)
 }
+
+/// A CSV file of an export, read by header name (SPEC §12: columns move between versions).
+pub(crate) struct Csv {
+    headers: Vec<String>,
+    /// The data rows, each with its line in the file.
+    pub(crate) rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Csv {
+    /// Reads `file`, which must have every column of `required` (a byte-order mark is
+    /// ignored).
+    pub(crate) fn read(file: &SourceFile, required: &[&str]) -> Result<Self, FileError> {
+        let bytes = file
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&file.bytes);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| FileError(format!("{}: not CSV: {e}", file.shown())))?
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .collect();
+        if let Some(missing) = required.iter().find(|c| !headers.iter().any(|h| h == *c)) {
+            return Err(FileError(format!(
+                "{}: missing column {missing} (columns: {})",
+                file.shown(),
+                headers.join(",")
+            )));
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| FileError(format!("{}: {e}", file.shown())))?;
+            let line = record.position().map_or(0, csv::Position::line);
+            rows.push((line, record));
+        }
+        Ok(Self { headers, rows })
+    }
+
+    /// Whether the file has the column `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name)
+    }
+
+    /// The value of column `name` in `row`, trimmed; `None` when empty or absent.
+    pub(crate) fn get<'a>(&self, row: &'a csv::StringRecord, name: &str) -> Option<&'a str> {
+        let i = self.headers.iter().position(|h| h == name)?;
+        row.get(i).map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+/// The first line of `file` as column names, if it is CSV-like (to tell files apart).
+pub(crate) fn header_of(file: &SourceFile) -> Vec<String> {
+    let bytes = file
+        .bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&file.bytes);
+    csv::ReaderBuilder::new()
+        .from_reader(bytes)
+        .headers()
+        .map(|h| h.iter().map(|c| c.trim().to_owned()).collect())
+        .unwrap_or_default()
+}

@@ -104,21 +104,23 @@ impl<S: Store> ViewingService<S> {
         let Some(show) = &row.show else {
             return Ok(Match::Unmatched(misses.reason()));
         };
-        for (provider, value) in show.ids.iter() {
-            let query = LookupQuery::Episode {
-                provider,
-                show: value.to_owned(),
-                season: show.season,
-                episode: show.episode,
-            };
-            match self.match_external(&query).await? {
-                Lookup::Found(f) => {
-                    return Ok(Match::Episode(
-                        EpisodeId::from(f.id),
-                        MatchedBy::Coordinates,
-                    ));
+        if let Some(number) = show.episode {
+            for (provider, value) in show.ids.iter() {
+                let query = LookupQuery::Episode {
+                    provider,
+                    show: value.to_owned(),
+                    season: show.season,
+                    episode: number,
+                };
+                match self.match_external(&query).await? {
+                    Lookup::Found(f) => {
+                        return Ok(Match::Episode(
+                            EpisodeId::from(f.id),
+                            MatchedBy::Coordinates,
+                        ));
+                    }
+                    Lookup::Unmatched(u) => misses.note(&u),
                 }
-                Lookup::Unmatched(u) => misses.note(&u),
             }
         }
         let shows = self
@@ -130,17 +132,42 @@ impl<S: Store> ViewingService<S> {
             many => return Ok(Match::Unmatched(ambiguous(many.len()))),
         };
         let found = self.show(show_id).await?;
-        let episode = found
-            .season(show.season)
-            .and_then(|s| s.episodes.iter().find(|e| e.number == show.episode));
-        Ok(match episode {
-            Some(e) => Match::Episode(e.id, MatchedBy::Coordinates),
-            None => Match::Unmatched(format!(
-                "{} has no season {} episode {} in the catalog",
+        let season = found.season(show.season);
+        if let Some(number) = show.episode {
+            let episode = season.and_then(|s| s.episodes.iter().find(|e| e.number == number));
+            return Ok(match episode {
+                Some(e) => Match::Episode(e.id, MatchedBy::Coordinates),
+                None => Match::Unmatched(format!(
+                    "{} has no season {} episode {number} in the catalog",
+                    found.title.as_str(),
+                    show.season,
+                )),
+            });
+        }
+        // No number (Netflix): the episode of that season with that title.
+        let wanted = show
+            .episode_title
+            .as_deref()
+            .map(title_key)
+            .unwrap_or_default();
+        let candidates: Vec<EpisodeId> = season
+            .map(|s| {
+                s.episodes
+                    .iter()
+                    .filter(|e| !wanted.is_empty() && title_key(e.title.as_str()) == wanted)
+                    .map(|e| e.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(match candidates.as_slice() {
+            [one] => Match::Episode(*one, MatchedBy::Title),
+            [] => Match::Unmatched(format!(
+                "{} has no episode titled {:?} in season {}",
                 found.title.as_str(),
-                show.season,
-                show.episode
+                show.episode_title.as_deref().unwrap_or_default(),
+                show.season
             )),
+            many => Match::Unmatched(ambiguous(many.len())),
         })
     }
 

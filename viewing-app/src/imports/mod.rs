@@ -3,7 +3,9 @@
 //! recording the plays (see `ViewingService::import_history`).
 
 mod files;
+mod letterboxd;
 mod matching;
+mod netflix;
 mod service;
 mod trakt;
 
@@ -18,16 +20,23 @@ pub(crate) fn basename(name: &str) -> &str {
     name.rsplit(['/', '\\']).next().unwrap_or(name)
 }
 
-/// The rows of `source`'s export in `files` (see [`read_files`]).
+/// The rows of `source`'s export in `files` (see [`read_files`]); `profile` picks one Netflix
+/// profile of a data request's `ViewingActivity.csv`.
 ///
 /// # Errors
 /// [`FileError`] for a file that is not the source's (no file it writes, not JSON, missing
 /// columns), or a source whose reader is not built yet.
-pub fn rows(source: ImportSource, files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
+pub fn rows(
+    source: ImportSource,
+    files: &[SourceFile],
+    profile: Option<&str>,
+) -> Result<Vec<ImportRow>, FileError> {
     match source {
         ImportSource::Trakt => trakt::rows(files),
+        ImportSource::Letterboxd => letterboxd::rows(files),
+        ImportSource::Netflix => netflix::rows(files, profile),
         other => Err(FileError(format!(
-            "imports from {} are not supported yet (trakt is)",
+            "imports from {} are not supported yet (trakt, letterboxd and netflix are)",
             other.as_str()
         ))),
     }

@@ -11,7 +11,7 @@ use viewing_domain::imports::{
 use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
-use viewing_domain::values::ValidationError;
+use viewing_domain::values::{Minutes, Platform, ValidationError};
 use viewing_domain::{EpisodeId, ImportId, MovieId, Origin, UserId};
 
 use super::matching::Match;
@@ -30,6 +30,8 @@ pub struct ImportRequest {
     pub upload: Vec<u8>,
     /// Told how far the import is (a progress bar); `None`: nobody.
     pub progress: Option<Arc<dyn ImportProgress>>,
+    /// The Netflix profile to import from a `ViewingActivity.csv` holding several.
+    pub profile: Option<String>,
 }
 
 /// Told how far an import is, for a progress bar (`viewing-server import`).
@@ -48,6 +50,8 @@ struct Play {
     target: Target,
     at: DateTime<Utc>,
     key: String,
+    platform: Option<Platform>,
+    minutes: Option<Minutes>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +76,7 @@ impl<S: Store> ViewingService<S> {
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user, source = req.source.as_str()))]
     pub async fn import_history(&self, user: UserId, req: ImportRequest) -> AppResult<Import> {
         let files = read_files(req.upload).map_err(bad_file)?;
-        let rows = rows(req.source, &files).map_err(bad_file)?;
+        let rows = rows(req.source, &files, req.profile.as_deref()).map_err(bad_file)?;
         let progress = req.progress.clone();
         let (items, plays) = self.outcomes(user, &rows, progress.as_deref()).await?;
         let now = self.clock.now();
@@ -109,6 +113,8 @@ impl<S: Store> ViewingService<S> {
                         Target::Movie(id) => {
                             let cmd = WatchMovie {
                                 watch_date: Some(play.at),
+                                viewing_platform: play.platform.clone(),
+                                viewing_duration: play.minutes,
                                 ..WatchMovie::default()
                             };
                             self.record_movie_in(&mut uow, user, id, cmd, Origin::Import, now)
@@ -117,6 +123,8 @@ impl<S: Store> ViewingService<S> {
                         Target::Episode(id) => {
                             let cmd = WatchEpisode {
                                 watch_date: Some(play.at),
+                                platform: play.platform.clone(),
+                                viewing_duration: play.minutes,
                                 ..WatchEpisode::default()
                             };
                             self.record_episode_in(&mut uow, user, id, &cmd, Origin::Import, now)
@@ -220,6 +228,8 @@ impl<S: Store> ViewingService<S> {
                         target,
                         at,
                         key: row.source_key.clone(),
+                        platform: row.platform.clone(),
+                        minutes: row.minutes,
                     }),
                     (Some(_), None) => {
                         item.outcome = RowOutcome::Invalid;

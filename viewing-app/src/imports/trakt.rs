@@ -161,6 +161,8 @@ fn invalid(row: u32, kind: RowKind, title: &str, why: impl Into<String>) -> Impo
         ids: ExternalIds::new(),
         show: None,
         at: None,
+        platform: None,
+        minutes: None,
         source_key: format!("trakt:row:{row}"),
         verdict: Some((RowOutcome::Invalid, why.into())),
     }
@@ -193,7 +195,8 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
                 title: show.title.clone().unwrap_or_default(),
                 ids: show.ids.external(),
                 season,
-                episode: number,
+                episode: Some(number),
+                episode_title: None,
             }),
         )
     } else if let Some(m) = entry.movie.as_ref().or(entry.show.as_ref()) {
@@ -208,7 +211,9 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
         return invalid(row, RowKind::Movie, "", "neither a movie nor an episode");
     };
     let shown = match &show {
-        Some(s) if !s.title.is_empty() => format!("{} S{}E{}", s.title, s.season, s.episode),
+        Some(s) if !s.title.is_empty() => {
+            format!("{} S{}E{}", s.title, s.season, s.episode.unwrap_or(0))
+        }
         _ => title.clone(),
     };
     let mut out = ImportRow {
@@ -219,6 +224,8 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
         ids,
         show,
         at: None,
+        platform: None,
+        minutes: None,
         source_key: String::new(),
         verdict: None,
     };
