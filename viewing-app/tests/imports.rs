@@ -486,7 +486,7 @@ async fn netflix_history_matches_episodes_by_their_titles() {
                 6,
                 Invalid,
                 None,
-                r("Date: not a US date (MM/DD/YY): \"13/45/19\"")
+                r("Date: not a date (MM/DD/YY, YYYY-MM-DD or DD.MM.YY): \"13/45/19\"")
             ),
             (7, Duplicate, None, r("repeated in the file")),
         ]

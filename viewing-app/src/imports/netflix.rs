@@ -18,11 +18,13 @@ use super::{FileError, SourceFile, basename};
 /// What a Netflix title names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Title {
-    /// An episode: its show, season number and own title.
+    /// An episode: its show, season number and own title, and its number when the title ends
+    /// in `(Episode N)` (the data request's file).
     Episode {
         show: String,
         season: u32,
         episode: String,
+        number: Option<u32>,
     },
     /// A movie (or anything without a season marker).
     Movie(String),
@@ -51,10 +53,20 @@ pub(crate) fn split_title(raw: &str) -> Title {
         if let Some(season) = season_marker(part.trim())
             && i + 1 < parts.len()
         {
+            let episode = parts[i + 1..].join(": ");
+            let (episode, number) = match episode
+                .strip_suffix(')')
+                .and_then(|e| e.rsplit_once(" (Episode "))
+                .and_then(|(title, n)| Some((title.to_owned(), n.parse().ok()?)))
+            {
+                Some((title, n)) => (title, Some(n)),
+                None => (episode, None),
+            };
             return Title::Episode {
                 show: parts[..i].join(": "),
                 season,
-                episode: parts[i + 1..].join(": "),
+                episode,
+                number,
             };
         }
     }
@@ -78,13 +90,14 @@ fn row_of(row: u32, title: &str) -> ImportRow {
             show,
             season,
             episode,
+            number,
         } => (
             RowKind::Episode,
             Some(ShowRef {
                 title: show,
                 ids: ExternalIds::new(),
                 season,
-                episode: None,
+                episode: number,
                 episode_title: Some(episode),
             }),
             title.to_owned(),
@@ -109,12 +122,26 @@ fn row_of(row: u32, title: &str) -> ImportRow {
     }
 }
 
-/// `12/31/22` or `12/31/2022`.
+/// US dates as the file gives them (`12/31/22`, `12/31/2022`); also the forms other locales
+/// get that cannot be mistaken for them (`2022-12-31`, `31.12.22`, `31.12.2022`).
 fn us_date(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw, "%m/%d/%y")
-        .ok()
-        .filter(|_| raw.split('/').nth(2).is_some_and(|y| y.len() == 2))
-        .or_else(|| NaiveDate::parse_from_str(raw, "%m/%d/%Y").ok())
+    let two_digit_year = |sep: char| raw.rsplit(sep).next().is_some_and(|y| y.len() == 2);
+    let parse = |f: &str| NaiveDate::parse_from_str(raw, f).ok();
+    if raw.contains('/') {
+        if two_digit_year('/') {
+            parse("%m/%d/%y")
+        } else {
+            parse("%m/%d/%Y")
+        }
+    } else if raw.contains('.') {
+        if two_digit_year('.') {
+            parse("%d.%m.%y")
+        } else {
+            parse("%d.%m.%Y")
+        }
+    } else {
+        parse("%Y-%m-%d")
+    }
 }
 
 fn start_time(raw: &str) -> Option<DateTime<Utc>> {
@@ -163,7 +190,7 @@ pub(super) fn rows(
             None if row.verdict.is_none() => {
                 row.verdict = Some((
                     RowOutcome::Invalid,
-                    format!("Date: not a US date (MM/DD/YY): {date:?}"),
+                    format!("Date: not a date (MM/DD/YY, YYYY-MM-DD or DD.MM.YY): {date:?}"),
                 ));
             }
             None => {}
@@ -250,6 +277,7 @@ mod tests {
             show: show.to_owned(),
             season,
             episode: episode.to_owned(),
+            number: None,
         };
         for (raw, want) in [
             ("Dark: Season 1: Secrets", episode("Dark", 1, "Secrets")),
@@ -274,6 +302,15 @@ mod tests {
                 Title::Movie("Glass Onion: A Knives Out Mystery".to_owned()),
             ),
             ("Heat", Title::Movie("Heat".to_owned())),
+            (
+                "Friends: Season 1: The One Where Monica Gets a Roommate (Pilot) (Episode 1)",
+                Title::Episode {
+                    show: "Friends".to_owned(),
+                    season: 1,
+                    episode: "The One Where Monica Gets a Roommate (Pilot)".to_owned(),
+                    number: Some(1),
+                },
+            ),
             ("Season 2", Title::Movie("Season 2".to_owned())),
         ] {
             assert_eq!(split_title(raw), want, "{raw}");
@@ -285,6 +322,9 @@ mod tests {
         assert_eq!(us_date("12/31/22"), NaiveDate::from_ymd_opt(2022, 12, 31));
         assert_eq!(us_date("1/2/2023"), NaiveDate::from_ymd_opt(2023, 1, 2));
         assert_eq!(us_date("31/12/22"), None);
+        assert_eq!(us_date("2022-12-31"), NaiveDate::from_ymd_opt(2022, 12, 31));
+        assert_eq!(us_date("24.01.23"), NaiveDate::from_ymd_opt(2023, 1, 24));
+        assert_eq!(us_date("24.01.2023"), NaiveDate::from_ymd_opt(2023, 1, 24));
         assert_eq!(
             start_time("2023-01-15 20:31:05").map(|t| t.to_rfc3339()),
             Some("2023-01-15T20:31:05+00:00".to_owned())

@@ -107,6 +107,17 @@ fn kind_of(name: &str) -> Option<FileKind> {
     }
 }
 
+/// A file's name with its page number apart, so that pages sort by number.
+fn page_order(name: &str) -> (String, u32) {
+    let base = basename(name).trim_end_matches(".json");
+    match base.rsplit_once('-') {
+        Some((stem, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
+            (stem.to_owned(), n.parse().unwrap_or(0))
+        }
+        _ => (base.to_owned(), 0),
+    }
+}
+
 fn date(raw: Option<&str>) -> Result<DateTime<Utc>, String> {
     let raw = raw.ok_or("no date")?;
     DateTime::parse_from_rfc3339(raw)
@@ -135,7 +146,8 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
                 .to_owned(),
         ));
     }
-    chosen.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    // `watched-history-2.json` before `watched-history-10.json`: pages in number order.
+    chosen.sort_by_key(|(_, f)| page_order(&f.name));
     let mut out = Vec::new();
     for (kind, file) in chosen {
         let entries: Vec<serde_json::Value> = serde_json::from_slice(&file.bytes).map_err(|e| {
