@@ -575,3 +575,89 @@ async fn netflix_activity_takes_one_profile_and_skips_previews_and_trailers() {
         ]
     );
 }
+
+#[tokio::test]
+async fn tv_time_episodes_by_tvdb_ids_and_numbers_and_movies_by_name() {
+    let w = World::new();
+    catalog(&w).await;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for name in ["tracking-prod-records-v2.csv", "tracking-prod-records.csv"] {
+        let path = format!(
+            "{}/tests/fixtures/imports/tvtime/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        zip.start_file(
+            format!("gdpr-export/{name}"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("entry");
+        zip.write_all(&bytes).expect("write");
+    }
+    let upload = zip.finish().expect("zip").into_inner();
+    let import = w
+        .svc
+        .import_history(
+            w.user,
+            ImportRequest {
+                source: ImportSource::Tvtime,
+                dry_run: false,
+                upload,
+                progress: None,
+                profile: None,
+            },
+        )
+        .await
+        .expect("imported");
+    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
+        .collect();
+    let r = |s: &str| Some(s.to_owned());
+    use MatchedBy::*;
+    use RowOutcome::*;
+    assert_eq!(
+        got,
+        vec![
+            (1, Imported, Some(Coordinates), None),
+            (2, Imported, Some(Coordinates), None),
+            (3, Imported, Some(Coordinates), None),
+            (
+                4,
+                Invalid,
+                None,
+                r("created_at: not a time (YYYY-MM-DD HH:MM:SS): \"sometime\"")
+            ),
+            (5, Skipped, None, r("the watchlist is not imported yet")),
+            (6, Imported, Some(Title), None),
+            (7, Skipped, None, r("the watchlist is not imported yet")),
+        ]
+    );
+    let dates: Vec<String> = w
+        .records(7)
+        .await
+        .iter()
+        .map(|r| r.watch_date.to_rfc3339())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2021-02-04T22:11:37+00:00",
+            "2021-02-05T21:00:00+00:00",
+            "2021-02-06T21:00:00+00:00"
+        ]
+    );
+    let mut uow = w.store.begin().await.expect("begin");
+    let matrix = uow
+        .records_of_content(w.user, uuid(1, 0xA))
+        .await
+        .expect("records");
+    assert_eq!(
+        matrix
+            .iter()
+            .map(|r| r.watch_date.to_rfc3339())
+            .collect::<Vec<_>>(),
+        ["2022-04-10T11:26:55+00:00"]
+    );
+}

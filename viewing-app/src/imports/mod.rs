@@ -8,6 +8,7 @@ mod matching;
 mod netflix;
 mod service;
 mod trakt;
+mod tvtime;
 
 pub use files::{FileError, MAX_FILE_BYTES, SourceFile, read_files};
 pub use matching::Match;
@@ -35,8 +36,9 @@ pub fn rows(
         ImportSource::Trakt => trakt::rows(files),
         ImportSource::Letterboxd => letterboxd::rows(files),
         ImportSource::Netflix => netflix::rows(files, profile),
+        ImportSource::Tvtime => tvtime::rows(files),
         other => Err(FileError(format!(
-            "imports from {} are not supported yet (trakt, letterboxd and netflix are)",
+            "imports from {} are not supported yet (trakt, letterboxd, netflix and tvtime are)",
             other.as_str()
         ))),
     }
