@@ -61,7 +61,7 @@ pub enum Command {
 pub struct ImportArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Whose export it is: trakt, letterboxd, netflix or tvtime (viewing is not read yet).
+    /// Whose export it is: trakt, letterboxd, netflix, tvtime or viewing (this service's own).
     #[arg(value_parser = parse_source)]
     pub source: viewing_app::domain::imports::ImportSource,
     /// The export's zip, or one of its files.

@@ -808,6 +808,7 @@ async fn operations_endpoints() {
         ("/api/catalog/lookup", vec!["get"]),
         ("/api/catalog/search", vec!["get"]),
         ("/api/imports", vec!["get", "post"]),
+        ("/api/export", vec!["get"]),
         ("/api/imports/{importId}", vec!["get", "delete"]),
         ("/api/imports/{importId}/items", vec!["get"]),
         ("/api/viewing/movies/{movieId}/watched", vec!["post"]),

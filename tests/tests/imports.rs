@@ -359,3 +359,181 @@ async fn the_import_command_imports_from_a_file() {
     );
     assert_eq!(api.progress(show).await.body["episodesWatched"], 3);
 }
+
+/// A history item without what a round trip may change: its id, when it was recorded, and its
+/// binge session's id (the sessions are rebuilt with new ids).
+fn comparable(item: &Value) -> Value {
+    let mut v = item.clone();
+    if let Some(o) = v.as_object_mut() {
+        for k in ["id", "createdAt", "bingeSessionId"] {
+            o.remove(k);
+        }
+    }
+    v
+}
+
+async fn history_of(api: &Api) -> Vec<Value> {
+    let r = api.get("/api/viewing/history?limit=100").await;
+    r.assert_status(200);
+    r.body["items"]
+        .as_array()
+        .map(|a| a.iter().map(comparable).collect())
+        .unwrap_or_default()
+}
+
+async fn export_and_import_back(source: &Server, target: &Server) {
+    let show = catalog(&source.admin()).await;
+    assert_eq!(
+        catalog_same_ids(&source.admin(), &target.admin(), show).await,
+        show
+    );
+    let user_id = Uuid::new_v4();
+    let user = source.client(user_id);
+    // Plays of every origin and shape: two manual episodes (a binge), a manual movie with
+    // companions, place, context, platform and duration, and a Trakt import.
+    let dark = source
+        .admin()
+        .get(&format!("/api/catalog/shows/{show}"))
+        .await;
+    let episode = |n: usize| {
+        dark.body["seasons"][0]["episodes"][n]["episodeId"]
+            .as_str()
+            .and_then(|s| s.parse::<Uuid>().ok())
+            .unwrap_or_else(|| panic!("episode {n}: {}", dark.text))
+    };
+    upload(&user, "?source=trakt", export_zip(), "application/zip")
+        .await
+        .assert_status(201);
+    for (n, at) in [(3, "2026-01-10T20:00:00Z")] {
+        user.watch_episode(episode(n), &json!({"watchDate": at, "platform": "Netflix"}))
+            .await
+            .assert_status(201);
+    }
+    let heat = user.get("/api/catalog/search?q=heat&type=movie").await;
+    let heat = heat.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    user.post(
+        &format!("/api/viewing/movies/{heat}/watched"),
+        &json!({"watchDate": "2026-01-11T21:00:00Z", "viewingLocation": "cinema",
+                "viewingPlatform": "IMAX", "watchedWith": ["Ana", "Ben"],
+                "viewingContext": "date night", "viewingDuration": 170}),
+    )
+    .await
+    .assert_status(201);
+    let before = history_of(&user).await;
+    assert_eq!(before.len(), 7, "{before:?}");
+    let stats_before = user
+        .wait_statistics("?period=all", |s| s["totalWatched"] == 7)
+        .await;
+
+    // The export: one document; and Letterboxd's CSV of the movie plays.
+    let doc = user.get("/api/export").await;
+    doc.assert_status(200);
+    assert_eq!(
+        (&doc.body["format"], &doc.body["version"]),
+        (&json!("viewing-export"), &json!(1))
+    );
+    assert_eq!(doc.body["records"].as_array().map(Vec::len), Some(7));
+    let csv = user.get("/api/export?format=letterboxd").await;
+    csv.assert_status(200);
+    assert!(
+        csv.header("content-type")
+            .is_some_and(|c| c.starts_with("text/csv"))
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "Title,Year,WatchedDate,imdbID,tmdbID,Rewatch");
+    assert!(
+        lines.contains(&"The Matrix,1999,2019-03-02,tt0133093,,false"),
+        "{}",
+        csv.text
+    );
+    assert!(
+        lines.contains(&"Heat,1995,2026-01-11,,,true"),
+        "{}",
+        csv.text
+    );
+    user.get("/api/export?format=xml")
+        .await
+        .assert_problem(400, "malformed-request");
+
+    // Into another database with the same catalog: the same history, progress and statistics.
+    let moved = target.client(user_id);
+    let back = upload(
+        &moved,
+        "?source=viewing",
+        doc.text.into_bytes(),
+        "application/json",
+    )
+    .await;
+    back.assert_status(201);
+    assert_eq!(summary(&back)["imported"], 7, "{}", back.text);
+    assert_eq!(history_of(&moved).await, before);
+    let progress = |api: &Api| {
+        let api = api.clone();
+        async move {
+            let mut p = api.progress(show).await.body;
+            if let Some(o) = p.as_object_mut() {
+                o.remove("lastActivityAt");
+            }
+            p
+        }
+    };
+    assert_eq!(progress(&moved).await, progress(&user).await);
+    moved
+        .wait_statistics("?period=all", |s| *s == stats_before)
+        .await;
+    // Read back again: nothing new.
+    let again = upload(
+        &moved,
+        "?source=viewing",
+        user.get("/api/export").await.text.into_bytes(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(summary(&again)["imported"], 0, "{}", again.text);
+}
+
+/// Puts the source's catalog into the target with the same ids.
+async fn catalog_same_ids(source: &Api, target: &Api, show: Uuid) -> Uuid {
+    let dark = source.get(&format!("/api/catalog/shows/{show}")).await;
+    let mut body = dark.body.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("id");
+    }
+    target
+        .put(&format!("/api/catalog/shows/{show}"), &body)
+        .await
+        .assert_status(200);
+    let movies = source.get("/api/catalog/search?q=the&type=movie").await;
+    let mut found: Vec<Value> = movies.body["items"].as_array().cloned().unwrap_or_default();
+    for q in ["heat", "twin", "matrix"] {
+        let r = source
+            .get(&format!("/api/catalog/search?q={q}&type=movie"))
+            .await;
+        found.extend(r.body["items"].as_array().cloned().unwrap_or_default());
+    }
+    for m in found {
+        let id = m["id"].as_str().unwrap_or_default();
+        let mut body = source.get(&format!("/api/catalog/movies/{id}")).await.body;
+        if let Some(o) = body.as_object_mut() {
+            o.remove("id");
+        }
+        target
+            .put(&format!("/api/catalog/movies/{id}"), &body)
+            .await
+            .assert_status(200);
+    }
+    show
+}
+
+#[tokio::test]
+async fn export_then_import_into_another_database_gives_the_same_history() {
+    let source = Server::start(&server_bin!());
+    match start_server(&server_bin!()).await {
+        // SQLite to PostgreSQL when PostgreSQL is here.
+        Some((target, _db)) => export_and_import_back(&source, &target).await,
+        None => export_and_import_back(&source, &Server::start(&server_bin!())).await,
+    }
+}

@@ -29,6 +29,7 @@ use viewing_domain::{
 use crate::catalog::{LookupQuery, LookupResult};
 use crate::engagement::GenrePreference;
 use crate::error::AppResult;
+use crate::export::ExportDocument;
 use crate::history::{HistoryPage, HistoryPageRequest};
 use crate::imports::ImportRequest;
 use crate::service::ViewingService;
@@ -71,6 +72,10 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> impl Future<Output = AppResult<Vec<ImportItem>>> + Send;
+    /// The user's whole history as one document (SPEC §12).
+    fn export(&self, user: UserId) -> impl Future<Output = AppResult<ExportDocument>> + Send;
+    /// The user's movie plays as Letterboxd's import CSV.
+    fn export_letterboxd(&self, user: UserId) -> impl Future<Output = AppResult<String>> + Send;
     /// Undoes an import; see [`ViewingService::undo_import`].
     fn undo_import(
         &self,
@@ -293,6 +298,14 @@ impl<S: Store> ViewingApi for ViewingService<S> {
         limit: u32,
     ) -> AppResult<Vec<ImportItem>> {
         ViewingService::import_items(self, user, id, outcome, offset, limit).await
+    }
+
+    async fn export(&self, user: UserId) -> AppResult<ExportDocument> {
+        ViewingService::export(self, user).await
+    }
+
+    async fn export_letterboxd(&self, user: UserId) -> AppResult<String> {
+        ViewingService::export_letterboxd(self, user).await
     }
 
     async fn undo_import(&self, user: UserId, id: ImportId) -> AppResult<Import> {

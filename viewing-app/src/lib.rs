@@ -150,6 +150,7 @@ pub mod catalog_file;
 pub mod dead_letters;
 pub mod engagement;
 pub mod error;
+pub mod export;
 pub mod handlers;
 pub mod history;
 pub mod imdb;

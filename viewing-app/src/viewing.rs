@@ -24,6 +24,23 @@ use viewing_domain::{
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
 
+/// Where a play comes from: `decided` is what the rules see (an import skips the order check,
+/// its events say `imported`), `stored` what its record keeps — the same, except for an import
+/// of this service's own export, which keeps each play's first origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plays {
+    pub(crate) decided: Origin,
+    pub(crate) stored: Origin,
+}
+
+impl Plays {
+    /// Recorded through the API by the user.
+    pub(crate) const MANUAL: Plays = Plays {
+        decided: Origin::Manual,
+        stored: Origin::Manual,
+    };
+}
+
 /// What recording an episode produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeWatched {
@@ -53,7 +70,7 @@ where
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
             let record = self
-                .record_movie_in(&mut uow, user, movie_id, cmd.clone(), Origin::Manual, now)
+                .record_movie_in(&mut uow, user, movie_id, cmd.clone(), Plays::MANUAL, now)
                 .await?;
             uow.commit().await?;
             Ok(record)
@@ -69,7 +86,7 @@ where
         user: UserId,
         movie_id: MovieId,
         cmd: WatchMovie,
-        origin: Origin,
+        origin: Plays,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<ViewingRecord> {
         let movie = self
@@ -79,15 +96,16 @@ where
             .ok_or(AppError::ContentNotFound)?;
         uow.lock_user_item(user, movie_id.as_uuid()).await?;
         let earlier = uow.count_records_of(user, movie_id.as_uuid()).await?;
-        let decision = decide_record_movie(
+        let mut decision = decide_record_movie(
             user,
             &movie,
             cmd,
             earlier,
             RecordId::from(self.ids.new_id()),
-            origin,
+            origin.decided,
             now,
         )?;
+        decision.record.origin = origin.stored;
         uow.ensure_user(user, now).await?;
         uow.insert_record(&decision.record).await?;
         uow.append_events(&self.envelopes(user, vec![decision.event]))
@@ -135,7 +153,7 @@ where
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
             let watched = self
-                .record_episode_in(&mut uow, user, episode_id, &cmd, Origin::Manual, now)
+                .record_episode_in(&mut uow, user, episode_id, &cmd, Plays::MANUAL, now)
                 .await?;
             uow.commit().await?;
             Ok(watched)
@@ -151,7 +169,7 @@ where
         user: UserId,
         episode_id: EpisodeId,
         cmd: &WatchEpisode,
-        origin: Origin,
+        origin: Plays,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<EpisodeWatched> {
         let show = self
@@ -167,7 +185,7 @@ where
             Some(id) => uow.binge_session(id).await?,
             None => None,
         };
-        let decision = decide_record_episode(
+        let mut decision = decide_record_episode(
             EpisodeState {
                 user,
                 show: &show,
@@ -178,11 +196,14 @@ where
             },
             episode_id,
             cmd,
-            origin,
+            origin.decided,
             now,
             &self.rules,
             self.ids.as_ref(),
         )?;
+        for r in &mut decision.new_records {
+            r.origin = origin.stored;
+        }
         let record = decision
             .record()
             .cloned()

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::external::ExternalIds;
 use crate::ids::{ImportId, UserId};
-use crate::values::{Minutes, Platform};
+use crate::records::Origin;
+use crate::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
 
 /// Whose export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +90,10 @@ pub enum RowKind {
     Watchlist,
     /// A rating.
     Rating,
+    /// An abandoned movie or show (this service's own export).
+    Abandon,
+    /// A rewatch reset of a show (this service's own export).
+    Reset,
 }
 
 impl RowKind {
@@ -99,14 +104,23 @@ impl RowKind {
             RowKind::Episode => "episode",
             RowKind::Watchlist => "watchlist",
             RowKind::Rating => "rating",
+            RowKind::Abandon => "abandon",
+            RowKind::Reset => "reset",
         }
     }
 
     /// The kind named by [`RowKind::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Movie, Self::Episode, Self::Watchlist, Self::Rating]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Self::Movie,
+            Self::Episode,
+            Self::Watchlist,
+            Self::Rating,
+            Self::Abandon,
+            Self::Reset,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -196,6 +210,24 @@ pub struct ShowRef {
     pub episode_title: Option<String>,
 }
 
+/// What an export says of a play besides what and when.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlayDetails {
+    /// Where it was streamed.
+    pub platform: Option<Platform>,
+    /// How long it was watched.
+    pub minutes: Option<Minutes>,
+    /// Where a movie was watched.
+    pub location: Option<ViewingLocation>,
+    /// Why or how a movie was watched.
+    pub context: Option<ViewingContext>,
+    /// With whom a movie was watched.
+    pub companions: Companions,
+    /// Where the play first came from, kept by an import of this service's own export
+    /// (`None`: the import is its origin).
+    pub origin: Option<Origin>,
+}
+
 /// One row of an export, read: what it says, before matching.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportRow {
@@ -213,10 +245,11 @@ pub struct ImportRow {
     pub show: Option<ShowRef>,
     /// When it was watched (plays) or listed (watchlist).
     pub at: Option<DateTime<Utc>>,
-    /// Where it was streamed (Netflix).
-    pub platform: Option<Platform>,
-    /// How long it was watched, when the export says.
-    pub minutes: Option<Minutes>,
+    /// What else the export says of the play (Netflix's platform and duration; everything,
+    /// for this service's own export).
+    pub play: PlayDetails,
+    /// The movie's or episode's id in this catalog (this service's own export).
+    pub own_id: Option<uuid::Uuid>,
     /// What names this play at its source, so a second import of it is a duplicate (a Trakt
     /// history id, a Letterboxd URI, …).
     pub source_key: String,

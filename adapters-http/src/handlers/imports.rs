@@ -26,6 +26,65 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
         .routes(routes!(create_import, list_imports))
         .routes(routes!(get_import, undo_import))
         .routes(routes!(import_items))
+        .routes(routes!(export))
+}
+
+/// The query of `GET /api/export`.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQueryDto {
+    /// `json` (default): the whole history, which `POST /api/imports?source=viewing` reads back;
+    /// `letterboxd`: the movie plays as Letterboxd's import CSV.
+    #[param(inline, value_type = Option<String>, pattern = "^(json|letterboxd)$")]
+    pub format: Option<String>,
+}
+
+/// The caller's whole history (SPEC §12): every record with its companions and origin, the
+/// abandons, the watchlist, the rewatch resets and the imports, as one versioned document
+/// (`format: "viewing-export"`, `version: 1`) — or, with `format=letterboxd`, the movie plays
+/// as `Title,Year,WatchedDate,imdbID,tmdbID,Rewatch`.
+#[utoipa::path(
+    get, path = "/api/export", tag = "imports",
+    params(ExportQueryDto),
+    responses(
+        (status = 200, description = "The document (`application/json`) or the CSV (`text/csv`)", content(
+            (serde_json::Value = "application/json"),
+            (String = "text/csv"),
+        )),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export<S: ViewingApi>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ExportQueryDto>,
+) -> ApiResult<Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let (body, content_type, file) = match query.format.as_deref() {
+        None | Some("json") => {
+            let doc = state.service().export(caller.user).await?;
+            let body = serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?;
+            (body, "application/json", "viewing-export.json")
+        }
+        Some("letterboxd") => {
+            let csv = state.service().export_letterboxd(caller.user).await?;
+            (
+                csv.into_bytes(),
+                "text/csv; charset=utf-8",
+                "letterboxd-import.csv",
+            )
+        }
+        Some(_) => return Err(ApiError::Malformed("format: json or letterboxd".to_owned())),
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// Imports a file of another service's history: matched rows become plays with `origin:

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use viewing_domain::ExternalIds;
-use viewing_domain::imports::{ImportRow, RowKind, RowOutcome};
+use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome};
 use viewing_domain::search::title_key;
 
 use super::files::{Csv, header_of};
@@ -128,8 +128,8 @@ fn movie_row(row: u32, title: String, year: Option<i32>) -> ImportRow {
         ids: ExternalIds::new(),
         show: None,
         at: None,
-        platform: None,
-        minutes: None,
+        play: PlayDetails::default(),
+        own_id: None,
         source_key: String::new(),
         verdict,
     }

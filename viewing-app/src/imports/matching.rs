@@ -57,11 +57,24 @@ impl<S: Store> ViewingService<S> {
         match row.kind {
             RowKind::Movie => self.match_movie(row).await,
             RowKind::Episode => self.match_episode(row).await,
-            RowKind::Watchlist | RowKind::Rating => Ok(Match::Unmatched(NOT_FOUND.to_owned())),
+            RowKind::Watchlist | RowKind::Rating | RowKind::Abandon | RowKind::Reset => {
+                Ok(Match::Unmatched(NOT_FOUND.to_owned()))
+            }
         }
     }
 
     async fn match_movie(&self, row: &ImportRow) -> AppResult<Match> {
+        if let Some(id) = row.own_id {
+            let mut uow = self.store.begin_read().await?;
+            if self
+                .catalog
+                .movie(&mut uow, MovieId::from(id))
+                .await?
+                .is_some()
+            {
+                return Ok(Match::Movie(MovieId::from(id), MatchedBy::ExternalId));
+            }
+        }
         let mut misses = Misses::default();
         for (provider, value) in row.ids.iter() {
             let query = LookupQuery::Id {
@@ -87,6 +100,13 @@ impl<S: Store> ViewingService<S> {
     }
 
     async fn match_episode(&self, row: &ImportRow) -> AppResult<Match> {
+        if let Some(id) = row.own_id {
+            let id = EpisodeId::from(id);
+            let mut uow = self.store.begin_read().await?;
+            if self.catalog.show_of_episode(&mut uow, id).await?.is_some() {
+                return Ok(Match::Episode(id, MatchedBy::ExternalId));
+            }
+        }
         let mut misses = Misses::default();
         for (provider, value) in row.ids.iter() {
             let query = LookupQuery::Id {

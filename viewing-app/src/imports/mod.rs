@@ -9,6 +9,7 @@ mod netflix;
 mod service;
 mod trakt;
 mod tvtime;
+mod viewing;
 
 pub use files::{FileError, MAX_FILE_BYTES, SourceFile, read_files};
 pub use matching::Match;
@@ -26,7 +27,7 @@ pub(crate) fn basename(name: &str) -> &str {
 ///
 /// # Errors
 /// [`FileError`] for a file that is not the source's (no file it writes, not JSON, missing
-/// columns), or a source whose reader is not built yet.
+/// columns).
 pub fn rows(
     source: ImportSource,
     files: &[SourceFile],
@@ -37,9 +38,6 @@ pub fn rows(
         ImportSource::Letterboxd => letterboxd::rows(files),
         ImportSource::Netflix => netflix::rows(files, profile),
         ImportSource::Tvtime => tvtime::rows(files),
-        other => Err(FileError(format!(
-            "imports from {} are not supported yet (trakt, letterboxd, netflix and tvtime are)",
-            other.as_str()
-        ))),
+        ImportSource::Viewing => viewing::rows(files),
     }
 }

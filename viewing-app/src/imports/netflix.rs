@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use viewing_domain::ExternalIds;
-use viewing_domain::imports::{ImportRow, RowKind, RowOutcome, ShowRef};
+use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome, ShowRef};
 use viewing_domain::values::{Minutes, Platform};
 
 use super::files::Csv;
@@ -112,8 +112,11 @@ fn row_of(row: u32, title: &str) -> ImportRow {
         ids: ExternalIds::new(),
         show,
         at: None,
-        platform: netflix(),
-        minutes: None,
+        play: PlayDetails {
+            platform: netflix(),
+            ..PlayDetails::default()
+        },
+        own_id: None,
         source_key: String::new(),
         verdict: title
             .trim()
@@ -237,7 +240,7 @@ fn activity_rows(file: &SourceFile, profile: Option<&str>) -> Result<Vec<ImportR
         let start = csv.get(r, "Start Time").unwrap_or_default();
         let mut row = row_of(u32::try_from(out.len() + 1).unwrap_or(u32::MAX), title);
         row.source_key = format!("netflix:{chosen}:{start}");
-        row.minutes = csv.get(r, "Duration").and_then(minutes);
+        row.play.minutes = csv.get(r, "Duration").and_then(minutes);
         let supplemental = csv.get(r, "Supplemental Video Type");
         let attributes = csv.get(r, "Attributes").unwrap_or_default();
         let skip = if let Some(kind) = supplemental {

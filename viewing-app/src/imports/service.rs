@@ -6,18 +6,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use viewing_domain::imports::{
-    Import, ImportItem, ImportRow, ImportSource, ImportStatus, ImportSummary, RowOutcome,
+    Import, ImportItem, ImportRow, ImportSource, ImportStatus, ImportSummary, PlayDetails,
+    RowOutcome,
 };
 use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository};
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
-use viewing_domain::values::{Minutes, Platform, ValidationError};
+use viewing_domain::values::ValidationError;
 use viewing_domain::{EpisodeId, ImportId, MovieId, Origin, UserId};
 
 use super::matching::Match;
 use super::{read_files, rows};
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
+use crate::viewing::Plays;
 
 /// What `POST /api/imports` asks.
 #[derive(Clone)]
@@ -50,14 +52,22 @@ struct Play {
     target: Target,
     at: DateTime<Utc>,
     key: String,
-    platform: Option<Platform>,
-    minutes: Option<Minutes>,
+    details: PlayDetails,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Target {
     Movie(MovieId),
     Episode(EpisodeId),
+}
+
+/// An imported play: the rules see an import; the record keeps the play's first origin when
+/// the export says it (this service's own).
+fn imported(d: &PlayDetails) -> Plays {
+    Plays {
+        decided: Origin::Import,
+        stored: d.origin.unwrap_or(Origin::Import),
+    }
 }
 
 fn bad_file(e: super::FileError) -> AppError {
@@ -111,23 +121,28 @@ impl<S: Store> ViewingService<S> {
                     }
                     let recorded = match play.target {
                         Target::Movie(id) => {
+                            let d = &play.details;
                             let cmd = WatchMovie {
                                 watch_date: Some(play.at),
-                                viewing_platform: play.platform.clone(),
-                                viewing_duration: play.minutes,
+                                viewing_platform: d.platform.clone(),
+                                viewing_duration: d.minutes,
+                                viewing_location: d.location.clone(),
+                                viewing_context: d.context.clone(),
+                                watched_with: d.companions.clone(),
                                 ..WatchMovie::default()
                             };
-                            self.record_movie_in(&mut uow, user, id, cmd, Origin::Import, now)
+                            self.record_movie_in(&mut uow, user, id, cmd, imported(d), now)
                                 .await
                         }
                         Target::Episode(id) => {
+                            let d = &play.details;
                             let cmd = WatchEpisode {
                                 watch_date: Some(play.at),
-                                platform: play.platform.clone(),
-                                viewing_duration: play.minutes,
+                                platform: d.platform.clone(),
+                                viewing_duration: d.minutes,
                                 ..WatchEpisode::default()
                             };
-                            self.record_episode_in(&mut uow, user, id, &cmd, Origin::Import, now)
+                            self.record_episode_in(&mut uow, user, id, &cmd, imported(d), now)
                                 .await
                                 .map(|w| w.record)
                         }
@@ -228,8 +243,7 @@ impl<S: Store> ViewingService<S> {
                         target,
                         at,
                         key: row.source_key.clone(),
-                        platform: row.platform.clone(),
-                        minutes: row.minutes,
+                        details: row.play.clone(),
                     }),
                     (Some(_), None) => {
                         item.outcome = RowOutcome::Invalid;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use viewing_domain::imports::{ImportRow, RowKind, RowOutcome, ShowRef};
+use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome, ShowRef};
 use viewing_domain::{ExternalIds, Provider};
 
 use super::{FileError, SourceFile, basename};
@@ -173,8 +173,8 @@ fn invalid(row: u32, kind: RowKind, title: &str, why: impl Into<String>) -> Impo
         ids: ExternalIds::new(),
         show: None,
         at: None,
-        platform: None,
-        minutes: None,
+        play: PlayDetails::default(),
+        own_id: None,
         source_key: format!("trakt:row:{row}"),
         verdict: Some((RowOutcome::Invalid, why.into())),
     }
@@ -236,8 +236,8 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
         ids,
         show,
         at: None,
-        platform: None,
-        minutes: None,
+        play: PlayDetails::default(),
+        own_id: None,
         source_key: String::new(),
         verdict: None,
     };

@@ -13,7 +13,7 @@
 //! Every column is read by name: their order differs between exports.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use viewing_domain::imports::{ImportRow, RowKind, RowOutcome, ShowRef};
+use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome, ShowRef};
 use viewing_domain::{ExternalIds, Provider};
 
 use super::files::Csv;
@@ -57,8 +57,8 @@ fn blank(row: u32, kind: RowKind, title: String, key: String) -> ImportRow {
         ids: ExternalIds::new(),
         show: None,
         at: None,
-        platform: None,
-        minutes: None,
+        play: PlayDetails::default(),
+        own_id: None,
         source_key: key,
         verdict: None,
     }

@@ -1,0 +1,170 @@
+//! This service's own export (`GET /api/export`, SPEC §12), read back: every play with its
+//! first origin, companions, place and duration, matched by the catalog ids it names (the same
+//! catalog) or else by its external ids and titles.
+
+use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome, ShowRef};
+use viewing_domain::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
+use viewing_domain::{ExternalIds, Origin, Provider};
+
+use super::{FileError, SourceFile, basename};
+use crate::export::{ExportDocument, ExportedRecord, FORMAT, VERSION};
+
+fn ids(map: &std::collections::BTreeMap<String, String>) -> ExternalIds {
+    let mut out = ExternalIds::new();
+    for (p, v) in map {
+        if let Some(p) = Provider::parse(p) {
+            let _ = out.insert(p, v);
+        }
+    }
+    out
+}
+
+/// The details a record keeps, or why they cannot be kept.
+fn details(r: &ExportedRecord) -> Result<PlayDetails, String> {
+    let text = |e: viewing_domain::ValidationError| format!("{}: {}", e.field, e.message);
+    Ok(PlayDetails {
+        platform: r
+            .platform
+            .as_deref()
+            .map(Platform::parse)
+            .transpose()
+            .map_err(text)?
+            .flatten(),
+        minutes: r
+            .viewing_duration_minutes
+            .map(|m| Minutes::new("viewingDurationMinutes", i64::from(m)))
+            .transpose()
+            .map_err(text)?,
+        location: r
+            .viewing_location
+            .as_deref()
+            .map(ViewingLocation::parse)
+            .transpose()
+            .map_err(text)?
+            .flatten(),
+        context: r
+            .viewing_context
+            .as_deref()
+            .map(ViewingContext::parse)
+            .transpose()
+            .map_err(text)?
+            .flatten(),
+        companions: Companions::parse(&r.watched_with).map_err(text)?,
+        origin: Some(Origin::parse(&r.origin).ok_or_else(|| format!("origin: {:?}", r.origin))?),
+    })
+}
+
+pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
+    let file = match files {
+        [only] => only,
+        _ => files
+            .iter()
+            .find(|f| basename(&f.name).ends_with(".json"))
+            .ok_or_else(|| {
+                FileError("no JSON file found: expected the export's document".to_owned())
+            })?,
+    };
+    let doc: ExportDocument = serde_json::from_slice(&file.bytes)
+        .map_err(|e| FileError(format!("{}: not this service's export: {e}", file.shown())))?;
+    if doc.format != FORMAT || doc.version != VERSION {
+        return Err(FileError(format!(
+            "{}: format {:?} version {} (this build reads {FORMAT:?} version {VERSION})",
+            file.shown(),
+            doc.format,
+            doc.version
+        )));
+    }
+    let mut out = Vec::with_capacity(doc.records.len());
+    for r in &doc.records {
+        let row = u32::try_from(out.len() + 1).unwrap_or(u32::MAX);
+        let episode = r.kind == "episode";
+        let mut item = ImportRow {
+            row,
+            kind: if episode {
+                RowKind::Episode
+            } else {
+                RowKind::Movie
+            },
+            title: match (&r.show_title, r.season_number, r.episode_number) {
+                (Some(show), Some(s), Some(e)) => format!("{show} S{s}E{e}"),
+                _ => r.title.clone(),
+            },
+            year: r.year,
+            ids: ids(&r.external_ids),
+            show: match (episode, r.season_number, r.episode_number) {
+                (true, Some(season), Some(number)) => Some(ShowRef {
+                    title: r.show_title.clone().unwrap_or_default(),
+                    ids: ids(&r.show_external_ids),
+                    season,
+                    episode: Some(number),
+                    episode_title: None,
+                }),
+                _ => None,
+            },
+            at: Some(r.watch_date),
+            play: PlayDetails::default(),
+            own_id: Some(r.content_id),
+            source_key: format!("viewing:{}", r.id),
+            verdict: None,
+        };
+        if !episode && r.kind != "movie" {
+            item.verdict = Some((RowOutcome::Invalid, format!("type: {:?}", r.kind)));
+        }
+        match details(r) {
+            Ok(d) => item.play = d,
+            Err(why) => item.verdict = Some((RowOutcome::Invalid, why)),
+        }
+        out.push(item);
+    }
+    let skipped = |row: usize, kind: RowKind, title: String, key: String, why: &str| ImportRow {
+        row: u32::try_from(row).unwrap_or(u32::MAX),
+        kind,
+        title,
+        year: None,
+        ids: ExternalIds::new(),
+        show: None,
+        at: None,
+        play: PlayDetails::default(),
+        own_id: None,
+        source_key: key,
+        verdict: Some((RowOutcome::Skipped, why.to_owned())),
+    };
+    for a in &doc.abandons {
+        out.push(skipped(
+            out.len() + 1,
+            RowKind::Abandon,
+            a.item_id.to_string(),
+            format!("viewing:abandon:{}", a.id),
+            "abandons are not imported yet",
+        ));
+    }
+    for r in &doc.resets {
+        out.push(skipped(
+            out.len() + 1,
+            RowKind::Reset,
+            r.show_id.to_string(),
+            format!("viewing:reset:{}:{}", r.show_id, r.reset_at),
+            "rewatch resets are not imported yet",
+        ));
+    }
+    for w in &doc.watchlist {
+        let row = u32::try_from(out.len() + 1).unwrap_or(u32::MAX);
+        out.push(ImportRow {
+            row,
+            kind: RowKind::Watchlist,
+            title: w.content_id.to_string(),
+            year: None,
+            ids: ExternalIds::new(),
+            show: None,
+            at: Some(w.added_at),
+            play: PlayDetails::default(),
+            own_id: Some(w.content_id),
+            source_key: format!("viewing:watchlist:{}", w.content_id),
+            verdict: Some((
+                RowOutcome::Skipped,
+                "the watchlist is not imported yet".to_owned(),
+            )),
+        });
+    }
+    Ok(out)
+}
