@@ -251,9 +251,8 @@ impl<S: Store> ViewingService<S> {
             };
             match r.watched {
                 Watched::Movie(id) => {
-                    if !movies.contains_key(&id) {
-                        let m = self.catalog.movie(&mut uow, id).await?;
-                        movies.insert(id, m);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = movies.entry(id) {
+                        slot.insert(self.catalog.movie(&mut uow, id).await?);
                     }
                     if let Some(Some(m)) = movies.get(&id) {
                         e.title = m.title.as_str().to_owned();
@@ -270,9 +269,8 @@ impl<S: Store> ViewingService<S> {
                     e.show_id = Some(show_id.as_uuid());
                     e.season_number = Some(season_number);
                     e.episode_number = Some(episode_number);
-                    if !shows.contains_key(&show_id) {
-                        let s = self.catalog.show(&mut uow, show_id).await?;
-                        shows.insert(show_id, s);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = shows.entry(show_id) {
+                        slot.insert(self.catalog.show(&mut uow, show_id).await?);
                     }
                     if let Some(Some(s)) = shows.get(&show_id) {
                         e.show_title = Some(s.title.as_str().to_owned());
