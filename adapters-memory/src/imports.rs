@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use crate::store::MemoryUow;
 use async_trait::async_trait;
-use viewing_domain::imports::{Import, ImportItem, RowOutcome};
+use viewing_domain::imports::{Import, ImportItem, ImportLink, RowOutcome};
 use viewing_domain::ports::*;
-use viewing_domain::{ImportId, RecordId, UserId};
+use viewing_domain::{ImportId, UserId};
 
 #[async_trait]
 impl ImportRepository for MemoryUow {
@@ -77,23 +77,23 @@ impl ImportRepository for MemoryUow {
         let wanted: HashSet<&String> = keys.iter().collect();
         Ok(self
             .work
-            .import_plays
+            .import_links
             .iter()
             .filter(|(u, k, _, _)| *u == user && wanted.contains(k))
             .map(|(_, k, _, _)| k.clone())
             .collect())
     }
 
-    async fn link_import_play(
+    async fn link_import_item(
         &mut self,
         user: UserId,
         import: ImportId,
         key: &str,
-        record: RecordId,
+        link: ImportLink,
     ) -> StoreResult<()> {
         if self
             .work
-            .import_plays
+            .import_links
             .iter()
             .any(|(u, k, _, _)| *u == user && k == key)
         {
@@ -102,24 +102,28 @@ impl ImportRepository for MemoryUow {
             )));
         }
         self.work
-            .import_plays
-            .push((user, key.to_owned(), import, record));
+            .import_links
+            .push((user, key.to_owned(), import, link));
         Ok(())
     }
 
-    async fn import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<Vec<RecordId>> {
+    async fn import_links(
+        &mut self,
+        user: UserId,
+        import: ImportId,
+    ) -> StoreResult<Vec<ImportLink>> {
         Ok(self
             .work
-            .import_plays
+            .import_links
             .iter()
             .filter(|(u, _, i, _)| *u == user && *i == import)
             .map(|(_, _, _, r)| *r)
             .collect())
     }
 
-    async fn unlink_import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
+    async fn unlink_import_items(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
         self.work
-            .import_plays
+            .import_links
             .retain(|(u, _, i, _)| !(*u == user && *i == import));
         Ok(())
     }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use viewing_domain::idempotency::{IdempotencyKey, KeyRow};
-use viewing_domain::imports::{Import, ImportItem};
+use viewing_domain::imports::{Import, ImportItem, ImportLink};
 use viewing_domain::ports::*;
 use viewing_domain::{
     AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventEnvelope, ImportId, Movie,
-    MovieId, RecordId, SeasonId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
+    MovieId, SeasonId, Show, ShowId, ShowProgress, UserId, ViewingRecord,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -33,8 +33,8 @@ pub(crate) struct State {
     /// Imports (SPEC §12), in the order they were made.
     pub(crate) imports: Vec<Import>,
     pub(crate) import_items: HashMap<ImportId, Vec<ImportItem>>,
-    /// `(user, source key)` → the import and the record it made, in the order made.
-    pub(crate) import_plays: Vec<(UserId, String, ImportId, RecordId)>,
+    /// `(user, source key)` → the import and what it made, in the order made.
+    pub(crate) import_links: Vec<(UserId, String, ImportId, ImportLink)>,
 }
 
 /// Everything behind the store's lock: the record state (copied per unit of work) and the

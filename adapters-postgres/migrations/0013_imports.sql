@@ -1,6 +1,7 @@
 -- Imports of other services' history (SPEC §12): each import with its summary, the outcome of
--- each of its rows, and the source key of every play it recorded (a second import of a key is a
--- duplicate; an undo removes exactly these records).
+-- each of its rows, and what it made under each source key — a play, an abandon, a watchlist
+-- entry or a rewatch reset (a second import of a key is a duplicate; an undo removes exactly
+-- these).
 CREATE TABLE imports (
     id UUID PRIMARY KEY,
     user_id UUID NOT NULL,
@@ -33,7 +34,10 @@ CREATE TABLE import_plays (
     user_id UUID NOT NULL,
     source_key TEXT NOT NULL,
     import_id UUID NOT NULL,
-    record_id UUID NOT NULL,
+    -- `play` (a record id), `abandon` (an abandon id), `watchlist` (a movie or show id) or
+    -- `reset` (a show id).
+    kind TEXT NOT NULL,
+    item_id UUID NOT NULL,
     seq BIGINT GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (user_id, source_key)
 );

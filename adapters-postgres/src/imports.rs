@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use adapters_sql::decode;
 use async_trait::async_trait;
 use uuid::Uuid;
-use viewing_domain::imports::{Import, ImportItem, RowOutcome};
+use viewing_domain::imports::{Import, ImportItem, ImportLink, RowOutcome};
 use viewing_domain::ports::{ImportRepository, StoreResult};
-use viewing_domain::{ImportId, RecordId, UserId};
+use viewing_domain::{ImportId, UserId};
 
 use crate::codec::{RowExt, db_err};
 use crate::uow::PgUow;
@@ -146,30 +146,36 @@ impl ImportRepository for PgUow {
         rows.iter().map(|r| r.text("source_key")).collect()
     }
 
-    async fn link_import_play(
+    async fn link_import_item(
         &mut self,
         user: UserId,
         import: ImportId,
         key: &str,
-        record: RecordId,
+        link: ImportLink,
     ) -> StoreResult<()> {
+        let (kind, item) = link.parts();
         sqlx::query(
-            "INSERT INTO import_plays (user_id, source_key, import_id, record_id) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO import_plays (user_id, source_key, import_id, kind, item_id) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(user.as_uuid())
         .bind(key)
         .bind(import.as_uuid())
-        .bind(record.as_uuid())
+        .bind(kind)
+        .bind(item)
         .execute(self.conn())
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
-    async fn import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<Vec<RecordId>> {
+    async fn import_links(
+        &mut self,
+        user: UserId,
+        import: ImportId,
+    ) -> StoreResult<Vec<ImportLink>> {
         let rows = sqlx::query(
-            "SELECT record_id FROM import_plays WHERE user_id = $1 AND import_id = $2 \
+            "SELECT kind, item_id FROM import_plays WHERE user_id = $1 AND import_id = $2 \
              ORDER BY seq",
         )
         .bind(user.as_uuid())
@@ -177,12 +183,10 @@ impl ImportRepository for PgUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| r.uuid("record_id").map(RecordId::from))
-            .collect()
+        rows.iter().map(decode::import_link).collect()
     }
 
-    async fn unlink_import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
+    async fn unlink_import_items(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
         sqlx::query("DELETE FROM import_plays WHERE user_id = $1 AND import_id = $2")
             .bind(user.as_uuid())
             .bind(import.as_uuid())

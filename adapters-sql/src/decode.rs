@@ -363,6 +363,13 @@ pub fn import_item<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::impo
     })
 }
 
+/// A row of `import_plays` (`kind, item_id`).
+pub fn import_link<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::imports::ImportLink> {
+    let kind = row.text("kind")?;
+    viewing_domain::imports::ImportLink::from_parts(&kind, row.uuid("item_id")?)
+        .ok_or_else(|| corrupt("kind", kind))
+}
+
 /// A row of a title search (`kind, id, title, year`, the external-id columns).
 pub fn title_hit<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::search::TitleHit> {
     let kind = row.text("kind")?;

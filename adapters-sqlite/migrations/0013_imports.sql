@@ -1,6 +1,7 @@
 -- Imports of other services' history (SPEC §12): each import with its summary, the outcome of
--- each of its rows, and the source key of every play it recorded (a second import of a key is a
--- duplicate; an undo removes exactly these records).
+-- each of its rows, and what it made under each source key — a play, an abandon, a watchlist
+-- entry or a rewatch reset (a second import of a key is a duplicate; an undo removes exactly
+-- these).
 CREATE TABLE imports (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
@@ -33,7 +34,10 @@ CREATE TABLE import_plays (
     user_id TEXT NOT NULL,
     source_key TEXT NOT NULL,
     import_id TEXT NOT NULL,
-    record_id TEXT NOT NULL,
+    -- `play` (a record id), `abandon` (an abandon id), `watchlist` (a movie or show id) or
+    -- `reset` (a show id).
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
     PRIMARY KEY (user_id, source_key)
 );
 -- Read back in insertion (rowid) order.

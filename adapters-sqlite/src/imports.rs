@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use adapters_sql::decode;
 use async_trait::async_trait;
-use viewing_domain::imports::{Import, ImportItem, RowOutcome};
+use viewing_domain::imports::{Import, ImportItem, ImportLink, RowOutcome};
 use viewing_domain::ports::{ImportRepository, StoreError, StoreResult};
-use viewing_domain::{ImportId, RecordId, UserId};
+use viewing_domain::{ImportId, UserId};
 
 use crate::codec::{RowExt, db_err, id, id_opt, ts};
 use crate::uow::SqliteUow;
@@ -138,30 +138,36 @@ impl ImportRepository for SqliteUow {
         Ok(held)
     }
 
-    async fn link_import_play(
+    async fn link_import_item(
         &mut self,
         user: UserId,
         import: ImportId,
         key: &str,
-        record: RecordId,
+        link: ImportLink,
     ) -> StoreResult<()> {
+        let (kind, item) = link.parts();
         sqlx::query(
-            "INSERT INTO import_plays (user_id, source_key, import_id, record_id) \
-             VALUES (?, ?, ?, ?)",
+            "INSERT INTO import_plays (user_id, source_key, import_id, kind, item_id) \
+             VALUES (?, ?, ?, ?, ?)",
         )
         .bind(id(user))
         .bind(key)
         .bind(id(import))
-        .bind(id(record))
+        .bind(kind)
+        .bind(id(item))
         .execute(self.conn())
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
-    async fn import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<Vec<RecordId>> {
+    async fn import_links(
+        &mut self,
+        user: UserId,
+        import: ImportId,
+    ) -> StoreResult<Vec<ImportLink>> {
         let rows = sqlx::query(
-            "SELECT record_id FROM import_plays WHERE user_id = ? AND import_id = ? \
+            "SELECT kind, item_id FROM import_plays WHERE user_id = ? AND import_id = ? \
              ORDER BY rowid",
         )
         .bind(id(user))
@@ -169,12 +175,10 @@ impl ImportRepository for SqliteUow {
         .fetch_all(self.conn())
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| r.uuid("record_id").map(RecordId::from))
-            .collect()
+        rows.iter().map(decode::import_link).collect()
     }
 
-    async fn unlink_import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
+    async fn unlink_import_items(&mut self, user: UserId, import: ImportId) -> StoreResult<()> {
         sqlx::query("DELETE FROM import_plays WHERE user_id = ? AND import_id = ?")
             .bind(id(user))
             .bind(id(import))

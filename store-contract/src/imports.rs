@@ -2,10 +2,11 @@
 //! outcome, and the source keys of its plays.
 
 use viewing_domain::imports::{
-    Import, ImportItem, ImportSource, ImportStatus, ImportSummary, MatchedBy, RowKind, RowOutcome,
+    Import, ImportItem, ImportLink, ImportSource, ImportStatus, ImportSummary, MatchedBy, RowKind,
+    RowOutcome,
 };
 use viewing_domain::ports::{ImportRepository, Store, Transaction};
-use viewing_domain::{ImportId, RecordId};
+use viewing_domain::{AbandonId, ImportId, RecordId, ShowId};
 
 use crate::Probe;
 use crate::fixtures::*;
@@ -114,15 +115,26 @@ pub async fn imports_round_trip<S: Store + Probe>(store: S) {
 pub async fn import_source_keys<S: Store + Probe>(store: S) {
     let (alice, bob) = (user(), user());
     let (one, two) = (ImportId::from(new_id()), ImportId::from(new_id()));
-    let records: Vec<RecordId> = (0..3).map(|_| RecordId::from(new_id())).collect();
+    let links = [
+        ImportLink::Play(RecordId::from(new_id())),
+        ImportLink::Abandon(AbandonId::from(new_id())),
+        ImportLink::Watchlist(new_id()),
+        ImportLink::Reset(ShowId::from(new_id())),
+    ];
     let mut uow = store.begin().await.expect("begin");
-    uow.link_import_play(alice, one, "trakt:history:2", records[0])
+    uow.link_import_item(alice, one, "trakt:history:2", links[0])
         .await
         .expect("link");
-    uow.link_import_play(alice, one, "trakt:history:1", records[1])
+    uow.link_import_item(alice, one, "trakt:history:1", links[1])
         .await
         .expect("link");
-    uow.link_import_play(alice, two, "trakt:history:3", records[2])
+    uow.link_import_item(alice, one, "trakt:watchlist:1", links[2])
+        .await
+        .expect("link");
+    uow.link_import_item(alice, one, "viewing:reset:1", links[3])
+        .await
+        .expect("link");
+    uow.link_import_item(alice, two, "trakt:history:3", links[0])
         .await
         .expect("link");
     uow.commit().await.expect("commit");
@@ -141,27 +153,27 @@ pub async fn import_source_keys<S: Store + Probe>(store: S) {
         "keys are each user's own"
     );
     assert_eq!(
-        uow.import_plays(alice, one).await.expect("plays"),
-        records[..2].to_vec(),
-        "in the order made"
+        uow.import_links(alice, one).await.expect("links"),
+        links.to_vec(),
+        "in the order made, each of its kind"
     );
-    assert!(uow.import_plays(bob, one).await.expect("plays").is_empty());
+    assert!(uow.import_links(bob, one).await.expect("links").is_empty());
     uow.commit().await.expect("commit");
 
     // A key is held once per user: linking it again fails, for another user it is free.
     let mut uow = store.begin().await.expect("begin");
     assert!(
-        uow.link_import_play(alice, two, "trakt:history:1", RecordId::from(new_id()))
+        uow.link_import_item(alice, two, "trakt:history:1", links[0])
             .await
             .is_err()
     );
     drop(uow);
     let mut uow = store.begin().await.expect("begin");
-    uow.link_import_play(bob, two, "trakt:history:1", RecordId::from(new_id()))
+    uow.link_import_item(bob, two, "trakt:history:1", links[0])
         .await
         .expect("bob's own");
     // Unlinked: the keys of that import are free again, the others stay.
-    uow.unlink_import_plays(alice, one).await.expect("unlink");
+    uow.unlink_import_items(alice, one).await.expect("unlink");
     uow.commit().await.expect("commit");
     let mut uow = store.begin().await.expect("begin");
     let held: Vec<String> = uow
@@ -172,7 +184,7 @@ pub async fn import_source_keys<S: Store + Probe>(store: S) {
         .collect();
     assert_eq!(held, vec!["trakt:history:3".to_owned()]);
     assert!(
-        uow.import_plays(alice, one)
+        uow.import_links(alice, one)
             .await
             .expect("plays")
             .is_empty()

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::external::ExternalIds;
-use crate::ids::{ImportId, UserId};
+use crate::ids::{AbandonId, ImportId, RecordId, ShowId, UserId};
 use crate::records::Origin;
 use crate::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
 
@@ -312,6 +312,42 @@ impl ImportSummary {
             *n += 1;
         }
         s
+    }
+}
+
+/// What an import made under a source key, so that its undo removes exactly that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportLink {
+    /// A viewing record.
+    Play(RecordId),
+    /// An abandon record.
+    Abandon(AbandonId),
+    /// A watchlist entry of this movie or show (one the user did not have before).
+    Watchlist(uuid::Uuid),
+    /// A rewatch reset of this show.
+    Reset(ShowId),
+}
+
+impl ImportLink {
+    /// The kind as the stores keep it, and the id.
+    pub fn parts(self) -> (&'static str, uuid::Uuid) {
+        match self {
+            ImportLink::Play(id) => ("play", id.as_uuid()),
+            ImportLink::Abandon(id) => ("abandon", id.as_uuid()),
+            ImportLink::Watchlist(id) => ("watchlist", id),
+            ImportLink::Reset(id) => ("reset", id.as_uuid()),
+        }
+    }
+
+    /// The link [`ImportLink::parts`] gave.
+    pub fn from_parts(kind: &str, id: uuid::Uuid) -> Option<Self> {
+        Some(match kind {
+            "play" => ImportLink::Play(RecordId::from(id)),
+            "abandon" => ImportLink::Abandon(AbandonId::from(id)),
+            "watchlist" => ImportLink::Watchlist(id),
+            "reset" => ImportLink::Reset(ShowId::from(id)),
+            _ => return None,
+        })
     }
 }
 

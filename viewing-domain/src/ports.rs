@@ -39,7 +39,7 @@ use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFin
 use crate::ids::{
     AbandonId, BingeSessionId, EpisodeId, ImportId, MovieId, RecordId, ShowId, UserId,
 };
-use crate::imports::{Import, ImportItem, RowOutcome};
+use crate::imports::{Import, ImportItem, ImportLink, RowOutcome};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 use crate::search::{TitleHit, TitleQuery};
 
@@ -275,18 +275,23 @@ pub trait ImportRepository: Send {
         user: UserId,
         keys: &[String],
     ) -> StoreResult<HashSet<String>>;
-    /// Remembers that import `import` recorded `record` for the play `key` names.
-    async fn link_import_play(
+    /// Remembers that import `import` made `link` for the row `key` names. A key the user
+    /// holds already is `Conflict`.
+    async fn link_import_item(
         &mut self,
         user: UserId,
         import: ImportId,
         key: &str,
-        record: RecordId,
+        link: ImportLink,
     ) -> StoreResult<()>;
-    /// The records import `import` made, in the order they were made.
-    async fn import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<Vec<RecordId>>;
-    /// Forgets the plays of import `import`: their source keys may be imported again.
-    async fn unlink_import_plays(&mut self, user: UserId, import: ImportId) -> StoreResult<()>;
+    /// What import `import` made, in the order it was made.
+    async fn import_links(
+        &mut self,
+        user: UserId,
+        import: ImportId,
+    ) -> StoreResult<Vec<ImportLink>>;
+    /// Forgets what import `import` made: its source keys may be imported again.
+    async fn unlink_import_items(&mut self, user: UserId, import: ImportId) -> StoreResult<()>;
 }
 
 /// Bulk catalog writes (SPEC §16). Errors as every port (`Unavailable`, `Unexpected`).

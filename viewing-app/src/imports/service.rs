@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use viewing_domain::imports::{
-    Import, ImportItem, ImportRow, ImportSource, ImportStatus, ImportSummary, PlayDetails,
-    RowOutcome,
+    Import, ImportItem, ImportLink, ImportRow, ImportSource, ImportStatus, ImportSummary,
+    PlayDetails, RowOutcome,
 };
 use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository};
 use viewing_domain::rules::episode::WatchEpisode;
@@ -149,8 +149,13 @@ impl<S: Store> ViewingService<S> {
                     };
                     match recorded {
                         Ok(record) => {
-                            uow.link_import_play(user, import.id, &play.key, record.id)
-                                .await?;
+                            uow.link_import_item(
+                                user,
+                                import.id,
+                                &play.key,
+                                ImportLink::Play(record.id),
+                            )
+                            .await?;
                         }
                         // Refused by a rule before anything was written: this row only.
                         Err(e @ (AppError::Invalid(_) | AppError::EpisodeOutOfOrder(_))) => {
@@ -295,20 +300,27 @@ impl<S: Store> ViewingService<S> {
         if import.status != ImportStatus::Applied {
             return Ok(import);
         }
-        let records = {
+        let links = {
             let mut uow = self.store.begin_read().await?;
-            uow.import_plays(user, id).await?
+            uow.import_links(user, id).await?
         };
-        for record in records.into_iter().rev() {
-            match self.delete_record(user, record).await {
-                // Deleted by hand since: nothing left to take back.
+        // Newest first, each through its own correction; one the user took back by hand
+        // since is already gone.
+        for link in links.into_iter().rev() {
+            let undone = match link {
+                ImportLink::Play(record) => self.delete_record(user, record).await,
+                ImportLink::Abandon(abandon) => self.undo_abandon(user, abandon).await,
+                ImportLink::Watchlist(content) => self.remove_from_watchlist(user, content).await,
+                ImportLink::Reset(show) => self.undo_reset(user, show).await,
+            };
+            match undone {
                 Ok(()) | Err(AppError::NotFound) => {}
                 Err(e) => return Err(e),
             }
         }
         import.status = ImportStatus::Undone;
         let mut uow = self.store.begin().await?;
-        uow.unlink_import_plays(user, id).await?;
+        uow.unlink_import_items(user, id).await?;
         uow.save_import(&import).await?;
         uow.commit().await?;
         Ok(import)
