@@ -106,7 +106,7 @@ async fn imports_end_to_end(server: &Server) {
     assert_eq!(dry.body["status"], "dry-run");
     assert_eq!(
         summary(&dry),
-        json!({"rows": 13, "imported": 5, "duplicates": 1, "unmatched": 3, "skipped": 2, "invalid": 2})
+        json!({"rows": 13, "imported": 6, "duplicates": 1, "unmatched": 3, "skipped": 1, "invalid": 2})
     );
     let id = dry.body["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(
@@ -120,7 +120,7 @@ async fn imports_end_to_end(server: &Server) {
     let applied = upload(&user, "?source=trakt", export_zip(), "application/zip").await;
     applied.assert_status(201);
     assert_eq!(applied.body["status"], "applied");
-    assert_eq!(summary(&applied)["imported"], 5);
+    assert_eq!(summary(&applied)["imported"], 6);
     let import = applied.body["id"].as_str().unwrap_or_default().to_owned();
     let history = user.get("/api/viewing/history?limit=50").await;
     let items = history.body["items"]
@@ -174,7 +174,7 @@ async fn imports_end_to_end(server: &Server) {
             summary(&again)["imported"].clone(),
             summary(&again)["duplicates"].clone()
         ),
-        (json!(0), json!(6))
+        (json!(0), json!(7))
     );
 
     // Another user: nothing to see, nothing to undo.
@@ -311,7 +311,7 @@ async fn the_import_command_imports_from_a_file() {
     let said = text(&dry.stdout);
     assert!(dry.status.success(), "{said}{}", text(&dry.stderr));
     assert!(said.contains("(trakt, dry-run)"), "{said}");
-    assert!(said.contains("  imported           5"), "{said}");
+    assert!(said.contains("  imported           6"), "{said}");
     assert!(
         said.contains("unmatched row      9  Twin: not in the catalog"),
         "{said}"
@@ -422,6 +422,24 @@ async fn export_and_import_back(source: &Server, target: &Server) {
     )
     .await
     .assert_status(201);
+    // An abandon and a rewatch reset travel too.
+    let twin = user.get("/api/catalog/search?q=twin&type=movie").await;
+    let twin = twin.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    user.post(
+        &format!("/api/viewing/{twin}/abandon"),
+        &json!({"abandonDate": "2026-01-12T10:00:00Z", "abandonReason": "too slow"}),
+    )
+    .await
+    .assert_status(201);
+    user.send(user.request(
+        reqwest::Method::POST,
+        &format!("/api/viewing/progress/{show}/reset"),
+    ))
+    .await
+    .assert_status(201);
     let before = history_of(&user).await;
     assert_eq!(before.len(), 7, "{before:?}");
     let stats_before = user
@@ -460,6 +478,9 @@ async fn export_and_import_back(source: &Server, target: &Server) {
 
     // Into another database with the same catalog: the same history, progress and statistics.
     let moved = target.client(user_id);
+    let listed = doc.body["watchlist"].as_array().map_or(0, Vec::len);
+    assert_eq!(doc.body["abandons"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc.body["resets"].as_array().map(Vec::len), Some(1));
     let back = upload(
         &moved,
         "?source=viewing",
@@ -468,7 +489,12 @@ async fn export_and_import_back(source: &Server, target: &Server) {
     )
     .await;
     back.assert_status(201);
-    assert_eq!(summary(&back)["imported"], 7, "{}", back.text);
+    assert_eq!(
+        summary(&back)["imported"],
+        json!(7 + 1 + 1 + listed),
+        "{}",
+        back.text
+    );
     assert_eq!(history_of(&moved).await, before);
     let progress = |api: &Api| {
         let api = api.clone();

@@ -242,40 +242,55 @@ where
         self.retrying(|| async {
             let now = self.clock.now();
             let mut uow = self.store.begin().await?;
-            let (item_type, percent) = if self
-                .catalog
-                .movie(&mut uow, MovieId::from(item_id))
-                .await?
-                .is_some()
-            {
-                (ItemType::Movie, Percent::ZERO)
-            } else if let Some(show) = self.catalog.show(&mut uow, ShowId::from(item_id)).await? {
-                uow.lock_user_item(user, item_id).await?;
-                let records = uow.episode_records(user, show.id).await?;
-                let progress = uow.progress(user, show.id).await?;
-                let plays = current_pass(&records, progress.as_ref());
-                let t = tally(&show, &plays, now.date_naive());
-                (ItemType::Show, Percent::of(t.watched, t.total))
-            } else {
-                return Err(AppError::ContentNotFound);
-            };
-            let decision = decide_abandon(
-                user,
-                item_id,
-                item_type,
-                cmd.clone(),
-                percent,
-                AbandonId::from(self.ids.new_id()),
-                now,
-            )?;
-            uow.ensure_user(user, now).await?;
-            uow.insert_abandon(&decision.record).await?;
-            uow.append_events(&self.envelopes(user, vec![decision.event]))
+            let record = self
+                .abandon_in(&mut uow, user, item_id, cmd.clone(), now)
                 .await?;
             uow.commit().await?;
-            Ok(decision.record)
+            Ok(record)
         })
         .await
+    }
+
+    /// An abandon in `uow` (not committed): the record and its event.
+    pub(crate) async fn abandon_in(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        item_id: uuid::Uuid,
+        cmd: Abandon,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<AbandonRecord> {
+        let (item_type, percent) = if self
+            .catalog
+            .movie(uow, MovieId::from(item_id))
+            .await?
+            .is_some()
+        {
+            (ItemType::Movie, Percent::ZERO)
+        } else if let Some(show) = self.catalog.show(uow, ShowId::from(item_id)).await? {
+            uow.lock_user_item(user, item_id).await?;
+            let records = uow.episode_records(user, show.id).await?;
+            let progress = uow.progress(user, show.id).await?;
+            let plays = current_pass(&records, progress.as_ref());
+            let t = tally(&show, &plays, now.date_naive());
+            (ItemType::Show, Percent::of(t.watched, t.total))
+        } else {
+            return Err(AppError::ContentNotFound);
+        };
+        let decision = decide_abandon(
+            user,
+            item_id,
+            item_type,
+            cmd,
+            percent,
+            AbandonId::from(self.ids.new_id()),
+            now,
+        )?;
+        uow.ensure_user(user, now).await?;
+        uow.insert_abandon(&decision.record).await?;
+        uow.append_events(&self.envelopes(user, vec![decision.event]))
+            .await?;
+        Ok(decision.record)
     }
 
     /// Reads one of the user's records and what a correction of it recomputes, under the lock
@@ -498,6 +513,24 @@ where
             self.save_passes(uow, user, decision).await
         })
         .await
+    }
+
+    /// A rewatch reset of `show_id` made at `at` in `uow` (not committed): an import of this
+    /// service's own export replays its resets at their instants.
+    pub(crate) async fn reset_in(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        show_id: ShowId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<()> {
+        let (show, records, previous) = self.load_passes(uow, user, show_id).await?;
+        let decision = decide_reset(user, &show, &records, previous.as_ref(), at)?;
+        uow.ensure_user(user, decision.progress.updated_at).await?;
+        uow.save_progress(&decision.progress).await?;
+        uow.append_events(&self.envelopes(user, vec![decision.event]))
+            .await?;
+        Ok(())
     }
 
     /// The show, the user's records of it and its progress row, under the show's lock.

@@ -130,10 +130,10 @@ async fn every_row_gets_its_outcome_and_a_dry_run_records_nothing() {
         import.summary,
         ImportSummary {
             rows: 13,
-            imported: 5,
+            imported: 6,
             duplicates: 1,
             unmatched: 3,
-            skipped: 2,
+            skipped: 1,
             invalid: 2
         }
     );
@@ -148,7 +148,7 @@ async fn every_row_gets_its_outcome_and_a_dry_run_records_nothing() {
     assert_eq!(
         got,
         vec![
-            (1, Skipped, None, r("the watchlist is not imported yet")),
+            (1, Imported, Some(Title), None),
             (2, Skipped, None, r("ratings are not imported yet")),
             (3, Imported, Some(ExternalId), None),
             (4, Imported, Some(Title), None),
@@ -197,7 +197,10 @@ async fn an_applied_import_records_history_that_a_reimport_duplicates_and_an_und
         .await
         .expect("applied");
     assert_eq!(import.status, ImportStatus::Applied);
-    assert_eq!(import.summary.imported, 5);
+    assert_eq!(import.summary.imported, 6);
+    // Heat went on the watchlist as listed in 2020 (the handlers take it off once they see
+    // it was watched).
+    assert_eq!(w.svc.watchlist(w.user).await.expect("watchlist").len(), 1);
 
     // Episodes 1-3 of Dark with their 2019 dates, recorded out of order-check, as imports.
     let records = w.records(7).await;
@@ -251,7 +254,7 @@ async fn an_applied_import_records_history_that_a_reimport_duplicates_and_an_und
         .import_history(w.user, request(export_zip(), false))
         .await
         .expect("re-import");
-    assert_eq!((again.summary.imported, again.summary.duplicates), (0, 6));
+    assert_eq!((again.summary.imported, again.summary.duplicates), (0, 7));
     assert_eq!(w.records(7).await.len(), 3);
 
     // Another user sees none of it and cannot undo it.
@@ -268,6 +271,10 @@ async fn an_applied_import_records_history_that_a_reimport_duplicates_and_an_und
     assert!(w.records(7).await.is_empty());
     assert!(w.sessions(7).await.is_empty());
     assert_eq!(w.progress(7).await.episodes_watched, 0);
+    assert!(
+        w.svc.watchlist(w.user).await.expect("watchlist").is_empty(),
+        "the watchlist entry it made is gone too"
+    );
     w.drain().await;
     let stats = w
         .svc
@@ -404,7 +411,7 @@ async fn letterboxd_diary_and_watched_films_become_movie_plays() {
             (6, Skipped, r("logged in the diary")),
             (7, Imported, None),
             (8, Unmatched, r("not in the catalog")),
-            (9, Skipped, r("the watchlist is not imported yet")),
+            (9, Unmatched, r("not in the catalog")),
         ]
     );
     // The Matrix twice: the second, a year later, is a rewatch; plays sit at noon UTC.
@@ -629,9 +636,9 @@ async fn tv_time_episodes_by_tvdb_ids_and_numbers_and_movies_by_name() {
                 None,
                 r("created_at: not a time (YYYY-MM-DD HH:MM:SS): \"sometime\"")
             ),
-            (5, Skipped, None, r("the watchlist is not imported yet")),
+            (5, Unmatched, None, r("not in the catalog")),
             (6, Imported, Some(Title), None),
-            (7, Skipped, None, r("the watchlist is not imported yet")),
+            (7, Imported, Some(Title), None),
         ]
     );
     let dates: Vec<String> = w

@@ -229,7 +229,7 @@ pub struct PlayDetails {
 }
 
 /// One row of an export, read: what it says, before matching.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
     /// Its number in the file (1: the first data row), or in the files taken in order.
     pub row: u32,
@@ -250,6 +250,8 @@ pub struct ImportRow {
     pub play: PlayDetails,
     /// The movie's or episode's id in this catalog (this service's own export).
     pub own_id: Option<uuid::Uuid>,
+    /// For an abandon row: what the export says of it (this service's own export).
+    pub abandon: Option<crate::rules::abandon::Abandon>,
     /// What names this play at its source, so a second import of it is a duplicate (a Trakt
     /// history id, a Letterboxd URI, …).
     pub source_key: String,

@@ -104,11 +104,14 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
             let year = csv.get(r, "Year").and_then(|y| y.parse().ok());
             let mut row = movie_row(next(&out), title, year);
             row.kind = RowKind::Watchlist;
-            row.source_key = format!("letterboxd:watchlist:{line}");
-            row.verdict = Some((
-                RowOutcome::Skipped,
-                "the watchlist is not imported yet".to_owned(),
-            ));
+            row.source_key = csv.get(r, "Letterboxd URI").map_or_else(
+                || format!("letterboxd:watchlist:{line}"),
+                |uri| format!("letterboxd:watchlist:{uri}"),
+            );
+            match day(csv.get(r, "Date")) {
+                Ok(d) => row.at = Some(noon(d)),
+                Err(why) => row.verdict = Some((RowOutcome::Invalid, format!("Date: {why}"))),
+            }
             out.push(row);
         }
     }
@@ -130,6 +133,7 @@ fn movie_row(row: u32, title: String, year: Option<i32>) -> ImportRow {
         at: None,
         play: PlayDetails::default(),
         own_id: None,
+        abandon: None,
         source_key: String::new(),
         verdict,
     }

@@ -21,6 +21,8 @@ pub enum Match {
     Movie(MovieId, MatchedBy),
     /// An episode of the catalog.
     Episode(EpisodeId, MatchedBy),
+    /// A show of the catalog.
+    Show(ShowId, MatchedBy),
     /// Nothing, with the reason.
     Unmatched(String),
 }
@@ -57,9 +59,14 @@ impl<S: Store> ViewingService<S> {
         match row.kind {
             RowKind::Movie => self.match_movie(row).await,
             RowKind::Episode => self.match_episode(row).await,
-            RowKind::Watchlist | RowKind::Rating | RowKind::Abandon | RowKind::Reset => {
-                Ok(Match::Unmatched(NOT_FOUND.to_owned()))
-            }
+            RowKind::Watchlist if row.show.is_some() => self.match_show(row).await,
+            RowKind::Watchlist => self.match_movie(row).await,
+            RowKind::Abandon => match self.match_show(row).await? {
+                Match::Unmatched(_) => self.match_movie(row).await,
+                found => Ok(found),
+            },
+            RowKind::Reset => self.match_show(row).await,
+            RowKind::Rating => Ok(Match::Unmatched(NOT_FOUND.to_owned())),
         }
     }
 
@@ -94,6 +101,46 @@ impl<S: Store> ViewingService<S> {
             .await?;
         Ok(match hits.as_slice() {
             [one] => Match::Movie(MovieId::from(*one), MatchedBy::Title),
+            [] => Match::Unmatched(misses.reason()),
+            many => Match::Unmatched(ambiguous(many.len())),
+        })
+    }
+
+    /// A show by this catalog's id (this service's export), its external ids, or its title.
+    async fn match_show(&self, row: &ImportRow) -> AppResult<Match> {
+        if let Some(id) = row.own_id {
+            let mut uow = self.store.begin_read().await?;
+            if self
+                .catalog
+                .show(&mut uow, ShowId::from(id))
+                .await?
+                .is_some()
+            {
+                return Ok(Match::Show(ShowId::from(id), MatchedBy::ExternalId));
+            }
+        }
+        let Some(show) = &row.show else {
+            return Ok(Match::Unmatched(NOT_FOUND.to_owned()));
+        };
+        let mut misses = Misses::default();
+        for (provider, value) in show.ids.iter() {
+            let query = LookupQuery::Id {
+                provider,
+                value: value.to_owned(),
+                kind: Some(ItemKind::Show),
+            };
+            match self.match_external(&query).await? {
+                Lookup::Found(f) => {
+                    return Ok(Match::Show(ShowId::from(f.id), MatchedBy::ExternalId));
+                }
+                Lookup::Unmatched(u) => misses.note(&u),
+            }
+        }
+        let hits = self
+            .titles_exactly(&show.title, ItemKind::Show, None)
+            .await?;
+        Ok(match hits.as_slice() {
+            [one] => Match::Show(ShowId::from(*one), MatchedBy::Title),
             [] => Match::Unmatched(misses.reason()),
             many => Match::Unmatched(ambiguous(many.len())),
         })

@@ -117,6 +117,7 @@ fn row_of(row: u32, title: &str) -> ImportRow {
             ..PlayDetails::default()
         },
         own_id: None,
+        abandon: None,
         source_key: String::new(),
         verdict: title
             .trim()

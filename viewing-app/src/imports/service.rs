@@ -5,15 +5,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use viewing_domain::engagement::WatchlistItem;
+use viewing_domain::handler_ports::WatchlistRepository;
+use viewing_domain::imports::RowKind;
 use viewing_domain::imports::{
     Import, ImportItem, ImportLink, ImportRow, ImportSource, ImportStatus, ImportSummary,
     PlayDetails, RowOutcome,
 };
 use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository};
+use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
 use viewing_domain::values::ValidationError;
-use viewing_domain::{EpisodeId, ImportId, MovieId, Origin, UserId};
+use viewing_domain::{EpisodeId, ImportId, ItemType, MovieId, Origin, ShowId, UserId};
 
 use super::matching::Match;
 use super::{read_files, rows};
@@ -55,10 +59,16 @@ struct Play {
     details: PlayDetails,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Target {
     Movie(MovieId),
     Episode(EpisodeId),
+    /// A movie or show to put on the watchlist.
+    Watchlist(uuid::Uuid, ItemType),
+    /// A movie or show abandoned, as the export says.
+    Abandon(uuid::Uuid, Abandon),
+    /// A rewatch reset of a show.
+    Reset(ShowId),
 }
 
 /// An imported play: the rules see an import; the record keeps the play's first origin when
@@ -119,7 +129,7 @@ impl<S: Store> ViewingService<S> {
                     if let Some(p) = &progress {
                         p.recorded(done, plays.len());
                     }
-                    let recorded = match play.target {
+                    let done = match &play.target {
                         Target::Movie(id) => {
                             let d = &play.details;
                             let cmd = WatchMovie {
@@ -131,8 +141,9 @@ impl<S: Store> ViewingService<S> {
                                 watched_with: d.companions.clone(),
                                 ..WatchMovie::default()
                             };
-                            self.record_movie_in(&mut uow, user, id, cmd, imported(d), now)
+                            self.record_movie_in(&mut uow, user, *id, cmd, imported(d), now)
                                 .await
+                                .map(|r| Some(ImportLink::Play(r.id)))
                         }
                         Target::Episode(id) => {
                             let d = &play.details;
@@ -142,23 +153,47 @@ impl<S: Store> ViewingService<S> {
                                 viewing_duration: d.minutes,
                                 ..WatchEpisode::default()
                             };
-                            self.record_episode_in(&mut uow, user, id, &cmd, imported(d), now)
+                            self.record_episode_in(&mut uow, user, *id, &cmd, imported(d), now)
                                 .await
-                                .map(|w| w.record)
+                                .map(|w| Some(ImportLink::Play(w.record.id)))
                         }
+                        Target::Watchlist(content, item_type) => uow
+                            .add_to_watchlist(&WatchlistItem {
+                                user_id: user,
+                                content_id: *content,
+                                item_type: *item_type,
+                                added_at: play.at,
+                            })
+                            .await
+                            .map(|(_, added)| added.then_some(ImportLink::Watchlist(*content)))
+                            .map_err(AppError::from),
+                        Target::Abandon(item, cmd) => self
+                            .abandon_in(&mut uow, user, *item, cmd.clone(), now)
+                            .await
+                            .map(|a| Some(ImportLink::Abandon(a.id))),
+                        Target::Reset(show) => self
+                            .reset_in(&mut uow, user, *show, play.at)
+                            .await
+                            .map(|()| Some(ImportLink::Reset(*show))),
                     };
-                    match recorded {
-                        Ok(record) => {
-                            uow.link_import_item(
-                                user,
-                                import.id,
-                                &play.key,
-                                ImportLink::Play(record.id),
-                            )
-                            .await?;
+                    match done {
+                        Ok(Some(link)) => {
+                            uow.link_import_item(user, import.id, &play.key, link)
+                                .await?;
+                        }
+                        Ok(None) => {
+                            let item = &mut items[play.item];
+                            item.outcome = RowOutcome::Duplicate;
+                            item.reason = Some("already on the watchlist".to_owned());
                         }
                         // Refused by a rule before anything was written: this row only.
-                        Err(e @ (AppError::Invalid(_) | AppError::EpisodeOutOfOrder(_))) => {
+                        Err(
+                            e @ (AppError::Invalid(_)
+                            | AppError::EpisodeOutOfOrder(_)
+                            | AppError::Conflict(_)),
+                        ) if !matches!(play.target, Target::Movie(_) | Target::Episode(_))
+                            || !matches!(e, AppError::Conflict(_)) =>
+                        {
                             let item = &mut items[play.item];
                             item.outcome = RowOutcome::Invalid;
                             item.reason = Some(e.to_string());
@@ -225,20 +260,43 @@ impl<S: Store> ViewingService<S> {
                 item.outcome = RowOutcome::Duplicate;
                 item.reason = Some("repeated in the file".to_owned());
             } else {
-                let target = match self.match_row(row).await? {
-                    Match::Movie(id, by) => {
-                        item.matched_by = Some(by);
-                        item.content_id = Some(id.as_uuid());
-                        Some(Target::Movie(id))
-                    }
-                    Match::Episode(id, by) => {
-                        item.matched_by = Some(by);
-                        item.content_id = Some(id.as_uuid());
-                        Some(Target::Episode(id))
-                    }
-                    Match::Unmatched(reason) => {
+                let matched = self.match_row(row).await?;
+                let (content, by) = match &matched {
+                    Match::Movie(id, by) => (Some(id.as_uuid()), Some(*by)),
+                    Match::Episode(id, by) => (Some(id.as_uuid()), Some(*by)),
+                    Match::Show(id, by) => (Some(id.as_uuid()), Some(*by)),
+                    Match::Unmatched(_) => (None, None),
+                };
+                item.content_id = content;
+                item.matched_by = by;
+                let target = match (row.kind, matched) {
+                    (_, Match::Unmatched(reason)) => {
                         item.outcome = RowOutcome::Unmatched;
                         item.reason = Some(reason);
+                        None
+                    }
+                    (RowKind::Movie, Match::Movie(id, _)) => Some(Target::Movie(id)),
+                    (RowKind::Episode, Match::Episode(id, _)) => Some(Target::Episode(id)),
+                    (RowKind::Watchlist, Match::Movie(id, _)) => {
+                        Some(Target::Watchlist(id.as_uuid(), ItemType::Movie))
+                    }
+                    (RowKind::Watchlist, Match::Show(id, _)) => {
+                        Some(Target::Watchlist(id.as_uuid(), ItemType::Show))
+                    }
+                    (RowKind::Abandon, Match::Movie(id, _)) => row
+                        .abandon
+                        .clone()
+                        .map(|cmd| Target::Abandon(id.as_uuid(), cmd)),
+                    (RowKind::Abandon, Match::Show(id, _)) => row
+                        .abandon
+                        .clone()
+                        .map(|cmd| Target::Abandon(id.as_uuid(), cmd)),
+                    (RowKind::Reset, Match::Show(id, _)) => Some(Target::Reset(id)),
+                    _ => {
+                        item.outcome = RowOutcome::Unmatched;
+                        item.reason = Some("matched an item of another kind".to_owned());
+                        item.content_id = None;
+                        item.matched_by = None;
                         None
                     }
                 };

@@ -175,6 +175,7 @@ fn invalid(row: u32, kind: RowKind, title: &str, why: impl Into<String>) -> Impo
         at: None,
         play: PlayDetails::default(),
         own_id: None,
+        abandon: None,
         source_key: format!("trakt:row:{row}"),
         verdict: Some((RowOutcome::Invalid, why.into())),
     }
@@ -238,6 +239,7 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
         at: None,
         play: PlayDetails::default(),
         own_id: None,
+        abandon: None,
         source_key: String::new(),
         verdict: None,
     };
@@ -252,12 +254,29 @@ fn entry_row(row: u32, file: FileKind, value: serde_json::Value) -> ImportRow {
         }
         FileKind::Watchlist => {
             out.kind = RowKind::Watchlist;
-            out.source_key = format!("trakt:watchlist:{row}");
-            out.verdict = Some((
-                RowOutcome::Skipped,
-                "the watchlist is not imported yet".to_owned(),
-            ));
+            // A show on the watchlist: its title and ids as a show's, no numbers.
+            if entry.movie.is_none() && entry.show.is_some() {
+                out.show = Some(ShowRef {
+                    title: out.title.clone(),
+                    ids: std::mem::take(&mut out.ids),
+                    season: 0,
+                    episode: None,
+                    episode_title: None,
+                });
+            }
+            let listed = match (&entry.movie, &entry.show) {
+                (Some(m), _) => m.ids.trakt,
+                (None, Some(s)) => s.ids.trakt,
+                _ => None,
+            };
+            out.source_key = match listed {
+                Some(id) => format!("trakt:watchlist:{id}"),
+                None => format!("trakt:watchlist:row:{row}"),
+            };
             out.at = entry.listed_at.as_deref().and_then(|d| date(Some(d)).ok());
+            if out.at.is_none() {
+                out.verdict = Some((RowOutcome::Invalid, "listed_at: no date".to_owned()));
+            }
         }
         FileKind::History => {
             let Some(id) = entry.id else {

@@ -59,6 +59,7 @@ fn blank(row: u32, kind: RowKind, title: String, key: String) -> ImportRow {
         at: None,
         play: PlayDetails::default(),
         own_id: None,
+        abandon: None,
         source_key: key,
         verdict: None,
     }
@@ -132,14 +133,22 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
                 let mut row = blank(
                     next(&out),
                     RowKind::Watchlist,
-                    name,
+                    name.clone(),
                     format!("tvtime:{key}"),
                 );
-                row.ids = tvdb(csv.get(r, "s_id"));
-                row.verdict = Some((
-                    RowOutcome::Skipped,
-                    "the watchlist is not imported yet".to_owned(),
-                ));
+                row.show = Some(ShowRef {
+                    title: name,
+                    ids: tvdb(csv.get(r, "s_id")),
+                    season: 0,
+                    episode: None,
+                    episode_title: None,
+                });
+                match time(csv.get(r, "followed_at").or(csv.get(r, "created_at"))) {
+                    Ok(at) => row.at = Some(at),
+                    Err(why) => {
+                        row.verdict = Some((RowOutcome::Invalid, format!("followed_at: {why}")));
+                    }
+                }
                 out.push(row);
             }
         }
@@ -167,10 +176,12 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
                 .and_then(|y| y.parse().ok())
                 .filter(|y| *y > 1);
             if kind == RowKind::Watchlist {
-                row.verdict = Some((
-                    RowOutcome::Skipped,
-                    "the watchlist is not imported yet".to_owned(),
-                ));
+                match time(csv.get(r, "created_at")) {
+                    Ok(at) => row.at = Some(at),
+                    Err(why) => {
+                        row.verdict = Some((RowOutcome::Invalid, format!("created_at: {why}")));
+                    }
+                }
             } else {
                 let at = csv
                     .get(r, "watch_date_range_key")

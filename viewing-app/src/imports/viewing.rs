@@ -3,11 +3,36 @@
 //! catalog) or else by its external ids and titles.
 
 use viewing_domain::imports::{ImportRow, PlayDetails, RowKind, RowOutcome, ShowRef};
-use viewing_domain::values::{Companions, Minutes, Platform, ViewingContext, ViewingLocation};
+use viewing_domain::rules::abandon::Abandon;
+use viewing_domain::values::{
+    AbandonReason, Companions, Minutes, Percent, Platform, Rating, ViewingContext, ViewingLocation,
+};
 use viewing_domain::{ExternalIds, Origin, Provider};
 
 use super::{FileError, SourceFile, basename};
 use crate::export::{ExportDocument, ExportedRecord, FORMAT, VERSION};
+
+/// An exported abandon as the command that records it again at its date.
+fn abandon_of(a: &crate::export::ExportedAbandon) -> Result<Abandon, String> {
+    let text = |e: viewing_domain::ValidationError| format!("{}: {}", e.field, e.message);
+    Ok(Abandon {
+        abandon_date: Some(a.abandon_date),
+        progress_percent: Some(Percent::new("progressPercent", a.progress_percent).map_err(text)?),
+        abandon_reason: a
+            .abandon_reason
+            .as_deref()
+            .map(AbandonReason::parse)
+            .transpose()
+            .map_err(text)?
+            .flatten(),
+        quality_rating: a
+            .quality_rating
+            .map(|r| Rating::new("qualityRating", r))
+            .transpose()
+            .map_err(text)?,
+        would_retry: Some(a.would_retry),
+    })
+}
 
 fn ids(map: &std::collections::BTreeMap<String, String>) -> ExternalIds {
     let mut out = ExternalIds::new();
@@ -104,6 +129,7 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
             at: Some(r.watch_date),
             play: PlayDetails::default(),
             own_id: Some(r.content_id),
+            abandon: None,
             source_key: format!("viewing:{}", r.id),
             verdict: None,
         };
@@ -116,7 +142,7 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
         }
         out.push(item);
     }
-    let skipped = |row: usize, kind: RowKind, title: String, key: String, why: &str| ImportRow {
+    let base = |row: usize, kind: RowKind, title: String, key: String| ImportRow {
         row: u32::try_from(row).unwrap_or(u32::MAX),
         kind,
         title,
@@ -126,45 +152,49 @@ pub(super) fn rows(files: &[SourceFile]) -> Result<Vec<ImportRow>, FileError> {
         at: None,
         play: PlayDetails::default(),
         own_id: None,
+        abandon: None,
         source_key: key,
-        verdict: Some((RowOutcome::Skipped, why.to_owned())),
+        verdict: None,
     };
     for a in &doc.abandons {
-        out.push(skipped(
+        let mut row = base(
             out.len() + 1,
             RowKind::Abandon,
-            a.item_id.to_string(),
+            format!("{} {}", a.item_type, a.item_id),
             format!("viewing:abandon:{}", a.id),
-            "abandons are not imported yet",
-        ));
+        );
+        row.own_id = Some(a.item_id);
+        row.at = Some(a.abandon_date);
+        match abandon_of(a) {
+            Ok(cmd) => row.abandon = Some(cmd),
+            Err(why) => row.verdict = Some((RowOutcome::Invalid, why)),
+        }
+        out.push(row);
     }
     for r in &doc.resets {
-        out.push(skipped(
+        let mut row = base(
             out.len() + 1,
             RowKind::Reset,
-            r.show_id.to_string(),
-            format!("viewing:reset:{}:{}", r.show_id, r.reset_at),
-            "rewatch resets are not imported yet",
-        ));
+            format!("show {}", r.show_id),
+            format!("viewing:reset:{}:{}", r.show_id, r.reset_at.to_rfc3339()),
+        );
+        row.own_id = Some(r.show_id);
+        row.at = Some(r.reset_at);
+        out.push(row);
     }
     for w in &doc.watchlist {
-        let row = u32::try_from(out.len() + 1).unwrap_or(u32::MAX);
-        out.push(ImportRow {
-            row,
-            kind: RowKind::Watchlist,
-            title: w.content_id.to_string(),
-            year: None,
-            ids: ExternalIds::new(),
-            show: None,
-            at: Some(w.added_at),
-            play: PlayDetails::default(),
-            own_id: Some(w.content_id),
-            source_key: format!("viewing:watchlist:{}", w.content_id),
-            verdict: Some((
-                RowOutcome::Skipped,
-                "the watchlist is not imported yet".to_owned(),
-            )),
-        });
+        let mut row = base(
+            out.len() + 1,
+            RowKind::Watchlist,
+            format!("{} {}", w.kind, w.content_id),
+            format!("viewing:watchlist:{}", w.content_id),
+        );
+        row.own_id = Some(w.content_id);
+        row.at = Some(w.added_at);
+        if w.kind == "show" {
+            row.show = Some(ShowRef::default());
+        }
+        out.push(row);
     }
     Ok(out)
 }
