@@ -28,13 +28,24 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
         .routes(routes!(refresh))
 }
 
+/// What a refresh names: a movie or a show.
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RefreshKind {
+    /// A movie.
+    Movie,
+    /// A show.
+    Show,
+}
+
 /// Fetches a movie or a show again from the metadata provider (TMDB), past its cache, and lays
 /// the answer over it (SPEC §16): our ids stay, a returning show gains its new episodes, and
 /// episodes the provider no longer lists stay. Admin only.
 #[utoipa::path(
     put, path = "/api/catalog/refresh/{kind}/{id}", tag = "catalog",
     params(
-        ("kind" = String, Path, description = "`movie` or `show`", pattern = "^(movie|show)$"),
+        ("kind" = inline(RefreshKind), Path, description = "`movie` or `show`"),
         ("id" = Uuid, Path, description = "The movie's or show's id"),
     ),
     responses(
