@@ -20,31 +20,54 @@ use viewing_domain::{
     UserId,
 };
 
-fn fixture(name: &str) -> Vec<u8> {
+/// A fixture of `source`'s export (`tests/fixtures/imports/SOURCE/NAME`).
+fn fixture_of(source: &str, name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/tests/fixtures/imports/trakt/{name}",
+        "{}/tests/fixtures/imports/{source}/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Trakt's export as its zip, its files two folders deep.
-fn export_zip() -> Vec<u8> {
+fn fixture(name: &str) -> Vec<u8> {
+    fixture_of("trakt", name)
+}
+
+/// A zip of `files` (path in the zip, content).
+fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for name in [
+    for (path, bytes) in files {
+        zip.start_file(path.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(bytes).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// `source`'s fixtures `names` zipped under `folder`.
+fn export_of(source: &str, folder: &str, names: &[&str]) -> Vec<u8> {
+    let files: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .map(|n| (format!("{folder}/{n}"), fixture_of(source, n)))
+        .collect();
+    zip_of(&files)
+}
+
+/// Trakt's export as its zip, its files two folders deep, with a file that is not Trakt's.
+fn export_zip() -> Vec<u8> {
+    let mut files: Vec<(String, Vec<u8>)> = [
         "watched-history.json",
         "lists-watchlist.json",
         "ratings-movies.json",
-    ] {
-        zip.start_file(format!("trakt-export/2026-07-15/{name}"), options)
-            .expect("entry");
-        zip.write_all(&fixture(name)).expect("write");
-    }
-    zip.start_file("trakt-export/README.txt", options)
-        .expect("entry");
-    zip.write_all(b"not a Trakt file").expect("write");
-    zip.finish().expect("zip").into_inner()
+    ]
+    .iter()
+    .map(|n| (format!("trakt-export/2026-07-15/{n}"), fixture(n)))
+    .collect();
+    files.push((
+        "trakt-export/README.txt".to_owned(),
+        b"not a Trakt file".to_vec(),
+    ));
+    zip_of(&files)
 }
 
 fn ids(pairs: &[(Provider, &str)]) -> ExternalIds {
@@ -323,11 +346,7 @@ async fn a_file_that_is_not_the_export_is_refused_whole() {
         }
     }
     // A zip without a Trakt file in it.
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("diary.csv", zip::write::SimpleFileOptions::default())
-        .expect("entry");
-    zip.write_all(b"Date,Name\n").expect("write");
-    let upload = zip.finish().expect("zip").into_inner();
+    let upload = zip_of(&[("diary.csv".to_owned(), b"Date,Name\n".to_vec())]);
     match w.svc.import_history(w.user, request(upload, false)).await {
         Err(AppError::Invalid(e)) => {
             assert!(e.message.contains("no Trakt file found"), "{}", e.message)
@@ -359,22 +378,11 @@ async fn an_imported_play_skips_the_order_check() {
 }
 
 fn letterboxd_zip() -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for name in ["diary.csv", "watched.csv", "watchlist.csv"] {
-        let path = format!(
-            "{}/tests/fixtures/imports/letterboxd/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        zip.start_file(
-            format!("letterboxd-someone-2026-07-15-10-00-utc/{name}"),
-            options,
-        )
-        .expect("entry");
-        zip.write_all(&bytes).expect("write");
-    }
-    zip.finish().expect("zip").into_inner()
+    export_of(
+        "letterboxd",
+        "letterboxd-someone-2026-07-15-10-00-utc",
+        &["diary.csv", "watched.csv", "watchlist.csv"],
+    )
 }
 
 #[tokio::test]
@@ -439,11 +447,7 @@ async fn letterboxd_diary_and_watched_films_become_movie_plays() {
 }
 
 fn netflix_file(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/imports/netflix/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixture_of("netflix", name)
 }
 
 fn netflix(upload: Vec<u8>, profile: Option<&str>) -> ImportRequest {
@@ -587,21 +591,11 @@ async fn netflix_activity_takes_one_profile_and_skips_previews_and_trailers() {
 async fn tv_time_episodes_by_tvdb_ids_and_numbers_and_movies_by_name() {
     let w = World::new();
     catalog(&w).await;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for name in ["tracking-prod-records-v2.csv", "tracking-prod-records.csv"] {
-        let path = format!(
-            "{}/tests/fixtures/imports/tvtime/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        zip.start_file(
-            format!("gdpr-export/{name}"),
-            zip::write::SimpleFileOptions::default(),
-        )
-        .expect("entry");
-        zip.write_all(&bytes).expect("write");
-    }
-    let upload = zip.finish().expect("zip").into_inner();
+    let upload = export_of(
+        "tvtime",
+        "gdpr-export",
+        &["tracking-prod-records-v2.csv", "tracking-prod-records.csv"],
+    );
     let import = w
         .svc
         .import_history(
