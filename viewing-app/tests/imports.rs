@@ -662,3 +662,48 @@ async fn tv_time_episodes_by_tvdb_ids_and_numbers_and_movies_by_name() {
         ["2022-04-10T11:26:55+00:00"]
     );
 }
+
+#[tokio::test]
+async fn completions_an_import_brings_carry_their_historical_dates() {
+    let w = World::new();
+    catalog(&w).await;
+    // Dark's four episodes, watched in 2020 (listed newest first, as Trakt lists them).
+    let plays: Vec<String> = (1..=4)
+        .rev()
+        .map(|n| {
+            format!(
+                r#"{{"id": {n}, "watched_at": "2020-01-0{n}T20:00:00Z", "type": "episode",
+                    "episode": {{"season": 1, "number": {n}, "ids": {{}}}},
+                    "show": {{"title": "Dark", "ids": {{"tvdb": 334824}}}}}}"#
+            )
+        })
+        .collect();
+    let file = format!("[{}]", plays.join(","));
+    let import = w
+        .svc
+        .import_history(w.user, request(file.into_bytes(), false))
+        .await
+        .expect("imported");
+    assert_eq!(import.summary.imported, 4);
+    let completions: Vec<(String, String)> = w
+        .events()
+        .await
+        .iter()
+        .filter_map(|e| match &e.event {
+            DomainEvent::TvSeasonCompleted(c) => {
+                Some(("season".to_owned(), c.completion_date.to_rfc3339()))
+            }
+            DomainEvent::TvShowCompleted(c) => {
+                Some(("show".to_owned(), c.completion_date.to_rfc3339()))
+            }
+            _ => None,
+        })
+        .collect();
+    let at = "2020-01-04T20:00:00+00:00".to_owned();
+    assert_eq!(
+        completions,
+        [("season".to_owned(), at.clone()), ("show".to_owned(), at)]
+    );
+    // Four nights in a row, a day apart: no binge session.
+    assert!(w.sessions(7).await.is_empty());
+}
