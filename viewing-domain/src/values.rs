@@ -94,8 +94,8 @@ impl Percent {
         Self(hundredths as u16)
     }
     /// A percentage kept in hundredths (0 to 10 000), as stores hold it.
-    pub fn from_hundredths(h: u16) -> Option<Self> {
-        (h <= 10_000).then_some(Self(h))
+    pub const fn from_hundredths(h: u16) -> Option<Self> {
+        if h <= 10_000 { Some(Self(h)) } else { None }
     }
     /// Hundredths of a percent: 12.5 % is 1250.
     pub fn hundredths(self) -> u16 {

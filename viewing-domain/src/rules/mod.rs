@@ -7,6 +7,7 @@ pub mod episode;
 pub mod history;
 pub mod movie;
 pub mod order;
+pub mod playback;
 pub mod progress;
 
 use chrono::Duration;
