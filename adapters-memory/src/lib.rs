@@ -14,6 +14,7 @@ mod events;
 mod idempotency;
 mod imports;
 mod outbox;
+mod playbacks;
 mod progress;
 mod records;
 mod relay;

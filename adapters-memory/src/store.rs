@@ -35,6 +35,8 @@ pub(crate) struct State {
     pub(crate) import_items: HashMap<ImportId, Vec<ImportItem>>,
     /// `(user, source key)` → the import and what it made, in the order made.
     pub(crate) import_links: Vec<(UserId, String, ImportId, ImportLink)>,
+    /// Players' playbacks, one per user and item.
+    pub(crate) playbacks: Vec<viewing_domain::rules::playback::Playback>,
 }
 
 /// Everything behind the store's lock: the record state (copied per unit of work) and the

@@ -363,6 +363,32 @@ pub fn import_item<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::impo
     })
 }
 
+/// A row of `playbacks` (`id, user_id, content_id, kind, show_id, state, progress_hundredths,
+/// started_at, updated_at, expires_at`).
+pub fn playback<S, R: RowExt<S>>(
+    row: &R,
+) -> StoreResult<viewing_domain::rules::playback::Playback> {
+    use viewing_domain::rules::playback::{Playback, PlaybackState};
+    let kind = row.text("kind")?;
+    let state = row.text("state")?;
+    let hundredths = row.int("progress_hundredths")?;
+    Ok(Playback {
+        id: viewing_domain::PlaybackId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        content_id: row.uuid("content_id")?,
+        kind: viewing_domain::ItemKind::parse(&kind).ok_or_else(|| corrupt("kind", kind))?,
+        show_id: row.uuid_opt("show_id")?.map(ShowId::from),
+        state: PlaybackState::parse(&state).ok_or_else(|| corrupt("state", state))?,
+        progress: u16::try_from(hundredths)
+            .ok()
+            .and_then(viewing_domain::values::Percent::from_hundredths)
+            .ok_or_else(|| corrupt("progress_hundredths", hundredths))?,
+        started_at: row.instant("started_at")?,
+        updated_at: row.instant("updated_at")?,
+        expires_at: row.instant("expires_at")?,
+    })
+}
+
 /// A row of `import_plays` (`kind, item_id`).
 pub fn import_link<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::imports::ImportLink> {
     let kind = row.text("kind")?;

@@ -14,6 +14,7 @@ mod engagement;
 mod imports;
 mod open;
 mod outbox;
+mod playbacks;
 mod progress;
 mod records;
 mod relay;

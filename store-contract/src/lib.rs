@@ -24,6 +24,7 @@ mod events;
 mod history;
 mod idempotency;
 mod imports;
+mod playbacks;
 mod progress;
 mod records;
 mod unit_of_work;
@@ -43,6 +44,7 @@ pub use events::*;
 pub use history::*;
 pub use idempotency::*;
 pub use imports::*;
+pub use playbacks::*;
 pub use progress::*;
 pub use records::*;
 pub use unit_of_work::*;
@@ -89,6 +91,7 @@ macro_rules! contract_tests {
             catalog_title_search,
             imports_round_trip,
             import_source_keys,
+            playbacks_round_trip,
             catalog_titles,
             user_ensure_is_idempotent,
             record_movie_round_trip,

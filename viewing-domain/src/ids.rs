@@ -62,4 +62,6 @@ id_type!(
     EventId,
     /// An import of another service's history (SPEC §12).
     ImportId,
+    /// A player's playback of one movie or episode (SPEC §13).
+    PlaybackId,
 );

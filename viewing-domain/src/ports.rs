@@ -37,10 +37,11 @@ use crate::handler_ports::{
 pub use crate::idempotency::StoredResponse;
 use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint};
 use crate::ids::{
-    AbandonId, BingeSessionId, EpisodeId, ImportId, MovieId, RecordId, ShowId, UserId,
+    AbandonId, BingeSessionId, EpisodeId, ImportId, MovieId, PlaybackId, RecordId, ShowId, UserId,
 };
 use crate::imports::{Import, ImportItem, ImportLink, RowOutcome};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
+use crate::rules::playback::Playback;
 use crate::search::{TitleHit, TitleQuery};
 
 /// A store's own error, boxed so the ports name no database library.
@@ -162,6 +163,7 @@ pub trait CommandUnitOfWork:
     + BingeSessionRepository
     + AbandonRepository
     + ImportRepository
+    + PlaybackRepository
     + Outbox
 {
 }
@@ -177,6 +179,7 @@ impl<T> CommandUnitOfWork for T where
         + BingeSessionRepository
         + AbandonRepository
         + ImportRepository
+        + PlaybackRepository
         + Outbox
 {
 }
@@ -292,6 +295,24 @@ pub trait ImportRepository: Send {
     ) -> StoreResult<Vec<ImportLink>>;
     /// Forgets what import `import` made: its source keys may be imported again.
     async fn unlink_import_items(&mut self, user: UserId, import: ImportId) -> StoreResult<()>;
+}
+
+/// Players' playbacks (SPEC §13): one per user and item, playing or paused. Errors as every
+/// port.
+#[async_trait]
+pub trait PlaybackRepository: Send {
+    /// Creates the user's playback of its item, or replaces the one they have (its id stays).
+    async fn save_playback(&mut self, playback: &Playback) -> StoreResult<()>;
+    /// The user's playback of `content`.
+    async fn playback_of(
+        &mut self,
+        user: UserId,
+        content: uuid::Uuid,
+    ) -> StoreResult<Option<Playback>>;
+    /// The user's playbacks, the most recently reported first.
+    async fn playbacks(&mut self, user: UserId) -> StoreResult<Vec<Playback>>;
+    /// Removes the user's playback `id`; `false` when they have none by that id.
+    async fn delete_playback(&mut self, user: UserId, id: PlaybackId) -> StoreResult<bool>;
 }
 
 /// Bulk catalog writes (SPEC §16). Errors as every port (`Unavailable`, `Unexpected`).

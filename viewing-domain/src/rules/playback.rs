@@ -5,7 +5,59 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::catalog::ItemKind;
+use crate::ids::{PlaybackId, ShowId, UserId};
 use crate::values::{Minutes, Percent, ValidationError};
+
+/// Where a playback stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaybackState {
+    /// Playing now: the user's *now watching* item until `expires_at`.
+    Watching,
+    /// Paused: listed with its resume point.
+    Paused,
+}
+
+impl PlaybackState {
+    /// The name on the wire and in the stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaybackState::Watching => "watching",
+            PlaybackState::Paused => "paused",
+        }
+    }
+
+    /// The state named by [`PlaybackState::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Watching, Self::Paused]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A player's playback of one movie or episode for one user: at most one per item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Playback {
+    /// Its id (`DELETE /api/playback/{id}`).
+    pub id: PlaybackId,
+    /// Whose.
+    pub user_id: UserId,
+    /// The movie or episode.
+    pub content_id: uuid::Uuid,
+    /// [`ItemKind::Movie`] or [`ItemKind::Episode`].
+    pub kind: ItemKind,
+    /// An episode's show.
+    pub show_id: Option<ShowId>,
+    /// Playing or paused.
+    pub state: PlaybackState,
+    /// How far (the resume point of a paused one).
+    pub progress: Percent,
+    /// When it was (last) started.
+    pub started_at: DateTime<Utc>,
+    /// When the player last reported it.
+    pub updated_at: DateTime<Utc>,
+    /// When a playing one stops being *now watching* ([`now_watching_until`]).
+    pub expires_at: DateTime<Utc>,
+}
 
 /// The progress at or above which a `stop` records a play, per kind of content (SPEC §13:
 /// `VIEWING_SCROBBLE_THRESHOLD_MOVIE` 90, `VIEWING_SCROBBLE_THRESHOLD_EPISODE` 80).
