@@ -235,6 +235,7 @@ fn rules(settings: &Settings) -> RulesConfig {
     RulesConfig {
         binge_max_gap: chrono::Duration::minutes(i64::from(settings.binge_max_gap_minutes)),
         inactivity: chrono::Duration::days(i64::from(settings.inactivity_days)),
+        ..RulesConfig::default()
     }
 }
 

@@ -156,6 +156,7 @@ pub mod history;
 pub mod imdb;
 pub mod imports;
 pub mod metrics;
+pub mod playback;
 pub mod progress;
 pub mod progress_cache;
 pub mod relay;

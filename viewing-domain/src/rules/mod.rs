@@ -19,6 +19,8 @@ pub struct RulesConfig {
     pub binge_max_gap: Duration,
     /// A show in progress with no watch for this long is stalled (and reported abandoned).
     pub inactivity: Duration,
+    /// The progress at which a player's `stop` records a play (SPEC §13).
+    pub scrobble: playback::Thresholds,
 }
 
 impl Default for RulesConfig {
@@ -26,6 +28,7 @@ impl Default for RulesConfig {
         Self {
             binge_max_gap: Duration::hours(3),
             inactivity: Duration::days(90),
+            scrobble: playback::Thresholds::default(),
         }
     }
 }
