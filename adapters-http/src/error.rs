@@ -48,7 +48,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// One of `malformed-request`, `unauthorized`, `forbidden`, `content-not-found`,
-    /// `not-found`, `episode-out-of-order`, `conflict`, `idempotency-in-flight`,
+    /// `not-found`, `episode-out-of-order`, `duplicate-play`, `conflict`, `idempotency-in-flight`,
     /// `idempotency-key-reused`, `payload-too-large`,
     /// `validation-failed`, `rate-limited`, `unavailable`, `method-not-allowed`,
     /// `uri-too-long`, `headers-too-large`, `internal-error`.
@@ -60,6 +60,9 @@ pub struct Problem {
     /// The first episode still to watch (409 `episode-out-of-order` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_episode: Option<MissingEpisodeDto>,
+    /// The play already recorded (409 `duplicate-play` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::dto::ViewingRecordDto>,
 }
 
 /// Everything a request can end in besides success.
@@ -73,6 +76,8 @@ pub enum ApiError {
     NotFound,
     OutOfOrder(MissingEpisode),
     Conflict(String),
+    /// A player's second stop of an item within its runtime (SPEC §13): the play it repeats.
+    DuplicatePlay(Box<crate::dto::ViewingRecordDto>),
     /// The `Idempotency-Key` is bound to another method, path or body (422).
     IdempotencyKeyReused,
     /// A request with the same `Idempotency-Key` is still running (409, `Retry-After: 1`).
@@ -102,9 +107,10 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::ContentNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::OutOfOrder(_) | ApiError::Conflict(_) | ApiError::IdempotencyInFlight => {
-                StatusCode::CONFLICT
-            }
+            ApiError::OutOfOrder(_)
+            | ApiError::Conflict(_)
+            | ApiError::DuplicatePlay(_)
+            | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge | ApiError::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -127,6 +133,7 @@ impl ApiError {
             ApiError::ContentNotFound => "content-not-found",
             ApiError::NotFound => "not-found",
             ApiError::OutOfOrder(_) => "episode-out-of-order",
+            ApiError::DuplicatePlay(_) => "duplicate-play",
             ApiError::Conflict(_) => "conflict",
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyInFlight => "idempotency-in-flight",
@@ -149,6 +156,7 @@ impl ApiError {
             ApiError::ContentNotFound => "Content not found",
             ApiError::NotFound => "Not found",
             ApiError::OutOfOrder(_) => "Episode out of order",
+            ApiError::DuplicatePlay(_) => "Duplicate play",
             ApiError::Conflict(_) => "Conflict",
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
             ApiError::IdempotencyInFlight => "Idempotent request in flight",
@@ -172,6 +180,12 @@ impl ApiError {
             ApiError::OutOfOrder(m) => format!(
                 "season {} episode {} is not watched yet (or send markPreviousWatched: true)",
                 m.season_number, m.episode_number
+            ),
+            ApiError::DuplicatePlay(r) => format!(
+                "this item's play of {} (record {}) is within its runtime: a second stop records \
+                 nothing",
+                r.watch_date.to_rfc3339(),
+                r.id
             ),
             ApiError::IdempotencyKeyReused => "this Idempotency-Key was used for another request \
                  (method, path or body); use a new key for a new request"
@@ -224,6 +238,10 @@ impl ApiError {
             },
             missing_episode: match self {
                 ApiError::OutOfOrder(m) => Some(MissingEpisodeDto::from(*m)),
+                _ => None,
+            },
+            record: match self {
+                ApiError::DuplicatePlay(r) => Some(r.as_ref().clone()),
                 _ => None,
             },
         }

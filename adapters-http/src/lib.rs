@@ -179,7 +179,7 @@ pub fn router<S: ViewingApi>(state: AppState<S>) -> Router {
 /// is read on the POST handlers only ([`handlers::idempotent`]), so a method a path does not
 /// have is 405 whatever key it carries.
 pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
-    use handlers::{admin, catalog, engagement, imports, ops, reading, viewing};
+    use handlers::{admin, catalog, engagement, imports, ops, playback, reading, viewing};
 
     // Layers run outside-in: authenticate every matched route, then, on the POST handlers
     // only, the idempotency key.
@@ -189,6 +189,7 @@ pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> 
         .merge(reading::routes())
         .merge(engagement::routes())
         .merge(imports::routes())
+        .merge(playback::routes())
         .merge(admin::routes(state))
         .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
 

@@ -143,6 +143,42 @@ impl ViewingApi for Fake {
     ) -> AppResult<Vec<viewing_app::domain::imports::ImportItem>> {
         self.up().and(Ok(Vec::new()))
     }
+    async fn playback_start(
+        &self,
+        _: UserId,
+        _: viewing_app::playback::PlaybackReport,
+    ) -> AppResult<viewing_app::domain::rules::playback::Playback> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn playback_pause(
+        &self,
+        _: UserId,
+        _: viewing_app::playback::PlaybackReport,
+    ) -> AppResult<viewing_app::domain::rules::playback::Playback> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn playback_stop(
+        &self,
+        _: UserId,
+        _: viewing_app::playback::PlaybackReport,
+    ) -> AppResult<viewing_app::playback::Stopped> {
+        self.up().and(Err(AppError::ContentNotFound))
+    }
+    async fn now_watching(
+        &self,
+        _: UserId,
+    ) -> AppResult<Option<viewing_app::domain::rules::playback::Playback>> {
+        self.up().and(Ok(None))
+    }
+    async fn paused_playbacks(
+        &self,
+        _: UserId,
+    ) -> AppResult<Vec<viewing_app::domain::rules::playback::Playback>> {
+        self.up().and(Ok(Vec::new()))
+    }
+    async fn drop_playback(&self, _: UserId, _: viewing_app::domain::PlaybackId) -> AppResult<()> {
+        self.up().and(Err(AppError::NotFound))
+    }
     async fn export(&self, _: UserId) -> AppResult<viewing_app::export::ExportDocument> {
         self.up().and(Err(AppError::NotFound))
     }
@@ -370,7 +406,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(31));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(37));
 }
 
 #[tokio::test]

@@ -225,6 +225,12 @@ pub struct Settings {
     /// Days without a watch after which a show in progress reads as stalled.
     #[arg(long, env = "VIEWING_INACTIVITY_DAYS", default_value = "90")]
     pub inactivity_days: u32,
+    /// Percent of a movie at or above which a player's stop records the play.
+    #[arg(long, env = "VIEWING_SCROBBLE_THRESHOLD_MOVIE", default_value = "90", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub scrobble_threshold_movie: u8,
+    /// Percent of an episode at or above which a player's stop records the play.
+    #[arg(long, env = "VIEWING_SCROBBLE_THRESHOLD_EPISODE", default_value = "80", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub scrobble_threshold_episode: u8,
     /// NATS server the domain events also go to (JetStream stream `VIEWING_EVENTS`, subjects
     /// `viewing.events.<EventType>`). Unset: events reach the in-process handlers only.
     #[arg(long, env = "VIEWING_NATS_URL", hide_env_values = true)]
@@ -282,6 +288,11 @@ impl fmt::Debug for Settings {
             .field("anon_rate_limit_burst", &self.anon_rate_limit_burst)
             .field("binge_max_gap_minutes", &self.binge_max_gap_minutes)
             .field("inactivity_days", &self.inactivity_days)
+            .field("scrobble_threshold_movie", &self.scrobble_threshold_movie)
+            .field(
+                "scrobble_threshold_episode",
+                &self.scrobble_threshold_episode,
+            )
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field(
                 "notify_webhook_url",

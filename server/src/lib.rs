@@ -231,12 +231,23 @@ impl Job {
     }
 }
 
+use viewing_app::domain::rules::playback::Thresholds;
+
 fn rules(settings: &Settings) -> RulesConfig {
     RulesConfig {
         binge_max_gap: chrono::Duration::minutes(i64::from(settings.binge_max_gap_minutes)),
         inactivity: chrono::Duration::days(i64::from(settings.inactivity_days)),
-        ..RulesConfig::default()
+        scrobble: Thresholds {
+            movie: percent(settings.scrobble_threshold_movie),
+            episode: percent(settings.scrobble_threshold_episode),
+        },
     }
+}
+
+/// Whole percents (1 to 100, checked by the settings) as the rules keep them.
+fn percent(p: u8) -> viewing_app::domain::values::Percent {
+    viewing_app::domain::values::Percent::from_hundredths(u16::from(p.min(100)) * 100)
+        .unwrap_or(viewing_app::domain::values::Percent::FULL)
 }
 
 fn service<S: Store>(store: S, settings: &Settings) -> Fallible<ViewingService<S>> {

@@ -419,7 +419,7 @@ fn token_refuses_a_short_secret() {
 }
 
 /// Every option of `serve`, with its environment variable.
-const SERVE_OPTIONS: [(&str, &str); 17] = [
+const SERVE_OPTIONS: [(&str, &str); 19] = [
     ("--listen", "VIEWING_LISTEN"),
     ("--database-url", "DATABASE_URL"),
     ("--jwt-secret", "VIEWING_JWT_SECRET"),
@@ -432,6 +432,14 @@ const SERVE_OPTIONS: [(&str, &str); 17] = [
     ("--anon-rate-limit-burst", "VIEWING_RATE_LIMIT_ANON_BURST"),
     ("--binge-max-gap-minutes", "VIEWING_BINGE_MAX_GAP_MINUTES"),
     ("--inactivity-days", "VIEWING_INACTIVITY_DAYS"),
+    (
+        "--scrobble-threshold-movie",
+        "VIEWING_SCROBBLE_THRESHOLD_MOVIE",
+    ),
+    (
+        "--scrobble-threshold-episode",
+        "VIEWING_SCROBBLE_THRESHOLD_EPISODE",
+    ),
     ("--nats-url", "VIEWING_NATS_URL"),
     ("--notify-webhook-url", "VIEWING_NOTIFY_WEBHOOK_URL"),
     ("--reminder-delay-minutes", "VIEWING_REMINDER_DELAY_MINUTES"),

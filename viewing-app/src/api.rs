@@ -19,11 +19,12 @@ use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::history::EditRecord;
 use viewing_domain::rules::movie::WatchMovie;
+use viewing_domain::rules::playback::Playback;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::search::TitleHit;
 use viewing_domain::{
     AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ImportId, ItemKind,
-    Movie, MovieId, RecordId, Show, ShowId, UserId, ViewingRecord,
+    Movie, MovieId, PlaybackId, RecordId, Show, ShowId, UserId, ViewingRecord,
 };
 
 use crate::catalog::{LookupQuery, LookupResult};
@@ -32,6 +33,7 @@ use crate::error::AppResult;
 use crate::export::ExportDocument;
 use crate::history::{HistoryPage, HistoryPageRequest};
 use crate::imports::ImportRequest;
+use crate::playback::{PlaybackReport, Stopped};
 use crate::service::ViewingService;
 use crate::statistics::{Statistics, StatisticsRequest};
 use crate::viewing::EpisodeWatched;
@@ -72,6 +74,40 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> impl Future<Output = AppResult<Vec<ImportItem>>> + Send;
+    /// A player's start (SPEC §13); see [`ViewingService::playback_start`].
+    fn playback_start(
+        &self,
+        user: UserId,
+        report: PlaybackReport,
+    ) -> impl Future<Output = AppResult<Playback>> + Send;
+    /// A player's pause.
+    fn playback_pause(
+        &self,
+        user: UserId,
+        report: PlaybackReport,
+    ) -> impl Future<Output = AppResult<Playback>> + Send;
+    /// A player's stop; see [`ViewingService::playback_stop`].
+    fn playback_stop(
+        &self,
+        user: UserId,
+        report: PlaybackReport,
+    ) -> impl Future<Output = AppResult<Stopped>> + Send;
+    /// What the user is watching now.
+    fn now_watching(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = AppResult<Option<Playback>>> + Send;
+    /// The user's paused items.
+    fn paused_playbacks(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = AppResult<Vec<Playback>>> + Send;
+    /// Drops one of the user's playbacks.
+    fn drop_playback(
+        &self,
+        user: UserId,
+        id: PlaybackId,
+    ) -> impl Future<Output = AppResult<()>> + Send;
     /// The user's whole history as one document (SPEC §12).
     fn export(&self, user: UserId) -> impl Future<Output = AppResult<ExportDocument>> + Send;
     /// The user's movie plays as Letterboxd's import CSV.
@@ -298,6 +334,30 @@ impl<S: Store> ViewingApi for ViewingService<S> {
         limit: u32,
     ) -> AppResult<Vec<ImportItem>> {
         ViewingService::import_items(self, user, id, outcome, offset, limit).await
+    }
+
+    async fn playback_start(&self, user: UserId, report: PlaybackReport) -> AppResult<Playback> {
+        ViewingService::playback_start(self, user, report).await
+    }
+
+    async fn playback_pause(&self, user: UserId, report: PlaybackReport) -> AppResult<Playback> {
+        ViewingService::playback_pause(self, user, report).await
+    }
+
+    async fn playback_stop(&self, user: UserId, report: PlaybackReport) -> AppResult<Stopped> {
+        ViewingService::playback_stop(self, user, report).await
+    }
+
+    async fn now_watching(&self, user: UserId) -> AppResult<Option<Playback>> {
+        ViewingService::now_watching(self, user).await
+    }
+
+    async fn paused_playbacks(&self, user: UserId) -> AppResult<Vec<Playback>> {
+        ViewingService::paused_playbacks(self, user).await
+    }
+
+    async fn drop_playback(&self, user: UserId, id: PlaybackId) -> AppResult<()> {
+        ViewingService::drop_playback(self, user, id).await
     }
 
     async fn export(&self, user: UserId) -> AppResult<ExportDocument> {

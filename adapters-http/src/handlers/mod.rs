@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod engagement;
 pub mod imports;
 pub mod ops;
+pub mod playback;
 pub mod reading;
 pub mod viewing;
 
