@@ -166,6 +166,7 @@ pub mod statistics;
 pub mod system;
 pub mod text;
 pub mod viewing;
+pub mod webhooks;
 
 pub use error::{AppError, AppResult};
 pub use service::ViewingService;
