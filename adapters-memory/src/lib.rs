@@ -13,6 +13,7 @@ mod engagement;
 mod events;
 mod idempotency;
 mod imports;
+mod integrations;
 mod outbox;
 mod playbacks;
 mod progress;

@@ -37,6 +37,10 @@ pub(crate) struct State {
     pub(crate) import_links: Vec<(UserId, String, ImportId, ImportLink)>,
     /// Players' playbacks, one per user and item.
     pub(crate) playbacks: Vec<viewing_domain::rules::playback::Playback>,
+    /// Media servers' integrations, in the order made.
+    pub(crate) integrations: Vec<viewing_domain::integrations::Integration>,
+    /// Their deliveries, in the order received.
+    pub(crate) deliveries: Vec<viewing_domain::integrations::Delivery>,
 }
 
 /// Everything behind the store's lock: the record state (copied per unit of work) and the

@@ -389,6 +389,44 @@ pub fn playback<S, R: RowExt<S>>(
     })
 }
 
+/// A row of `integrations` (`id, user_id, kind, secret_hash, created_at, revoked_at`) with its
+/// accounts, which each store keeps its own way.
+pub fn integration<S, R: RowExt<S>>(
+    row: &R,
+    accounts: Vec<String>,
+) -> StoreResult<viewing_domain::integrations::Integration> {
+    use viewing_domain::integrations::{Integration, IntegrationKind};
+    let kind = row.text("kind")?;
+    Ok(Integration {
+        id: viewing_domain::IntegrationId::from(row.uuid("id")?),
+        user_id: UserId::from(row.uuid("user_id")?),
+        kind: IntegrationKind::parse(&kind).ok_or_else(|| corrupt("kind", kind))?,
+        secret_hash: row.text("secret_hash")?,
+        accounts,
+        created_at: row.instant("created_at")?,
+        revoked_at: row.instant_opt("revoked_at")?,
+    })
+}
+
+/// A row of `deliveries` (`id, integration_id, received_at, payload, outcome, reason,
+/// record_id, handled_at`).
+pub fn delivery<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::integrations::Delivery> {
+    use viewing_domain::integrations::{Delivery, DeliveryOutcome};
+    let outcome = row.text("outcome")?;
+    Ok(Delivery {
+        id: viewing_domain::DeliveryId::from(row.uuid("id")?),
+        integration_id: viewing_domain::IntegrationId::from(row.uuid("integration_id")?),
+        received_at: row.instant("received_at")?,
+        payload: row.text("payload")?,
+        outcome: DeliveryOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", outcome))?,
+        reason: row.text_opt("reason")?,
+        record_id: row
+            .uuid_opt("record_id")?
+            .map(viewing_domain::RecordId::from),
+        handled_at: row.instant("handled_at")?,
+    })
+}
+
 /// A row of `import_plays` (`kind, item_id`).
 pub fn import_link<S, R: RowExt<S>>(row: &R) -> StoreResult<viewing_domain::imports::ImportLink> {
     let kind = row.text("kind")?;

@@ -12,6 +12,7 @@ mod catalog_bulk;
 mod codec;
 mod engagement;
 mod imports;
+mod integrations;
 mod open;
 mod outbox;
 mod playbacks;

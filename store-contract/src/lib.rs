@@ -24,6 +24,7 @@ mod events;
 mod history;
 mod idempotency;
 mod imports;
+mod integrations;
 mod playbacks;
 mod progress;
 mod records;
@@ -44,6 +45,7 @@ pub use events::*;
 pub use history::*;
 pub use idempotency::*;
 pub use imports::*;
+pub use integrations::*;
 pub use playbacks::*;
 pub use progress::*;
 pub use records::*;
@@ -92,6 +94,7 @@ macro_rules! contract_tests {
             imports_round_trip,
             import_source_keys,
             playbacks_round_trip,
+            integrations_and_inbox,
             catalog_titles,
             user_ensure_is_idempotent,
             record_movie_round_trip,

@@ -9,34 +9,8 @@ use viewing_domain::rules::playback::progress_of;
 use viewing_domain::values::Percent;
 use viewing_domain::{ExternalIds, ItemKind, Provider};
 
-/// Which media server sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerKind {
-    /// Plex Media Server.
-    Plex,
-    /// Jellyfin, through its webhook plugin.
-    Jellyfin,
-    /// Emby.
-    Emby,
-}
-
-impl ServerKind {
-    /// The name on the wire and in the stores.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerKind::Plex => "plex",
-            ServerKind::Jellyfin => "jellyfin",
-            ServerKind::Emby => "emby",
-        }
-    }
-
-    /// The kind named by [`ServerKind::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Plex, Self::Jellyfin, Self::Emby]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
+/// Which media server sends (the integration's kind).
+pub use viewing_domain::integrations::IntegrationKind as ServerKind;
 
 /// What a delivery asks of the playback API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,4 +64,8 @@ id_type!(
     ImportId,
     /// A player's playback of one movie or episode (SPEC §13).
     PlaybackId,
+    /// A media server's webhook integration (SPEC §13).
+    IntegrationId,
+    /// One delivery of a media server's webhook (SPEC §13).
+    DeliveryId,
 );

@@ -15,6 +15,7 @@ pub mod handler_ports;
 pub mod idempotency;
 pub mod ids;
 pub mod imports;
+pub mod integrations;
 pub mod metadata;
 pub mod ports;
 pub mod records;

@@ -37,9 +37,11 @@ use crate::handler_ports::{
 pub use crate::idempotency::StoredResponse;
 use crate::idempotency::{Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint};
 use crate::ids::{
-    AbandonId, BingeSessionId, EpisodeId, ImportId, MovieId, PlaybackId, RecordId, ShowId, UserId,
+    AbandonId, BingeSessionId, DeliveryId, EpisodeId, ImportId, IntegrationId, MovieId, PlaybackId,
+    RecordId, ShowId, UserId,
 };
 use crate::imports::{Import, ImportItem, ImportLink, RowOutcome};
+use crate::integrations::{Delivery, Integration};
 use crate::records::{AbandonRecord, BingeSession, ContentType, ShowProgress, ViewingRecord};
 use crate::rules::playback::Playback;
 use crate::search::{TitleHit, TitleQuery};
@@ -164,6 +166,7 @@ pub trait CommandUnitOfWork:
     + AbandonRepository
     + ImportRepository
     + PlaybackRepository
+    + IntegrationRepository
     + Outbox
 {
 }
@@ -180,6 +183,7 @@ impl<T> CommandUnitOfWork for T where
         + AbandonRepository
         + ImportRepository
         + PlaybackRepository
+        + IntegrationRepository
         + Outbox
 {
 }
@@ -313,6 +317,41 @@ pub trait PlaybackRepository: Send {
     async fn playbacks(&mut self, user: UserId) -> StoreResult<Vec<Playback>>;
     /// Removes the user's playback `id`; `false` when they have none by that id.
     async fn delete_playback(&mut self, user: UserId, id: PlaybackId) -> StoreResult<bool>;
+}
+
+/// Media servers' integrations and their inboxes (SPEC §13). Errors as every port.
+#[async_trait]
+pub trait IntegrationRepository: Send {
+    /// Creates the integration, or replaces its accounts and revocation.
+    async fn save_integration(&mut self, integration: &Integration) -> StoreResult<()>;
+    /// The integration whose secret hashes to `secret_hash`, revoked or not.
+    async fn integration_by_secret(
+        &mut self,
+        secret_hash: &str,
+    ) -> StoreResult<Option<Integration>>;
+    /// The user's integration `id` (another user's is `None`).
+    async fn integration(
+        &mut self,
+        user: UserId,
+        id: IntegrationId,
+    ) -> StoreResult<Option<Integration>>;
+    /// The user's integrations, newest first.
+    async fn integrations_of(&mut self, user: UserId) -> StoreResult<Vec<Integration>>;
+    /// Keeps a delivery, or replaces its outcome (a replay).
+    async fn save_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
+    /// A delivery of integration `integration`.
+    async fn delivery(
+        &mut self,
+        integration: IntegrationId,
+        id: DeliveryId,
+    ) -> StoreResult<Option<Delivery>>;
+    /// A page of an integration's deliveries, the newest first.
+    async fn deliveries(
+        &mut self,
+        integration: IntegrationId,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
 }
 
 /// Bulk catalog writes (SPEC §16). Errors as every port (`Unavailable`, `Unexpected`).

@@ -1,0 +1,25 @@
+-- Media servers' webhook integrations (SPEC §13): the secret is kept as its SHA-256 only; the
+-- account filter as a JSON array. Every delivery stays in the integration's inbox with its
+-- outcome, so none is ever lost and each can be replayed.
+CREATE TABLE integrations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    accounts TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX ix_integrations_user ON integrations (user_id, created_at);
+
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    integration_id TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    record_id TEXT,
+    handled_at TEXT NOT NULL
+);
+CREATE INDEX ix_deliveries_integration ON deliveries (integration_id, received_at);
