@@ -155,6 +155,7 @@ pub mod handlers;
 pub mod history;
 pub mod imdb;
 pub mod imports;
+pub mod integrations;
 pub mod metrics;
 pub mod playback;
 pub mod progress;

@@ -28,6 +28,15 @@ pub enum PlaybackTarget {
     Content(uuid::Uuid),
     /// A movie's or an episode's ids at other services.
     ExternalIds(ExternalIds),
+    /// An episode by its show's title and its numbers (a media server that knows only those).
+    ShowTitle {
+        /// The show's title.
+        title: String,
+        /// The season number.
+        season: u32,
+        /// The episode number.
+        episode: u32,
+    },
     /// An episode by its show's ids and its numbers.
     Episode {
         /// The show's ids at other services.
@@ -97,6 +106,16 @@ impl<S: Store> ViewingService<S> {
     /// `Invalid` under 1 %; `ContentNotFound` for an item the catalog (and the metadata
     /// provider) does not know.
     pub async fn playback_stop(&self, user: UserId, report: PlaybackReport) -> AppResult<Stopped> {
+        self.playback_stop_as(user, report, Origin::Playback).await
+    }
+
+    /// [`Self::playback_stop`] for a play that comes from `origin` (a media server's webhook).
+    pub(crate) async fn playback_stop_as(
+        &self,
+        user: UserId,
+        report: PlaybackReport,
+        origin: Origin,
+    ) -> AppResult<Stopped> {
         let item = self.playback_item(&report.target).await?;
         let now = self.clock.now();
         let at = values::watch_date("at", report.at, now)?;
@@ -123,8 +142,8 @@ impl<S: Store> ViewingService<S> {
                 return Ok(Stopped::Repeated(last));
             }
             let plays = Plays {
-                decided: Origin::Playback,
-                stored: Origin::Playback,
+                decided: origin,
+                stored: origin,
             };
             let record = match item.kind {
                 ItemKind::Movie => {
@@ -276,6 +295,22 @@ impl<S: Store> ViewingService<S> {
                     (None, Some(why)) => return Err(AppError::MetadataUnavailable(why)),
                     (None, None) => return Err(AppError::ContentNotFound),
                 }
+            }
+            PlaybackTarget::ShowTitle {
+                title,
+                season,
+                episode,
+            } => {
+                let shows = self.shows_titled(title).await?;
+                let [show_id] = shows.as_slice() else {
+                    return Err(AppError::ContentNotFound);
+                };
+                let found = self.show(ShowId::from(*show_id)).await?;
+                found
+                    .season(*season)
+                    .and_then(|s| s.episodes.iter().find(|e| e.number == *episode))
+                    .map(|e| e.id.as_uuid())
+                    .ok_or(AppError::ContentNotFound)?
             }
             PlaybackTarget::Episode {
                 show,

@@ -238,6 +238,11 @@ impl<S: Store> ViewingService<S> {
         })
     }
 
+    /// The ids of the shows whose title key is `title`'s (a media server's show title).
+    pub(crate) async fn shows_titled(&self, title: &str) -> AppResult<Vec<uuid::Uuid>> {
+        self.titles_exactly(title, ItemKind::Show, None).await
+    }
+
     /// The ids of the movies (of `year`, when given) or shows whose title key is `title`'s.
     async fn titles_exactly(
         &self,
