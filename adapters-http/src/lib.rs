@@ -179,7 +179,9 @@ pub fn router<S: ViewingApi>(state: AppState<S>) -> Router {
 /// is read on the POST handlers only ([`handlers::idempotent`]), so a method a path does not
 /// have is 405 whatever key it carries.
 pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
-    use handlers::{admin, catalog, engagement, imports, ops, playback, reading, viewing};
+    use handlers::{
+        admin, catalog, engagement, imports, integrations, ops, playback, reading, viewing,
+    };
 
     // Layers run outside-in: authenticate every matched route, then, on the POST handlers
     // only, the idempotency key.
@@ -190,12 +192,17 @@ pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> 
         .merge(engagement::routes())
         .merge(imports::routes())
         .merge(playback::routes())
+        .merge(integrations::routes())
         .merge(admin::routes(state))
         .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api)
         .merge(ops::routes())
+        .merge(
+            integrations::webhook_routes()
+                .layer(DefaultBodyLimit::max(integrations::WEBHOOK_LIMIT)),
+        )
 }
 
 /// Any error response that is not problem+json yet (axum's own 405, a framework rejection)

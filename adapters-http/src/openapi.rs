@@ -32,6 +32,7 @@ use crate::error::{FieldError, Problem};
         (name = "engagement", description = "Achievements, watchlist, continuation reminders and \
             genre preferences, kept by the event handlers (applied asynchronously)"),
         (name = "playback", description = "Players reporting start, pause and stop (SPEC §13)"),
+        (name = "integrations", description = "Plex, Jellyfin and Emby webhooks (SPEC §13)"),
         (name = "imports", description = "Moving history in from Trakt and other services (SPEC §12)"),
         (name = "operations", description = "Health, metrics, this document"),
     )

@@ -179,6 +179,51 @@ impl ViewingApi for Fake {
     async fn drop_playback(&self, _: UserId, _: viewing_app::domain::PlaybackId) -> AppResult<()> {
         self.up().and(Err(AppError::NotFound))
     }
+    async fn create_integration(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::integrations::IntegrationKind,
+        _: Vec<String>,
+    ) -> AppResult<viewing_app::integrations::NewIntegration> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn integrations(
+        &self,
+        _: UserId,
+    ) -> AppResult<Vec<viewing_app::domain::integrations::Integration>> {
+        self.up().and(Ok(Vec::new()))
+    }
+    async fn revoke_integration(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::IntegrationId,
+    ) -> AppResult<()> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn deliveries(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::IntegrationId,
+        _: u32,
+        _: u32,
+    ) -> AppResult<Vec<viewing_app::domain::integrations::Delivery>> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn receive_webhook(
+        &self,
+        _: &str,
+        _: Vec<u8>,
+    ) -> AppResult<viewing_app::integrations::Received> {
+        self.up().and(Err(AppError::NotFound))
+    }
+    async fn replay_delivery(
+        &self,
+        _: UserId,
+        _: viewing_app::domain::IntegrationId,
+        _: viewing_app::domain::DeliveryId,
+    ) -> AppResult<viewing_app::domain::integrations::Delivery> {
+        self.up().and(Err(AppError::NotFound))
+    }
     async fn export(&self, _: UserId) -> AppResult<viewing_app::export::ExportDocument> {
         self.up().and(Err(AppError::NotFound))
     }
@@ -406,7 +451,7 @@ async fn the_openapi_document_is_valid_json_with_every_route() {
     let (status, doc) = call(&app, get("/api/openapi.json", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(37));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(42));
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use viewing_domain::idempotency::{
     Decision, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
 use viewing_domain::imports::{Import, ImportItem, RowOutcome};
+use viewing_domain::integrations::{Delivery, Integration, IntegrationKind};
 use viewing_domain::metadata::Fetched;
 use viewing_domain::ports::{HistoryFilter, Store};
 use viewing_domain::rules::abandon::Abandon;
@@ -23,8 +24,9 @@ use viewing_domain::rules::playback::Playback;
 use viewing_domain::rules::progress::ProgressView;
 use viewing_domain::search::TitleHit;
 use viewing_domain::{
-    AbandonId, AbandonRecord, BingeSession, BingeSessionId, EpisodeId, EventId, ImportId, ItemKind,
-    Movie, MovieId, PlaybackId, RecordId, Show, ShowId, UserId, ViewingRecord,
+    AbandonId, AbandonRecord, BingeSession, BingeSessionId, DeliveryId, EpisodeId, EventId,
+    ImportId, IntegrationId, ItemKind, Movie, MovieId, PlaybackId, RecordId, Show, ShowId, UserId,
+    ViewingRecord,
 };
 
 use crate::catalog::{LookupQuery, LookupResult};
@@ -33,6 +35,7 @@ use crate::error::AppResult;
 use crate::export::ExportDocument;
 use crate::history::{HistoryPage, HistoryPageRequest};
 use crate::imports::ImportRequest;
+use crate::integrations::{NewIntegration, Received};
 use crate::playback::{PlaybackReport, Stopped};
 use crate::service::ViewingService;
 use crate::statistics::{Statistics, StatisticsRequest};
@@ -108,6 +111,45 @@ pub trait ViewingApi: Clone + Send + Sync + 'static {
         user: UserId,
         id: PlaybackId,
     ) -> impl Future<Output = AppResult<()>> + Send;
+    /// A new media-server integration (SPEC §13); see [`ViewingService::create_integration`].
+    fn create_integration(
+        &self,
+        user: UserId,
+        kind: IntegrationKind,
+        accounts: Vec<String>,
+    ) -> impl Future<Output = AppResult<NewIntegration>> + Send;
+    /// The user's integrations.
+    fn integrations(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = AppResult<Vec<Integration>>> + Send;
+    /// Revokes one of the user's integrations.
+    fn revoke_integration(
+        &self,
+        user: UserId,
+        id: IntegrationId,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+    /// A page of an integration's inbox.
+    fn deliveries(
+        &self,
+        user: UserId,
+        id: IntegrationId,
+        offset: u32,
+        limit: u32,
+    ) -> impl Future<Output = AppResult<Vec<Delivery>>> + Send;
+    /// A media server's delivery; see [`ViewingService::receive_webhook`].
+    fn receive_webhook(
+        &self,
+        secret: &str,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = AppResult<Received>> + Send;
+    /// Runs a kept delivery again.
+    fn replay_delivery(
+        &self,
+        user: UserId,
+        id: IntegrationId,
+        delivery: DeliveryId,
+    ) -> impl Future<Output = AppResult<Delivery>> + Send;
     /// The user's whole history as one document (SPEC §12).
     fn export(&self, user: UserId) -> impl Future<Output = AppResult<ExportDocument>> + Send;
     /// The user's movie plays as Letterboxd's import CSV.
@@ -358,6 +400,46 @@ impl<S: Store> ViewingApi for ViewingService<S> {
 
     async fn drop_playback(&self, user: UserId, id: PlaybackId) -> AppResult<()> {
         ViewingService::drop_playback(self, user, id).await
+    }
+
+    async fn create_integration(
+        &self,
+        user: UserId,
+        kind: IntegrationKind,
+        accounts: Vec<String>,
+    ) -> AppResult<NewIntegration> {
+        ViewingService::create_integration(self, user, kind, accounts).await
+    }
+
+    async fn integrations(&self, user: UserId) -> AppResult<Vec<Integration>> {
+        ViewingService::integrations(self, user).await
+    }
+
+    async fn revoke_integration(&self, user: UserId, id: IntegrationId) -> AppResult<()> {
+        ViewingService::revoke_integration(self, user, id).await
+    }
+
+    async fn deliveries(
+        &self,
+        user: UserId,
+        id: IntegrationId,
+        offset: u32,
+        limit: u32,
+    ) -> AppResult<Vec<Delivery>> {
+        ViewingService::deliveries(self, user, id, offset, limit).await
+    }
+
+    async fn receive_webhook(&self, secret: &str, payload: Vec<u8>) -> AppResult<Received> {
+        ViewingService::receive_webhook(self, secret, payload).await
+    }
+
+    async fn replay_delivery(
+        &self,
+        user: UserId,
+        id: IntegrationId,
+        delivery: DeliveryId,
+    ) -> AppResult<Delivery> {
+        ViewingService::replay_delivery(self, user, id, delivery).await
     }
 
     async fn export(&self, user: UserId) -> AppResult<ExportDocument> {

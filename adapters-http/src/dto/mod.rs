@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod engagement;
 pub mod imports;
+pub mod integrations;
 pub mod playback;
 pub mod reading;
 pub mod viewing;
@@ -20,6 +21,7 @@ pub(crate) use viewing_app::catalog_file::whole;
 pub use catalog::*;
 pub use engagement::*;
 pub use imports::*;
+pub use integrations::*;
 pub use playback::*;
 pub use reading::*;
 pub use viewing::*;

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod catalog;
 pub mod engagement;
 pub mod imports;
+pub mod integrations;
 pub mod ops;
 pub mod playback;
 pub mod reading;
