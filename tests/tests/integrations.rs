@@ -110,6 +110,9 @@ async fn webhooks(server: &Server) {
     // Another account of the shared server: filtered.
     let ben = plex(&anon, &plex_url, &fixture("plex_pause_movie.json")).await;
     assert_eq!(ben.body["outcome"], "filtered", "{}", ben.text);
+    // Not playback: ignored.
+    let new = plex(&anon, &plex_url, &fixture("plex_library_new.json")).await;
+    assert_eq!(new.body["outcome"], "ignored", "{}", new.text);
     // Not a payload: 400, and kept.
     plex(&anon, &plex_url, b"not json")
         .await
@@ -124,7 +127,14 @@ async fn webhooks(server: &Server) {
         .unwrap_or_default();
     assert_eq!(
         kept,
-        ["invalid", "filtered", "duplicate", "duplicate", "recorded"]
+        [
+            "invalid",
+            "ignored",
+            "filtered",
+            "duplicate",
+            "duplicate",
+            "recorded"
+        ]
     );
 
     // Jellyfin (no account filter): Heat is not in the catalog yet; replayed once it is.
@@ -150,6 +160,13 @@ async fn webhooks(server: &Server) {
     assert_eq!(replayed.body["outcome"], "paused");
     let paused = user.get("/api/playback").await;
     assert_eq!(paused.body["items"][0]["contentId"], m.id.to_string());
+    // Jellyfin's flat start of episode 1: now watching.
+    let start = String::from_utf8(fixture("jellyfin_flat_stop.json"))
+        .unwrap_or_default()
+        .replace("\"PlaybackStop\"", "\"PlaybackStart\"");
+    let started = json_delivery(&anon, &jelly_url, start.into_bytes()).await;
+    assert_eq!(started.body["outcome"], "started", "{}", started.text);
+    assert!(user.get("/api/playback/now").await.body["item"].is_object());
     // Jellyfin's flat stop and Emby's of the episode already recorded: duplicates.
     let flat = json_delivery(&anon, &jelly_url, fixture("jellyfin_flat_stop.json")).await;
     assert_eq!(flat.body["outcome"], "duplicate", "{}", flat.text);
