@@ -563,3 +563,119 @@ async fn export_then_import_into_another_database_gives_the_same_history() {
         None => export_and_import_back(&source, &Server::start(&server_bin!())).await,
     }
 }
+
+fn fixture_of(source: &str, name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../viewing-app/tests/fixtures/imports/{source}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Letterboxd's, Netflix's and TV Time's exports through `POST /api/imports` (each reader is
+/// tested row by row in `viewing-app/tests/imports.rs`): what each records, and its duplicates.
+async fn every_source(server: &Server) {
+    let admin = server.admin();
+    let show = catalog(&admin).await;
+    // The Netflix fixture names Dark's episodes by their titles.
+    let mut dark = admin.get(&format!("/api/catalog/shows/{show}")).await.body;
+    for (i, name) in ["Secrets", "Lies", "Past and Present", "Double Lives"]
+        .iter()
+        .enumerate()
+    {
+        dark["seasons"][0]["episodes"][i]["title"] = json!(name);
+    }
+    if let Some(o) = dark.as_object_mut() {
+        o.remove("id");
+    }
+    admin
+        .put(&format!("/api/catalog/shows/{show}"), &dark)
+        .await
+        .assert_status(200);
+    let mut amelie = movie("Amelie", 122, &["comedy"]);
+    amelie.body["releaseDate"] = json!("2001-04-25");
+    admin.put_movie(&amelie).await.assert_status(200);
+
+    let zip = |source: &str, names: &[&str]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for n in names {
+            w.start_file(
+                format!("export/{n}"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            w.write_all(&fixture_of(source, n))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        w.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+    };
+    let cases = [
+        (
+            "letterboxd",
+            "",
+            zip("letterboxd", &["diary.csv", "watched.csv", "watchlist.csv"]),
+            "application/zip",
+            4,
+        ),
+        (
+            "netflix",
+            "",
+            fixture_of("netflix", "NetflixViewingHistory.csv"),
+            "text/csv",
+            3,
+        ),
+        (
+            "netflix",
+            "&profile=Ana",
+            zip("netflix", &["ViewingActivity.csv"]),
+            "application/zip",
+            3,
+        ),
+        (
+            "tvtime",
+            "",
+            zip(
+                "tvtime",
+                &["tracking-prod-records-v2.csv", "tracking-prod-records.csv"],
+            ),
+            "application/zip",
+            5,
+        ),
+    ];
+    for (source, extra, body, content_type, imported) in cases {
+        let user = server.client(Uuid::new_v4());
+        let query = format!("?source={source}{extra}");
+        let first = upload(&user, &query, body.clone(), content_type).await;
+        first.assert_status(201);
+        assert_eq!(
+            summary(&first)["imported"],
+            imported,
+            "{source}{extra}: {}",
+            first.text
+        );
+        let again = upload(&user, &query, body, content_type).await;
+        assert_eq!(summary(&again)["imported"], 0, "{source}: {}", again.text);
+        // What it imported, and what the file repeated, are duplicates now.
+        let was = |k: &str| summary(&first)[k].as_u64().unwrap_or_default();
+        assert_eq!(
+            summary(&again)["duplicates"],
+            was("imported") + was("duplicates"),
+            "{source}: {}",
+            again.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_source_on_sqlite() {
+    let server = Server::start(&server_bin!());
+    every_source(&server).await;
+}
+
+#[tokio::test]
+async fn every_source_on_postgresql() {
+    let Some((server, _db)) = start_server(&server_bin!()).await else {
+        return;
+    };
+    every_source(&server).await;
+}

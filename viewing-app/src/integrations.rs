@@ -37,10 +37,7 @@ pub struct Received {
 
 /// The SHA-256 of a secret, hex: what the store keeps and looks up.
 pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(secret.trim().as_bytes()))
 }
 
 impl<S: Store> ViewingService<S> {

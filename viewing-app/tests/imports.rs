@@ -132,6 +132,18 @@ fn request(upload: Vec<u8>, dry_run: bool) -> ImportRequest {
     }
 }
 
+/// Each row's number, outcome, way of matching and reason.
+async fn outcomes(
+    w: &World,
+    id: ImportId,
+) -> Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> {
+    items(w, id)
+        .await
+        .into_iter()
+        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
+        .collect()
+}
+
 async fn items(w: &World, id: ImportId) -> Vec<viewing_domain::imports::ImportItem> {
     w.svc
         .import_items(w.user, id, None, 0, 100)
@@ -160,11 +172,7 @@ async fn every_row_gets_its_outcome_and_a_dry_run_records_nothing() {
             invalid: 2
         }
     );
-    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
-        .await
-        .into_iter()
-        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
-        .collect();
+    let got = outcomes(&w, import.id).await;
     let r = |s: &str| Some(s.to_owned());
     use MatchedBy::*;
     use RowOutcome::*;
@@ -472,11 +480,7 @@ async fn netflix_history_matches_episodes_by_their_titles() {
         )
         .await
         .expect("imported");
-    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
-        .await
-        .into_iter()
-        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
-        .collect();
+    let got = outcomes(&w, import.id).await;
     let r = |s: &str| Some(s.to_owned());
     use MatchedBy::Title;
     use RowOutcome::*;
@@ -610,11 +614,7 @@ async fn tv_time_episodes_by_tvdb_ids_and_numbers_and_movies_by_name() {
         )
         .await
         .expect("imported");
-    let got: Vec<(u32, RowOutcome, Option<MatchedBy>, Option<String>)> = items(&w, import.id)
-        .await
-        .into_iter()
-        .map(|i| (i.row, i.outcome, i.matched_by, i.reason))
-        .collect();
+    let got = outcomes(&w, import.id).await;
     let r = |s: &str| Some(s.to_owned());
     use MatchedBy::*;
     use RowOutcome::*;

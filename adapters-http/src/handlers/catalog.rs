@@ -15,7 +15,7 @@ use crate::dto::{
     LookupDto, LookupQueryDto, MovieBody, MovieDocument, RefreshedDocument, SearchQueryDto,
     SearchResultsDto, ShowBody, ShowDocument,
 };
-use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
+use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 
 /// The catalog's routes: a movie and a show, each read and written on one path.
@@ -29,9 +29,8 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
 }
 
 /// What a refresh names: a movie or a show.
-#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum RefreshKind {
     /// A movie.
     Movie,
@@ -61,12 +60,11 @@ pub enum RefreshKind {
 pub async fn refresh<S: ViewingApi>(
     State(state): State<AppState<S>>,
     _admin: Admin,
-    ApiPath((kind, id)): ApiPath<(String, Uuid)>,
+    ApiPath((kind, id)): ApiPath<(RefreshKind, Uuid)>,
 ) -> ApiResult<Json<RefreshedDocument>> {
-    let kind = match kind.as_str() {
-        "movie" => ItemKind::Movie,
-        "show" => ItemKind::Show,
-        _ => return Err(ApiError::Malformed("kind: movie or show".to_owned())),
+    let kind = match kind {
+        RefreshKind::Movie => ItemKind::Movie,
+        RefreshKind::Show => ItemKind::Show,
     };
     let refreshed = state.service().refresh(kind, id).await?;
     Ok(Json(RefreshedDocument::from(&refreshed)))
