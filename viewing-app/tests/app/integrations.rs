@@ -4,9 +4,7 @@
 //! item kept unmatched and replayed after the catalog gains it, a malformed payload kept as
 //! invalid, a revoked secret and another user's integration unknown.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use viewing_app::AppError;
 use viewing_app::integrations::secret_hash;
 use viewing_domain::integrations::{DeliveryOutcome, IntegrationKind};

@@ -5,11 +5,9 @@
 //! progress from the historical dates, events marked `imported`, no reminder for old plays), a
 //! re-import that is all duplicates, an undo that restores everything, and bad files.
 
-mod support;
-
 use std::io::Write;
 
-use support::*;
+use crate::support::*;
 use viewing_app::AppError;
 use viewing_app::imports::ImportRequest;
 use viewing_domain::imports::{ImportSource, ImportStatus, ImportSummary, MatchedBy, RowOutcome};

@@ -2,9 +2,7 @@
 //! with their resume points, the per-kind thresholds, a repeated stop that records nothing, the
 //! order check skipped, and items named by their ids at other services.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use viewing_app::AppError;
 use viewing_app::playback::{PlaybackReport, PlaybackTarget, Stopped};
 use viewing_domain::rules::playback::PlaybackState;

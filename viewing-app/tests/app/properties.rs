@@ -1,13 +1,11 @@
 //! Properties of the viewing rules over random sequences of watches on random show shapes,
 //! through the use cases on the memory store.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 
+use crate::support::*;
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
-use support::*;
 use viewing_app::AppError;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::values::Percent;

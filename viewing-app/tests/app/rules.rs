@@ -1,9 +1,7 @@
 //! The viewing rules of SPEC §5, given/when/then, through the use cases on the memory store.
 
-mod support;
-
+use crate::support::*;
 use chrono::{Duration, NaiveDate};
-use support::*;
 use viewing_app::AppError;
 use viewing_app::history::{HistoryPageRequest, decode_cursor};
 use viewing_app::statistics::{Period, StatisticsRequest};

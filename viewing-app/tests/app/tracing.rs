@@ -1,13 +1,11 @@
 //! The use cases, relay passes and handlers open `debug` spans under whatever span the caller
 //! is in (the HTTP request's), so a slow request or a stuck pass shows which step was slow.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::support::*;
 use async_trait::async_trait;
-use support::*;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Instrument, Subscriber};

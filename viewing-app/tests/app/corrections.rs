@@ -8,17 +8,15 @@
 //! the remaining records, and the statistics the handlers keep with the statistics computed
 //! from the records (`support::oracle`).
 
-mod support;
-
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::support::oracle::statistics_from_records;
+use crate::support::*;
 use adapters_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapters_sqlite::SqliteStore;
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
-use support::oracle::statistics_from_records;
-use support::*;
 use viewing_app::relay::Relay;
 use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_app::{AppError, ViewingService};

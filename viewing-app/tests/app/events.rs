@@ -1,15 +1,13 @@
 //! The event side on the memory store: the relay, the five handlers, their idempotency, the
 //! reminder scheduler and the background runner.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::support::*;
 use adapters_memory::MemoryStore;
 use async_trait::async_trait;
 use chrono::Duration;
-use support::*;
 use viewing_app::engagement::RecordingNotifier;
 use viewing_app::handlers::{EventHandler, HandlerContext, default_handlers};
 use viewing_app::relay::Relay;
