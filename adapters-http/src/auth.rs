@@ -270,7 +270,7 @@ pub async fn authenticate(
 
 /// The client's address, as the listener saw it (`ConnectInfo<SocketAddr>`). A router served
 /// without connect info (in-process tests) puts every caller behind one unspecified address.
-fn peer_ip(req: &Request) -> IpAddr {
+pub(crate) fn peer_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| {

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on POST and PATCH (SPEC §3): bind the key to the request, run it once,
 //! keep its successful answer.
 //!
-//! The key is bound to the caller, the method, the path and the SHA-256 of the raw body
+//! The key is bound to the caller, the method, the path with its query and the SHA-256 of the raw body
 //! ([`RequestFingerprint`]); what a request with a key does is the domain's
 //! [`viewing_app::domain::idempotency::decide`], taken by the store atomically. This middleware
 //! only translates: a repeat of the same request within 24 h gets the first answer back (status,
@@ -61,7 +61,11 @@ async fn body_of(req: Request) -> Result<(axum::http::request::Parts, Bytes), Ap
 fn fingerprint(parts: &axum::http::request::Parts, body: &[u8]) -> RequestFingerprint {
     RequestFingerprint {
         method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
+        // The query is part of what was asked (`?dryRun=true` is another request).
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
         body_digest: Sha256::digest(body).to_vec(),
     }
 }

@@ -117,6 +117,12 @@ impl<S: ViewingApi> AppState<S> {
         &self.guard.limiter
     }
 
+    /// The per-address limit of requests without a valid credential (a token on `/api/**`, a
+    /// known secret on `/webhooks/{secret}`).
+    pub fn anonymous_limiter(&self) -> &AddressRateLimiter {
+        &self.guard.anonymous
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
@@ -190,9 +196,9 @@ pub fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> 
         .merge(viewing::routes(state))
         .merge(reading::routes())
         .merge(engagement::routes())
-        .merge(imports::routes())
-        .merge(playback::routes())
-        .merge(integrations::routes())
+        .merge(imports::routes(state))
+        .merge(playback::routes(state))
+        .merge(integrations::routes(state))
         .merge(admin::routes(state))
         .route_layer(from_fn_with_state(state.guard.clone(), auth::authenticate));
 

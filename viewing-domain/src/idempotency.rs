@@ -49,7 +49,8 @@ impl std::fmt::Display for IdempotencyKey {
 pub struct RequestFingerprint {
     /// The HTTP method.
     pub method: String,
-    /// The request path (without query).
+    /// The request target: the path, with its query when it has one (`/api/imports?dryRun=true`
+    /// is another request than `/api/imports`).
     pub path: String,
     /// A digest of the raw body; equal bodies give equal digests.
     pub body_digest: Vec<u8>,

@@ -2,7 +2,7 @@
 //! parked because their payload cannot be read or they failed ten times on a channel — and
 //! retrying one.
 
-use crate::handlers::idempotent;
+use crate::handlers::{IDEMPOTENCY_KEY_DOC, idempotent};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -132,11 +132,16 @@ pub async fn dead_letters<S: ViewingApi>(
 /// relay delivers it on its next pass, or parks it again if it still cannot be delivered.
 #[utoipa::path(
     post, path = "/api/admin/dead-letters/{eventId}/retry", tag = "operations",
-    params(("eventId" = Uuid, Path, description = "The parked event's id")),
+    params(
+        ("eventId" = Uuid, Path, description = "The parked event's id"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
     responses(
         (status = 202, description = "Due again", body = DeadLetterRetryDto),
         (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not-found`: the event is not parked", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency-key-reused`: the Idempotency-Key was used for another path or body", body = Problem, content_type = "application/problem+json"),
         ReadErrors,
     ),
     security(("bearer" = []))

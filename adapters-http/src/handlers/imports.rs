@@ -3,9 +3,9 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use uuid::Uuid;
 use viewing_app::api::ViewingApi;
@@ -18,12 +18,18 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery, Caller};
-use crate::handlers::created;
+use crate::handlers::{IDEMPOTENCY_KEY_DOC, created, idempotent};
 
 /// The import routes.
-pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
     OpenApiRouter::new()
-        .routes(routes!(create_import, list_imports))
+        // The upload may be 50 MiB, also for the Idempotency-Key's digest of it (the limit is
+        // set outside the key's layer, which reads the body first).
+        .routes(
+            idempotent(state, routes!(create_import))
+                .map(|method| method.layer(DefaultBodyLimit::max(MAX_FILE_BYTES))),
+        )
+        .routes(routes!(list_imports))
         .routes(routes!(get_import, undo_import))
         .routes(routes!(import_items))
         .routes(routes!(export))
@@ -92,7 +98,10 @@ pub async fn export<S: ViewingApi>(
 /// export's zip (its files at any folder depth) or one of its files, at most 50 MiB.
 #[utoipa::path(
     post, path = "/api/imports", tag = "imports",
-    params(ImportQueryDto),
+    params(
+        ImportQueryDto,
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body(
         description = "The export's zip, or one of its files (`watched-history.json`, `diary.csv`, …)",
         content(
@@ -103,6 +112,7 @@ pub async fn export<S: ViewingApi>(
     ),
     responses(
         (status = 201, description = "Imported (or, with `dryRun=true`, counted only)", body = ImportDto),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload-too-large`: over 50 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation-failed`: not the source's export (no file it writes, not JSON, a zip that cannot be read)", body = Problem, content_type = "application/problem+json"),
         ReadErrors,

@@ -9,28 +9,29 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+use viewing_app::AppError;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::{DeliveryId, IntegrationId};
 
-use crate::AppState;
 use crate::dto::{
     DeliveriesQueryDto, DeliveryDto, DeliveryListDto, IntegrationBody, IntegrationDto,
     IntegrationListDto,
 };
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::handlers::created;
+use crate::handlers::{IDEMPOTENCY_KEY_DOC, created, idempotent};
+use crate::{AppState, auth};
 
 /// The largest delivery a media server may post (Plex adds a thumbnail to some events).
 pub const WEBHOOK_LIMIT: usize = 10 * 1024 * 1024;
 
 /// The integration routes under `/api` (authenticated).
-pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
     OpenApiRouter::new()
         .routes(routes!(create_integration, list_integrations))
         .routes(routes!(revoke_integration))
         .routes(routes!(deliveries))
-        .routes(routes!(replay_delivery))
+        .routes(idempotent(state, routes!(replay_delivery)))
 }
 
 /// The webhook route: outside `/api`, no bearer token.
@@ -39,7 +40,9 @@ pub(crate) fn webhook_routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
 }
 
 /// Makes an integration with a media server: its `url` (`/webhooks/{secret}`) is shown in this
-/// answer only; the secret is kept as its SHA-256.
+/// answer only; the secret is kept as its SHA-256. The one POST that keeps no answer for an
+/// `Idempotency-Key` (SPEC §3): the answer holds the secret, which is kept hashed only, so a
+/// retry makes a second integration (revoke the one not used).
 #[utoipa::path(
     post, path = "/api/integrations", tag = "integrations",
     request_body = IntegrationBody,
@@ -144,10 +147,13 @@ pub async fn deliveries<S: ViewingApi>(
     params(
         ("integrationId" = Uuid, Path, description = "The integration's id"),
         ("deliveryId" = Uuid, Path, description = "The delivery's id"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
     ),
     responses(
         (status = 200, description = "The delivery with its new outcome", body = DeliveryDto),
         (status = 404, description = "`not-found`: no such integration or delivery of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency-key-reused`: the Idempotency-Key was used for another path or body", body = Problem, content_type = "application/problem+json"),
         ReadErrors,
     ),
     security(("bearer" = []))
@@ -186,6 +192,7 @@ pub async fn replay_delivery<S: ViewingApi>(
         (status = 400, description = "`malformed-request`: not a payload of this server (kept as `invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not-found`: no integration has this secret", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload-too-large`: over 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate-limited`: too many unknown secrets from this client address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn webhook<S: ViewingApi>(
@@ -193,6 +200,7 @@ pub async fn webhook<S: ViewingApi>(
     ApiPath(secret): ApiPath<String>,
     request: Request,
 ) -> ApiResult<Json<DeliveryDto>> {
+    let peer = auth::peer_ip(&request);
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -222,7 +230,15 @@ pub async fn webhook<S: ViewingApi>(
                 .map_err(|_| ApiError::PayloadTooLarge)?
                 .to_vec()
         };
-    let received = state.service().receive_webhook(&secret, payload).await?;
+    let received = match state.service().receive_webhook(&secret, payload).await {
+        // Guessing secrets costs the guesser: an unknown secret takes from the client
+        // address's bucket, as a missing token does on `/api/**` (429 once it is spent).
+        Err(AppError::NotFound) => {
+            state.anonymous_limiter().check(peer)?;
+            return Err(AppError::NotFound.into());
+        }
+        other => other?,
+    };
     if received.malformed {
         return Err(ApiError::Malformed(format!(
             "{} (kept in the inbox as delivery {})",

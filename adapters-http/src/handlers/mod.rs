@@ -25,6 +25,14 @@ use viewing_app::api::ViewingApi;
 
 use crate::{AppState, idempotency};
 
+/// What the `Idempotency-Key` header of every POST does (SPEC §3).
+pub(crate) const IDEMPOTENCY_KEY_DOC: &str = "Optional, 1 to 255 printable ASCII characters (else 400 \
+`malformed-request`). The key is bound to the caller, the method, the path with its query and the body: a \
+repeat with the same path and body within 24 h returns the first response with \
+`Idempotent-Replayed: true` and records nothing; the same key with another path or body is 422 \
+`idempotency-key-reused`; while the first request still runs, 409 `idempotency-in-flight`. \
+Only 2xx responses are kept: after an error the same key runs the corrected request.";
+
 /// A POST route that reads the `Idempotency-Key` header (SPEC §3). A layer of that route's
 /// handler only, so it runs after authentication, and a method the path does not have is 405
 /// whatever key it carries.

@@ -18,13 +18,14 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::handlers::{IDEMPOTENCY_KEY_DOC, idempotent};
 
 /// The playback routes.
-pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
+pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppState<S>> {
     OpenApiRouter::new()
-        .routes(routes!(start))
-        .routes(routes!(pause))
-        .routes(routes!(stop))
+        .routes(idempotent(state, routes!(start)))
+        .routes(idempotent(state, routes!(pause)))
+        .routes(idempotent(state, routes!(stop)))
         .routes(routes!(now))
         .routes(routes!(paused))
         .routes(routes!(drop_playback))
@@ -34,9 +35,13 @@ pub(crate) fn routes<S: ViewingApi>() -> OpenApiRouter<AppState<S>> {
 /// remaining runtime has passed; one playing before is paused where it was.
 #[utoipa::path(
     post, path = "/api/playback/start", tag = "playback",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body = PlaybackBody,
     responses(
         (status = 200, description = "Now watching", body = PlaybackDto),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`content-not-found`: no such movie or episode", body = Problem, content_type = "application/problem+json"),
         WriteErrors,
     ),
@@ -57,9 +62,13 @@ pub async fn start<S: ViewingApi>(
 /// A player paused an item: it is kept with its resume point.
 #[utoipa::path(
     post, path = "/api/playback/pause", tag = "playback",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body = PlaybackBody,
     responses(
         (status = 200, description = "Paused", body = PlaybackDto),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`content-not-found`: no such movie or episode", body = Problem, content_type = "application/problem+json"),
         WriteErrors,
     ),
@@ -83,12 +92,15 @@ pub async fn pause<S: ViewingApi>(
 /// play of the item is 409 `duplicate-play` with that play.
 #[utoipa::path(
     post, path = "/api/playback/stop", tag = "playback",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]+$", description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body = PlaybackBody,
     responses(
         (status = 201, description = "`scrobble`: the play recorded", body = StopDto),
         (status = 200, description = "`pause`: below the threshold", body = StopDto),
         (status = 404, description = "`content-not-found`: no such movie or episode", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`duplicate-play`: the play of this item within its runtime, in `record`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate-play`: the play of this item within its runtime, in `record`; or `idempotency-in-flight`: a request with the same Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         WriteErrors,
     ),
     security(("bearer" = []))

@@ -1,6 +1,6 @@
 //! Recording viewing (SPEC §5) and reading single records back.
 
-use crate::handlers::idempotent;
+use crate::handlers::{IDEMPOTENCY_KEY_DOC, idempotent};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,14 +32,6 @@ pub(crate) fn routes<S: ViewingApi>(state: &AppState<S>) -> OpenApiRouter<AppSta
         .routes(idempotent(state, routes!(reset_progress, undo_reset)))
         .routes(routes!(get_binge_session))
 }
-
-/// What the `Idempotency-Key` header of every POST does (SPEC §3).
-const IDEMPOTENCY_KEY_DOC: &str = "Optional, 1 to 255 printable ASCII characters (else 400 \
-`malformed-request`). The key is bound to the caller, the method, the path and the body: a \
-repeat with the same path and body within 24 h returns the first response with \
-`Idempotent-Replayed: true` and records nothing; the same key with another path or body is 422 \
-`idempotency-key-reused`; while the first request still runs, 409 `idempotency-in-flight`. \
-Only 2xx responses are kept: after an error the same key runs the corrected request.";
 
 pub fn record_location(id: RecordId) -> String {
     format!("/api/viewing/records/{id}")

@@ -110,3 +110,31 @@ fn queries_state_their_values_and_ranges() {
         "{watch_date}"
     );
 }
+
+/// SPEC §3: every POST and PATCH of `/api/**` takes an `Idempotency-Key` — all but
+/// `POST /api/integrations`, whose answer holds a secret that is kept hashed only.
+#[test]
+fn every_post_and_patch_documents_the_idempotency_key() {
+    let doc = doc();
+    let paths = doc["paths"]
+        .as_object()
+        .map(|p| p.iter())
+        .into_iter()
+        .flatten();
+    let mut checked = 0;
+    for (path, item) in paths {
+        for method in ["post", "patch"] {
+            let Some(op) = item.get(method) else { continue };
+            if !path.starts_with("/api/") || path == "/api/integrations" {
+                continue;
+            }
+            checked += 1;
+            let has_key = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+            });
+            assert!(has_key, "{method} {path} documents no Idempotency-Key");
+        }
+    }
+    assert!(checked >= 10, "only {checked} operations checked");
+}

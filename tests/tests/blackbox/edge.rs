@@ -392,10 +392,28 @@ async fn requests_without_a_valid_token_are_limited_per_address(store: Store) {
     for _ in 0..6 {
         good.get(path).await.assert_status(200);
     }
-    // Missing and bad tokens share it: 4 are answered 401, then 429 with Retry-After.
-    for api in [&anonymous, &guessing, &anonymous, &guessing] {
+    // Nor do deliveries to a known webhook secret.
+    let made = good
+        .post("/api/integrations", &json!({"kind": "jellyfin"}))
+        .await;
+    made.assert_status(201);
+    let hook = made.body["url"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..6 {
+        anonymous
+            .post(&hook, &json!({"NotificationType": "Unknown"}))
+            .await
+            .assert_status(200);
+    }
+    // Missing and bad tokens and unknown webhook secrets share it: 4 are answered 401 (404),
+    // then 429 with Retry-After.
+    let guessed_hook = "/webhooks/0123456789abcdef0123456789abcdef";
+    for api in [&anonymous, &guessing, &anonymous] {
         api.get(path).await.assert_problem(401, "unauthorized");
     }
+    anonymous
+        .post(guessed_hook, &json!({}))
+        .await
+        .assert_problem(404, "not-found");
     for api in [&anonymous, &guessing] {
         let r = api.get(path).await;
         r.assert_problem(429, "rate-limited");
@@ -410,8 +428,16 @@ async fn requests_without_a_valid_token_are_limited_per_address(store: Store) {
         .put("/api/catalog/movies/x", &json!({}))
         .await
         .assert_problem(429, "rate-limited");
-    // The address is limited, not the server: a valid token still works from it.
+    let r = anonymous.post(guessed_hook, &json!({})).await;
+    r.assert_problem(429, "rate-limited");
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    // The address is limited, not the server: a valid token and a known secret still work
+    // from it.
     good.get(path).await.assert_status(200);
+    anonymous
+        .post(&hook, &json!({"NotificationType": "Unknown"}))
+        .await
+        .assert_status(200);
     Api::new(&server.base, None)
         .get("/health/live")
         .await

@@ -45,6 +45,16 @@ async fn upload(api: &Api, query: &str, body: Vec<u8>, content_type: &str) -> Re
     .await
 }
 
+async fn upload_keyed(api: &Api, query: &str, body: Vec<u8>, key: &str) -> Resp {
+    api.send(
+        api.request(reqwest::Method::POST, &format!("/api/imports{query}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(body),
+    )
+    .await
+}
+
 /// The catalog the fixtures name: The Matrix (IMDb id), Heat (1995, no ids), two movies called
 /// Twin, and Dark (TheTVDB id; four episodes, the first with its IMDb id).
 async fn catalog(admin: &Api) -> Uuid {
@@ -115,6 +125,28 @@ async fn imports_end_to_end(server: &Server) {
     );
     let history = user.get("/api/viewing/history").await;
     assert_eq!(history.body["items"], json!([]), "{}", history.text);
+
+    // With an Idempotency-Key (SPEC §3) the repeat answers the first import and makes none;
+    // the key reads the whole upload, past the API's usual 64 KiB; the same key on the applied
+    // import (another query) is another request.
+    let mut padded = fixture("watched-history.json");
+    padded.extend(std::iter::repeat_n(b' ', 100 * 1024));
+    let first = upload_keyed(&user, "?source=trakt&dryRun=true", padded.clone(), "dry-1").await;
+    first.assert_status(201);
+    let repeat = upload_keyed(&user, "?source=trakt&dryRun=true", padded.clone(), "dry-1").await;
+    repeat.assert_status(201);
+    assert_eq!(repeat.header("idempotent-replayed"), Some("true"));
+    assert_eq!(repeat.body["id"], first.body["id"], "{}", repeat.text);
+    upload_keyed(&user, "?source=trakt", padded, "dry-1")
+        .await
+        .assert_problem(422, "idempotency-key-reused");
+    let listed = user.get("/api/imports").await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "the plain dry run and the keyed one, once: {}",
+        listed.text
+    );
 
     // Applied.
     let applied = upload(&user, "?source=trakt", export_zip(), "application/zip").await;
@@ -192,7 +224,7 @@ async fn imports_end_to_end(server: &Server) {
     let listed = user.get("/api/imports").await;
     assert_eq!(
         listed.body["items"].as_array().map(Vec::len),
-        Some(3),
+        Some(4),
         "{}",
         listed.text
     );

@@ -49,8 +49,18 @@ async fn plays(server: &Server) {
     let below = report(&user, "stop", json!({"contentId": e1, "progress": 79.9})).await;
     below.assert_status(200);
     assert_eq!(below.body["action"], "pause");
-    let played = report(&user, "stop", json!({"contentId": e1, "progress": 80})).await;
+    let stop_at_80 = || {
+        user.request(reqwest::Method::POST, "/api/playback/stop")
+            .header("idempotency-key", "stop-e1")
+            .json(&json!({"contentId": e1, "progress": 80}))
+    };
+    let played = user.send(stop_at_80()).await;
     played.assert_status(201);
+    // The player's retry with its Idempotency-Key gets the same answer, not a 409.
+    let retried = user.send(stop_at_80()).await;
+    retried.assert_status(201);
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.body, played.body);
     assert_eq!(played.body["action"], "scrobble");
     assert_eq!(played.body["record"]["origin"], "playback");
     assert_eq!(user.get("/api/playback").await.body["items"], json!([]));
