@@ -135,6 +135,44 @@ impl Correction {
     }
 }
 
+/// A user's show as recording an episode reads it, kept current by the plays recorded
+/// through it (under the lock of the unit of work that read it).
+pub(crate) struct HeldShow {
+    show: std::sync::Arc<Show>,
+    /// Every episode record, in the store's order (watch date, then id).
+    records: Vec<ViewingRecord>,
+    progress: Option<ShowProgress>,
+    sessions: Vec<BingeSession>,
+}
+
+impl HeldShow {
+    /// What the store holds after `new` records are inserted and `changes` are written.
+    fn apply(&mut self, new: &[ViewingRecord], changes: &SessionChanges) {
+        for saved in &changes.save {
+            match self.sessions.iter_mut().find(|s| s.id == saved.id) {
+                Some(s) => *s = saved.clone(),
+                None => self.sessions.push(saved.clone()),
+            }
+        }
+        self.records.extend(new.iter().cloned());
+        for (id, session) in &changes.moves {
+            if let Some(r) = self.records.iter_mut().find(|r| r.id == *id) {
+                r.binge_session_id = *session;
+            }
+        }
+        self.sessions.retain(|s| !changes.delete.contains(&s.id));
+        self.records.sort_by_key(|r| (r.watch_date, r.id));
+    }
+}
+
+/// The shows an import has recorded episodes of, read once each, and which of them have a
+/// progress still to be written ([`ViewingService::flush_episodes`]).
+#[derive(Default)]
+pub(crate) struct EpisodeBatch {
+    shows: std::collections::HashMap<ShowId, HeldShow>,
+    changed: std::collections::BTreeSet<ShowId>,
+}
+
 impl<S> ViewingService<S>
 where
     S: Begin,
@@ -177,22 +215,75 @@ where
             .show_of_episode(uow, episode_id)
             .await?
             .ok_or(AppError::ContentNotFound)?;
-        uow.lock_user_item(user, show.id.as_uuid()).await?;
-        let records = uow.episode_records(user, show.id).await?;
-        let progress = uow.progress(user, show.id).await?;
-        let sessions = uow.binge_sessions_of_show(user, show.id).await?;
+        let mut held = self.hold_show(uow, user, show).await?;
         let requested_session = match cmd.binge_session_id {
             Some(id) => uow.binge_session(id).await?,
             None => None,
         };
+        let (watched, events) = self
+            .record_episode_held(
+                uow,
+                user,
+                &mut held,
+                requested_session.as_ref(),
+                episode_id,
+                cmd,
+                origin,
+                now,
+            )
+            .await?;
+        uow.save_progress(
+            held.progress.as_ref().ok_or_else(|| {
+                AppError::Unexpected("an episode recorded without progress".into())
+            })?,
+        )
+        .await?;
+        uow.append_events(&self.envelopes(user, events)).await?;
+        Ok(watched)
+    }
+
+    /// Locks the user's show and reads what recording an episode of it needs.
+    async fn hold_show(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        show: std::sync::Arc<Show>,
+    ) -> AppResult<HeldShow> {
+        uow.lock_user_item(user, show.id.as_uuid()).await?;
+        let records = uow.episode_records(user, show.id).await?;
+        let progress = uow.progress(user, show.id).await?;
+        let sessions = uow.binge_sessions_of_show(user, show.id).await?;
+        Ok(HeldShow {
+            show,
+            records,
+            progress,
+            sessions,
+        })
+    }
+
+    /// Decides an episode play against `held`, writes its records and session changes, and
+    /// brings `held` up to date. The progress (in `held`) and the returned events are for the
+    /// caller to write: at once for one watch, once per show for an import's batch.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_episode_held(
+        &self,
+        uow: &mut S::Uow,
+        user: UserId,
+        held: &mut HeldShow,
+        requested_session: Option<&BingeSession>,
+        episode_id: EpisodeId,
+        cmd: &WatchEpisode,
+        origin: Plays,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<(EpisodeWatched, Vec<DomainEvent>)> {
         let mut decision = decide_record_episode(
             EpisodeState {
                 user,
-                show: &show,
-                records: &records,
-                progress: progress.as_ref(),
-                sessions: &sessions,
-                requested_session: requested_session.as_ref(),
+                show: &held.show,
+                records: &held.records,
+                progress: held.progress.as_ref(),
+                sessions: &held.sessions,
+                requested_session,
             },
             episode_id,
             cmd,
@@ -221,14 +312,68 @@ where
         for id in &decision.sessions.delete {
             uow.delete_binge_session(*id).await?;
         }
-        uow.save_progress(&decision.progress).await?;
-        uow.append_events(&self.envelopes(user, decision.events.clone()))
+        held.apply(&decision.new_records, &decision.sessions);
+        held.progress = Some(decision.progress);
+        Ok((
+            EpisodeWatched {
+                record,
+                season_completed: decision.season_completed,
+                show_completed: decision.show_completed,
+            },
+            decision.events,
+        ))
+    }
+
+    /// An import's episode play in `uow`, against the show as `batch` holds it: the show is
+    /// read once per import, not once per play, and its progress is written once, by
+    /// [`ViewingService::flush_episodes`]; the records, sessions and events as they come. Each play is decided exactly as
+    /// [`ViewingService::record_episode_in`] decides it.
+    pub(crate) async fn record_episode_batched(
+        &self,
+        uow: &mut S::Uow,
+        batch: &mut EpisodeBatch,
+        user: UserId,
+        episode_id: EpisodeId,
+        cmd: &WatchEpisode,
+        origin: Plays,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<EpisodeWatched> {
+        let show = self
+            .catalog
+            .show_of_episode(uow, episode_id)
+            .await?
+            .ok_or(AppError::ContentNotFound)?;
+        let show_id = show.id;
+        if !batch.shows.contains_key(&show_id) {
+            let held = self.hold_show(uow, user, show).await?;
+            batch.shows.insert(show_id, held);
+        }
+        let held = batch
+            .shows
+            .get_mut(&show_id)
+            .ok_or_else(|| AppError::Unexpected("a held show went missing".into()))?;
+        let (watched, events) = self
+            .record_episode_held(uow, user, held, None, episode_id, cmd, origin, now)
             .await?;
-        Ok(EpisodeWatched {
-            record,
-            season_completed: decision.season_completed,
-            show_completed: decision.show_completed,
-        })
+        uow.append_events(&self.envelopes(user, events)).await?;
+        batch.changed.insert(show_id);
+        Ok(watched)
+    }
+
+    /// Writes each changed show's progress, once, and empties `batch`: what is recorded
+    /// next reads the shows again. Before anything else reads a show's progress in `uow`.
+    pub(crate) async fn flush_episodes(
+        &self,
+        uow: &mut S::Uow,
+        batch: &mut EpisodeBatch,
+    ) -> AppResult<()> {
+        for show in std::mem::take(&mut batch.changed) {
+            if let Some(progress) = batch.shows.get(&show).and_then(|h| h.progress.as_ref()) {
+                uow.save_progress(progress).await?;
+            }
+        }
+        batch.shows.clear();
+        Ok(())
     }
 
     /// `POST /api/viewing/{itemId}/abandon` for a movie or a show.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use viewing_domain::engagement::WatchlistItem;
 use viewing_domain::handler_ports::WatchlistRepository;
 use viewing_domain::imports::RowKind;
@@ -23,7 +23,7 @@ use super::matching::Match;
 use super::{read_files, rows};
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
-use crate::viewing::Plays;
+use crate::viewing::{EpisodeBatch, Plays};
 
 /// What `POST /api/imports` asks.
 #[derive(Clone)]
@@ -99,7 +99,9 @@ impl<S: Store> ViewingService<S> {
         let rows = rows(req.source, &files, req.profile.as_deref()).map_err(bad_file)?;
         let progress = req.progress.clone();
         let (items, plays) = self.outcomes(user, &rows, progress.as_deref()).await?;
-        let now = self.clock.now();
+        // Microseconds, as the stores keep instants: the shows an import holds in memory then
+        // compare their records exactly as the stored ones would.
+        let now = self.clock.now().trunc_subsecs(6);
         let mut import = Import {
             id: ImportId::from(self.ids.new_id()),
             user_id: user,
@@ -125,9 +127,16 @@ impl<S: Store> ViewingService<S> {
                 let mut items = items.clone();
                 let mut uow = self.store.begin().await?;
                 uow.ensure_user(user, now).await?;
+                // Episodes are recorded against each show read once (SPEC §12's batch); an
+                // abandon or a reset reads the show's progress itself, so what the batch
+                // holds is written first.
+                let mut batch = EpisodeBatch::default();
                 for (done, play) in plays.iter().enumerate() {
                     if let Some(p) = &progress {
                         p.recorded(done, plays.len());
+                    }
+                    if matches!(play.target, Target::Abandon(..) | Target::Reset(_)) {
+                        self.flush_episodes(&mut uow, &mut batch).await?;
                     }
                     let done = match &play.target {
                         Target::Movie(id) => {
@@ -153,9 +162,17 @@ impl<S: Store> ViewingService<S> {
                                 viewing_duration: d.minutes,
                                 ..WatchEpisode::default()
                             };
-                            self.record_episode_in(&mut uow, user, *id, &cmd, imported(d), now)
-                                .await
-                                .map(|w| Some(ImportLink::Play(w.record.id)))
+                            self.record_episode_batched(
+                                &mut uow,
+                                &mut batch,
+                                user,
+                                *id,
+                                &cmd,
+                                imported(d),
+                                now,
+                            )
+                            .await
+                            .map(|w| Some(ImportLink::Play(w.record.id)))
                         }
                         Target::Watchlist(content, item_type) => uow
                             .add_to_watchlist(&WatchlistItem {
@@ -206,6 +223,7 @@ impl<S: Store> ViewingService<S> {
                         Err(e) => return Err(e),
                     }
                 }
+                self.flush_episodes(&mut uow, &mut batch).await?;
                 let mut applied = import.clone();
                 applied.summary = ImportSummary::of(&items);
                 uow.save_import(&applied).await?;

@@ -17,9 +17,11 @@ use adapters_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapters_sqlite::SqliteStore;
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
+use viewing_app::imports::ImportRequest;
 use viewing_app::relay::Relay;
 use viewing_app::statistics::{Period, StatisticsRequest};
 use viewing_app::{AppError, ViewingService};
+use viewing_domain::imports::ImportSource;
 use viewing_domain::ports::{
     AbandonRepository, BingeSessionRepository, ShowProgressRepository, Store,
     ViewingRecordRepository,
@@ -64,6 +66,9 @@ enum Op {
     UndoReset,
     /// Let the clock run.
     Wait { minutes: i64 },
+    /// Import a Trakt history of episode plays (`episode`, `backdate` minutes before now):
+    /// recorded in one batch against the show read once, outside the order check.
+    Import { plays: Vec<(usize, i64)> },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -84,6 +89,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::UndoReset),
         2 => prop_oneof![1i64..200, 170i64..200, 200i64..3000]
             .prop_map(|minutes| Op::Wait { minutes }),
+        2 => prop::collection::vec((0usize..40, prop_oneof![Just(0i64), 0i64..600]), 1..8)
+            .prop_map(|plays| Op::Import { plays }),
     ]
 }
 
@@ -503,6 +510,7 @@ async fn run<S: Store>(
     let episodes: Vec<EpisodeId> = show.episodes().map(|e| e.episode.id).collect();
     let mut deleted: HashSet<RecordId> = HashSet::new();
     let mut resets: Vec<DateTime<Utc>> = Vec::new();
+    let mut history_ids = 0u64;
     for (step, op) in ops.into_iter().enumerate() {
         match op {
             Op::Episode {
@@ -630,6 +638,46 @@ async fn run<S: Store>(
                 Err(e) => return Err(TestCaseError::fail(format!("undo reset: {e:?}"))),
             },
             Op::Wait { minutes } => w.clock.advance(Duration::minutes(minutes)),
+            Op::Import { plays } => {
+                let numbered: Vec<(u32, u32)> = show
+                    .episodes()
+                    .map(|e| (e.season.number, e.episode.number))
+                    .collect();
+                let history: Vec<serde_json::Value> = plays
+                    .iter()
+                    .map(|&(episode, backdate)| {
+                        history_ids += 1;
+                        let (season, number) = numbered[episode % numbered.len()];
+                        serde_json::json!({
+                            "id": history_ids,
+                            "watched_at": (w.now() - Duration::minutes(backdate)).to_rfc3339(),
+                            "action": "watch",
+                            "type": "episode",
+                            "episode": {"season": season, "number": number},
+                            "show": {"title": "Corrected"},
+                        })
+                    })
+                    .collect();
+                let request = ImportRequest {
+                    source: ImportSource::Trakt,
+                    dry_run: false,
+                    upload: serde_json::to_vec(&history).expect("json"),
+                    progress: None,
+                    profile: None,
+                };
+                let import = w
+                    .svc
+                    .import_history(w.user, request)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("import: {e:?}")))?;
+                prop_assert_eq!(
+                    import.summary.imported as usize,
+                    plays.len(),
+                    "step {}: every play imported: {:?}",
+                    step,
+                    import.summary
+                );
+            }
         }
         check(&w, &show, &resets, step).await?;
     }
