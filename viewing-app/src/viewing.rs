@@ -326,8 +326,8 @@ where
 
     /// An import's episode play in `uow`, against the show as `batch` holds it: the show is
     /// read once per import, not once per play, and its progress is written once, by
-    /// [`ViewingService::flush_episodes`]; the records, sessions and events as they come. Each play is decided exactly as
-    /// [`ViewingService::record_episode_in`] decides it.
+    /// [`ViewingService::flush_episodes`]; the records, sessions and events as they come.
+    /// Each play is decided exactly as [`ViewingService::record_episode_in`] decides it.
     pub(crate) async fn record_episode_batched(
         &self,
         uow: &mut S::Uow,
