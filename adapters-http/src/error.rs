@@ -340,7 +340,8 @@ pub enum ReadErrors {
     #[response(status = 429, content_type = "application/problem+json",
         headers(("Retry-After" = u64, description = "Seconds to wait")))]
     RateLimited(#[to_schema] Problem),
-    /// `unavailable`: the store cannot be reached.
+    /// `unavailable`: the store cannot be reached, or the metadata provider when an item the
+    /// catalog lacks is fetched on demand.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(#[to_schema] Problem),
 }
@@ -366,7 +367,8 @@ pub enum WriteErrors {
     #[response(status = 429, content_type = "application/problem+json",
         headers(("Retry-After" = u64, description = "Seconds to wait")))]
     RateLimited(#[to_schema] Problem),
-    /// `unavailable`: the store cannot be reached.
+    /// `unavailable`: the store cannot be reached, or the metadata provider when an item the
+    /// catalog lacks is fetched on demand.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(#[to_schema] Problem),
 }

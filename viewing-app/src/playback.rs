@@ -104,7 +104,8 @@ impl<S: Store> ViewingService<S> {
     ///
     /// # Errors
     /// `Invalid` under 1 %; `ContentNotFound` for an item the catalog (and the metadata
-    /// provider) does not know.
+    /// provider) does not know; `MetadataUnavailable` when the catalog lacks it and the
+    /// provider cannot be reached (the player tries again later).
     pub async fn playback_stop(&self, user: UserId, report: PlaybackReport) -> AppResult<Stopped> {
         self.playback_stop_as(user, report, Origin::Playback).await
     }
@@ -265,36 +266,39 @@ impl<S: Store> ViewingService<S> {
         Ok(playback)
     }
 
+    /// The movie or episode the first of `queries` finds (in the catalog, or fetched from the
+    /// metadata provider). None found: `MetadataUnavailable` when the provider could not be
+    /// asked for one of them (a player tries again; a delivery keeps the reason), else
+    /// `ContentNotFound`.
+    async fn first_match(
+        &self,
+        queries: impl Iterator<Item = LookupQuery>,
+    ) -> AppResult<uuid::Uuid> {
+        let mut down = None;
+        for query in queries {
+            match self.match_external(&query).await? {
+                Match::Found(f) if matches!(f.kind, ItemKind::Movie | ItemKind::Episode) => {
+                    return Ok(f.id);
+                }
+                Match::Unmatched(Unmatched::ProviderUnavailable(why)) => down = Some(why),
+                _ => {}
+            }
+        }
+        Err(down.map_or(AppError::ContentNotFound, AppError::MetadataUnavailable))
+    }
+
     /// The movie or episode a report names: by this catalog's id, by its external ids, or by
     /// its show's ids and numbers (fetched from the metadata provider when there is one).
     async fn playback_item(&self, target: &PlaybackTarget) -> AppResult<Item> {
         let content = match target {
             PlaybackTarget::Content(id) => *id,
             PlaybackTarget::ExternalIds(ids) => {
-                let mut found = None;
-                let mut down = None;
-                for (provider, value) in ids.iter() {
-                    let query = LookupQuery::Id {
-                        provider,
-                        value: value.to_owned(),
-                        kind: None,
-                    };
-                    match self.match_external(&query).await? {
-                        Match::Found(f)
-                            if matches!(f.kind, ItemKind::Movie | ItemKind::Episode) =>
-                        {
-                            found = Some(f.id);
-                            break;
-                        }
-                        Match::Unmatched(Unmatched::ProviderUnavailable(why)) => down = Some(why),
-                        _ => {}
-                    }
-                }
-                match (found, down) {
-                    (Some(id), _) => id,
-                    (None, Some(why)) => return Err(AppError::MetadataUnavailable(why)),
-                    (None, None) => return Err(AppError::ContentNotFound),
-                }
+                let queries = ids.iter().map(|(provider, value)| LookupQuery::Id {
+                    provider,
+                    value: value.to_owned(),
+                    kind: None,
+                });
+                self.first_match(queries).await?
             }
             PlaybackTarget::ShowTitle {
                 title,
@@ -317,20 +321,13 @@ impl<S: Store> ViewingService<S> {
                 season,
                 episode,
             } => {
-                let mut found = None;
-                for (provider, value) in show.iter() {
-                    let query = LookupQuery::Episode {
-                        provider,
-                        show: value.to_owned(),
-                        season: *season,
-                        episode: *episode,
-                    };
-                    if let Match::Found(f) = self.match_external(&query).await? {
-                        found = Some(f.id);
-                        break;
-                    }
-                }
-                found.ok_or(AppError::ContentNotFound)?
+                let queries = show.iter().map(|(provider, value)| LookupQuery::Episode {
+                    provider,
+                    show: value.to_owned(),
+                    season: *season,
+                    episode: *episode,
+                });
+                self.first_match(queries).await?
             }
         };
         let mut uow = self.store.begin_read().await?;

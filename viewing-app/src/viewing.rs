@@ -167,10 +167,21 @@ impl HeldShow {
 
 /// The shows an import has recorded episodes of, read once each, and which of them have a
 /// progress still to be written ([`ViewingService::flush_episodes`]).
-#[derive(Default)]
 pub(crate) struct EpisodeBatch {
+    user: UserId,
     shows: std::collections::HashMap<ShowId, HeldShow>,
     changed: std::collections::BTreeSet<ShowId>,
+}
+
+impl EpisodeBatch {
+    /// Nothing held yet of `user`'s shows.
+    pub(crate) fn new(user: UserId) -> Self {
+        Self {
+            user,
+            shows: std::collections::HashMap::new(),
+            changed: std::collections::BTreeSet::new(),
+        }
+    }
 }
 
 impl<S> ViewingService<S>
@@ -332,7 +343,6 @@ where
         &self,
         uow: &mut S::Uow,
         batch: &mut EpisodeBatch,
-        user: UserId,
         episode_id: EpisodeId,
         cmd: &WatchEpisode,
         origin: Plays,
@@ -344,14 +354,13 @@ where
             .await?
             .ok_or(AppError::ContentNotFound)?;
         let show_id = show.id;
-        if !batch.shows.contains_key(&show_id) {
-            let held = self.hold_show(uow, user, show).await?;
-            batch.shows.insert(show_id, held);
-        }
-        let held = batch
-            .shows
-            .get_mut(&show_id)
-            .ok_or_else(|| AppError::Unexpected("a held show went missing".into()))?;
+        let user = batch.user;
+        let held = match batch.shows.entry(show_id) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(self.hold_show(uow, user, show).await?)
+            }
+        };
         let (watched, events) = self
             .record_episode_held(uow, user, held, None, episode_id, cmd, origin, now)
             .await?;

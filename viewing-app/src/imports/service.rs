@@ -130,7 +130,7 @@ impl<S: Store> ViewingService<S> {
                 // Episodes are recorded against each show read once (SPEC §12's batch); an
                 // abandon or a reset reads the show's progress itself, so what the batch
                 // holds is written first.
-                let mut batch = EpisodeBatch::default();
+                let mut batch = EpisodeBatch::new(user);
                 for (done, play) in plays.iter().enumerate() {
                     if let Some(p) = &progress {
                         p.recorded(done, plays.len());
@@ -165,7 +165,6 @@ impl<S: Store> ViewingService<S> {
                             self.record_episode_batched(
                                 &mut uow,
                                 &mut batch,
-                                user,
                                 *id,
                                 &cmd,
                                 imported(d),

@@ -332,3 +332,103 @@ async fn a_refresh_says_why_it_cannot_be_done() {
     assert!(matches!(r, Err(AppError::MetadataUnavailable(_))), "{r:?}");
     assert_eq!(svc.show(unknown.id).await.expect("kept"), unknown);
 }
+
+/// SPEC §16 for the other two ways in: an import row and a player's report that name an id the
+/// catalog lacks fetch the item and go on; with TMDB down the rows are `unmatched` with the
+/// reason, nothing is recorded, and the same file imported once TMDB is back records them.
+#[tokio::test]
+async fn imports_and_players_fill_what_the_catalog_lacks() {
+    use viewing_app::imports::ImportRequest;
+    use viewing_app::playback::{PlaybackReport, PlaybackTarget, Stopped};
+    use viewing_domain::imports::{ImportSource, MatchedBy, RowOutcome};
+    use viewing_domain::values::Percent;
+    use viewing_domain::{Origin, UserId};
+
+    let fake = FakeTmdb::start().await.expect("fake");
+    let svc = service(&fake).await;
+    let user = UserId::from(uuid::Uuid::now_v7());
+    // Trakt's export: a movie by its IMDb id, an episode by its show's TheTVDB id and numbers.
+    let history = serde_json::json!([
+        {"id": 1, "watched_at": "2024-01-05T20:00:00.000Z", "action": "watch", "type": "movie",
+         "movie": {"title": "The Matrix", "year": 1999, "ids": {"imdb": "tt0133093"}}},
+        {"id": 2, "watched_at": "2024-01-06T20:00:00.000Z", "action": "watch", "type": "episode",
+         "episode": {"season": 1, "number": 1, "ids": {}},
+         "show": {"title": "Dark", "year": 2017, "ids": {"tvdb": 334824}}},
+    ]);
+    let request = || ImportRequest {
+        source: ImportSource::Trakt,
+        dry_run: false,
+        upload: serde_json::to_vec(&history).expect("json"),
+        progress: None,
+        profile: None,
+    };
+
+    fake.fail_next(usize::MAX);
+    let down = svc.import_history(user, request()).await.expect("imported");
+    assert_eq!(
+        (down.summary.imported, down.summary.unmatched),
+        (0, 2),
+        "{:?}",
+        down.summary
+    );
+    let rows = svc
+        .import_items(user, down.id, None, 0, 10)
+        .await
+        .expect("rows");
+    for row in &rows {
+        assert_eq!(row.outcome, RowOutcome::Unmatched, "{row:?}");
+        assert_eq!(row.reason.as_deref(), Some("metadata provider unavailable"));
+    }
+
+    fake.fail_next(0);
+    let up = svc.import_history(user, request()).await.expect("imported");
+    assert_eq!(up.summary.imported, 2, "{:?}", up.summary);
+    let rows = svc
+        .import_items(user, up.id, None, 0, 10)
+        .await
+        .expect("rows");
+    let matched: Vec<Option<MatchedBy>> = rows.iter().map(|r| r.matched_by).collect();
+    assert_eq!(
+        matched,
+        vec![Some(MatchedBy::ExternalId), Some(MatchedBy::Coordinates)]
+    );
+    let dark = ShowId::from(tmdb_uuid(TmdbKind::Tv, 70523));
+    let progress = svc.progress(user, dark).await.expect("progress");
+    assert_eq!(progress.episodes_watched, 1);
+
+    // A player names an episode of a show the catalog lacks by the show's ids and numbers.
+    let player = ViewingService::new(MemoryStore::new()).with_metadata(tmdb(&fake));
+    let stop = |progress: f64| PlaybackReport {
+        target: PlaybackTarget::Episode {
+            show: ids(&[(Provider::Tvdb, "334824")]),
+            season: 1,
+            episode: 2,
+        },
+        progress: Percent::new("progress", progress).expect("a percent"),
+        at: None,
+    };
+    fake.fail_next(usize::MAX);
+    let r = player.playback_stop(user, stop(95.0)).await;
+    assert!(matches!(&r, Err(AppError::MetadataUnavailable(_))), "{r:?}");
+    fake.fail_next(0);
+    match player
+        .playback_stop(user, stop(95.0))
+        .await
+        .expect("stopped")
+    {
+        Stopped::Scrobbled(record) => {
+            assert_eq!(record.origin, Origin::Playback);
+            assert_eq!(
+                player
+                    .show(dark)
+                    .await
+                    .expect("stored")
+                    .episodes()
+                    .find(|e| e.episode.id.as_uuid() == record.watched.content_id())
+                    .map(|e| (e.season.number, e.episode.number)),
+                Some((1, 2))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
