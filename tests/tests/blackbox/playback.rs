@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 use viewing_tests::postgres::start_server;
-use viewing_tests::{Api, Resp, Server, server_bin, show};
+use viewing_tests::{Api, Resp, Server, movie, server_bin, show};
 
 async fn report(api: &Api, action: &str, body: Value) -> Resp {
     api.post(&format!("/api/playback/{action}"), &body).await
@@ -83,6 +83,24 @@ async fn plays(server: &Server) {
         by_numbers.body["record"]["contentId"],
         dark.episode(1, 4).to_string()
     );
+
+    // A movie's threshold is its own (90 % by default): 89.9 is a pause, 90 a play; 1 % is the
+    // least a stop may say.
+    let mut heat = movie("Heat", 170, &["crime"]);
+    heat.body["externalIds"] = json!({"imdb": "tt0113277"});
+    admin.put_movie(&heat).await.assert_status(200);
+    let by_imdb =
+        |progress: f64| json!({"externalIds": {"imdb": "tt0113277"}, "progress": progress});
+    let least = report(&user, "stop", by_imdb(1.0)).await;
+    least.assert_status(200);
+    assert_eq!(least.body["action"], "pause");
+    let below = report(&user, "stop", by_imdb(89.9)).await;
+    below.assert_status(200);
+    assert_eq!(below.body["action"], "pause");
+    let played = report(&user, "stop", by_imdb(90.0)).await;
+    played.assert_status(201);
+    assert_eq!(played.body["record"]["contentId"], heat.id.to_string());
+    assert_eq!(played.body["record"]["origin"], "playback");
 
     // Bad bodies and unknown items.
     for (body, status, code) in [
