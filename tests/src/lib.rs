@@ -316,6 +316,11 @@ impl Api {
             .await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.request(reqwest::Method::PATCH, path).json(body))
+            .await
+    }
+
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(self.request(reqwest::Method::DELETE, path)).await
     }

@@ -1,5 +1,6 @@
 //! The commands that record viewing: a movie, an episode, an abandon; and the binge rebuild.
 
+use viewing_domain::imports::PlayDetails;
 use viewing_domain::ports::{
     AbandonRepository, Begin, BingeSessionRepository, CatalogRepository, CommandUnitOfWork, Outbox,
     ShowProgressRepository, Transaction, UserItemLock, UserRepository, ViewingRecordRepository,
@@ -239,7 +240,7 @@ where
                 requested_session.as_ref(),
                 episode_id,
                 cmd,
-                origin,
+                (origin, None),
                 now,
             )
             .await?;
@@ -274,7 +275,9 @@ where
 
     /// Decides an episode play against `held`, writes its records and session changes, and
     /// brings `held` up to date. The progress (in `held`) and the returned events are for the
-    /// caller to write: at once for one watch, once per show for an import's batch.
+    /// caller to write: at once for one watch, once per show for an import's batch. `stored`
+    /// says where the play comes from and, for an import of this service's own export, the
+    /// place, context and companions its record had (an episode's come only from an edit).
     #[allow(clippy::too_many_arguments)]
     async fn record_episode_held(
         &self,
@@ -284,9 +287,10 @@ where
         requested_session: Option<&BingeSession>,
         episode_id: EpisodeId,
         cmd: &WatchEpisode,
-        origin: Plays,
+        stored: (Plays, Option<&PlayDetails>),
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<(EpisodeWatched, Vec<DomainEvent>)> {
+        let (origin, details) = stored;
         let mut decision = decide_record_episode(
             EpisodeState {
                 user,
@@ -305,6 +309,11 @@ where
         )?;
         for r in &mut decision.new_records {
             r.origin = origin.stored;
+        }
+        if let (Some(d), Some(r)) = (details, decision.new_records.last_mut()) {
+            r.viewing_location.clone_from(&d.location);
+            r.viewing_context.clone_from(&d.context);
+            r.watched_with = d.companions.clone();
         }
         let record = decision
             .record()
@@ -345,7 +354,7 @@ where
         batch: &mut EpisodeBatch,
         episode_id: EpisodeId,
         cmd: &WatchEpisode,
-        origin: Plays,
+        stored: (Plays, &PlayDetails),
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<EpisodeWatched> {
         let show = self
@@ -362,7 +371,16 @@ where
             }
         };
         let (watched, events) = self
-            .record_episode_held(uow, user, held, None, episode_id, cmd, origin, now)
+            .record_episode_held(
+                uow,
+                user,
+                held,
+                None,
+                episode_id,
+                cmd,
+                (stored.0, Some(stored.1)),
+                now,
+            )
             .await?;
         uow.append_events(&self.envelopes(user, events)).await?;
         batch.changed.insert(show_id);

@@ -217,11 +217,11 @@ pub struct PlayDetails {
     pub platform: Option<Platform>,
     /// How long it was watched.
     pub minutes: Option<Minutes>,
-    /// Where a movie was watched.
+    /// Where it was watched (an episode's place comes only from an edit).
     pub location: Option<ViewingLocation>,
-    /// Why or how a movie was watched.
+    /// Why or how it was watched.
     pub context: Option<ViewingContext>,
-    /// With whom a movie was watched.
+    /// With whom it was watched.
     pub companions: Companions,
     /// Where the play first came from, kept by an import of this service's own export
     /// (`None`: the import is its origin).

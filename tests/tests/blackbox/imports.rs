@@ -437,9 +437,19 @@ async fn export_and_import_back(source: &Server, target: &Server) {
         .await
         .assert_status(201);
     for (n, at) in [(3, "2026-01-10T20:00:00Z")] {
-        user.watch_episode(episode(n), &json!({"watchDate": at, "platform": "Netflix"}))
-            .await
-            .assert_status(201);
+        let watched = user
+            .watch_episode(episode(n), &json!({"watchDate": at, "platform": "Netflix"}))
+            .await;
+        watched.assert_status(201);
+        // An episode's place, context and companions come only from an edit; they travel too.
+        let record = watched.body["id"].as_str().unwrap_or_default().to_owned();
+        user.patch(
+            &format!("/api/viewing/records/{record}"),
+            &json!({"viewingLocation": "home", "viewingContext": "rainy sunday",
+                    "watchedWith": ["Cleo"]}),
+        )
+        .await
+        .assert_status(200);
     }
     let heat = user.get("/api/catalog/search?q=heat&type=movie").await;
     let heat = heat.body["items"][0]["id"]

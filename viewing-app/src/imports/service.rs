@@ -167,7 +167,7 @@ impl<S: Store> ViewingService<S> {
                                 &mut batch,
                                 *id,
                                 &cmd,
-                                imported(d),
+                                (imported(d), d),
                                 now,
                             )
                             .await
