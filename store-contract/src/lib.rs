@@ -1,5 +1,5 @@
 //! One contract suite for every store: the same generic test functions run against memory,
-//! SQLite and PostgreSQL (`tests/memory.rs`, `tests/sqlite.rs`, `tests/postgres.rs`).
+//! SQLite and PostgreSQL (`tests/contract/memory.rs`, `sqlite.rs`, `postgres.rs`: one test binary).
 //!
 //! Each function takes a fresh, empty store and panics when the store breaks the contract the
 //! ports document. The [`contract_tests!`] macro turns the whole list into one `#[tokio::test]`
