@@ -75,6 +75,12 @@ pub struct ImportArgs {
     /// Netflix: the profile to import from a ViewingActivity.csv holding several.
     #[arg(long)]
     pub profile: Option<String>,
+    /// Longest pause, in minutes, between two episodes of one binge session: the server's own
+    /// setting, so imported sessions come out as the server would make them.
+    #[arg(long, env = "VIEWING_BINGE_MAX_GAP_MINUTES", default_value = "180")]
+    pub binge_max_gap_minutes: u32,
+    #[command(flatten)]
+    pub metadata: MetadataArgs,
 }
 
 fn parse_source(raw: &str) -> Result<viewing_app::domain::imports::ImportSource, String> {
@@ -187,6 +193,58 @@ impl TokenArgs {
     }
 }
 
+/// Where missing catalog items are fetched from (SPEC §16): `serve` and `import` take it.
+#[derive(Clone, Args)]
+pub struct MetadataArgs {
+    /// TMDB API Read Access Token (themoviedb.org → Settings → API). Set: a lookup of an
+    /// external id the catalog lacks fetches the item from TMDB and stores it, and
+    /// `PUT /api/catalog/refresh/{kind}/{id}` works. Unset or blank: the server never calls out.
+    #[arg(
+        long = "tmdb-token",
+        env = "VIEWING_TMDB_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub tmdb_token: Option<String>,
+    /// TMDB's v3 API root (another address only for a proxy or a test fake).
+    #[arg(long = "tmdb-url", env = "VIEWING_TMDB_URL", default_value = adapters_tmdb::DEFAULT_URL)]
+    pub tmdb_url: String,
+}
+
+impl fmt::Debug for MetadataArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetadataArgs")
+            .field(
+                "tmdb_token",
+                &self.tmdb_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("tmdb_url", &self.tmdb_url)
+            .finish()
+    }
+}
+
+impl MetadataArgs {
+    /// The TMDB client when `VIEWING_TMDB_TOKEN` is set (not blank).
+    ///
+    /// # Errors
+    /// When the URL is not `http(s)://…` or the HTTP client cannot be built.
+    pub fn tmdb(&self) -> Result<Option<adapters_tmdb::TmdbClient>, String> {
+        let Some(token) = self
+            .tmdb_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Ok(None);
+        };
+        let url = self.tmdb_url.trim();
+        parse_http_url(url).map_err(|e| format!("VIEWING_TMDB_URL {url:?}: {e}"))?;
+        adapters_tmdb::TmdbClient::new(adapters_tmdb::TmdbConfig::new(url, token))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Every setting of the server (`viewing-server serve`). Secrets never show in `Debug`.
 #[derive(Args)]
 pub struct Settings {
@@ -258,19 +316,8 @@ pub struct Settings {
     /// Log format (logs go to stderr; filter with RUST_LOG).
     #[arg(long, env = "VIEWING_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
-    /// TMDB API Read Access Token (themoviedb.org → Settings → API). Set: a lookup of an
-    /// external id the catalog lacks fetches the item from TMDB and stores it, and
-    /// `PUT /api/catalog/refresh/{kind}/{id}` works. Unset or blank: the server never calls out.
-    #[arg(
-        long = "tmdb-token",
-        env = "VIEWING_TMDB_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub tmdb_token: Option<String>,
-    /// TMDB's v3 API root (another address only for a proxy or a test fake).
-    #[arg(long = "tmdb-url", env = "VIEWING_TMDB_URL", default_value = adapters_tmdb::DEFAULT_URL)]
-    pub tmdb_url: String,
+    #[command(flatten)]
+    pub metadata: MetadataArgs,
 }
 
 impl fmt::Debug for Settings {
@@ -305,11 +352,7 @@ impl fmt::Debug for Settings {
             .field("reminder_interval_seconds", &self.reminder_interval_seconds)
             .field("handler_workers", &self.handler_workers)
             .field("log_format", &self.log_format)
-            .field(
-                "tmdb_token",
-                &self.tmdb_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("tmdb_url", &self.tmdb_url)
+            .field("metadata", &self.metadata)
             .finish()
     }
 }
@@ -354,19 +397,7 @@ impl Settings {
     /// # Errors
     /// When the URL is not `http(s)://…` or the HTTP client cannot be built.
     pub fn tmdb(&self) -> Result<Option<adapters_tmdb::TmdbClient>, String> {
-        let Some(token) = self
-            .tmdb_token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
-            return Ok(None);
-        };
-        let url = self.tmdb_url.trim();
-        parse_http_url(url).map_err(|e| format!("VIEWING_TMDB_URL {url:?}: {e}"))?;
-        adapters_tmdb::TmdbClient::new(adapters_tmdb::TmdbConfig::new(url, token))
-            .map(Some)
-            .map_err(|e| e.to_string())
+        self.metadata.tmdb()
     }
 
     /// The token secret, checked: `None` means dev-auth mode (see [`check_jwt_secret`]).
@@ -670,7 +701,7 @@ mod tests {
     fn tmdb_is_plugged_in_by_its_token_which_stays_out_of_debug() {
         let none = serve_settings(&[]);
         assert!(matches!(none.tmdb(), Ok(None)));
-        assert_eq!(none.tmdb_url, adapters_tmdb::DEFAULT_URL);
+        assert_eq!(none.metadata.tmdb_url, adapters_tmdb::DEFAULT_URL);
         let blank = serve_settings(&["--tmdb-token", "  "]);
         assert!(matches!(blank.tmdb(), Ok(None)));
         let set = serve_settings(&["--tmdb-token", "tmdbsecret123"]);

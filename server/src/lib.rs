@@ -210,12 +210,22 @@ impl Job {
                 import(service, &file).await
             }
             Job::ImportHistory(args) => {
+                // Sessions as the server makes them, and items the catalog lacks fetched as
+                // the server fetches them.
+                let rules = RulesConfig {
+                    binge_max_gap: chrono::Duration::minutes(i64::from(args.binge_max_gap_minutes)),
+                    ..RulesConfig::default()
+                };
                 let service = ViewingService::with_parts(
                     store,
                     Arc::new(SystemClock),
                     Arc::new(UuidV7),
-                    RulesConfig::default(),
+                    rules,
                 );
+                let service = match args.metadata.tmdb()? {
+                    Some(tmdb) => service.with_metadata(Arc::new(tmdb)),
+                    None => service,
+                };
                 history::import(&service, &args).await
             }
             Job::ImportImdb(args) => {
@@ -259,7 +269,7 @@ fn service<S: Store>(store: S, settings: &Settings) -> Fallible<ViewingService<S
     );
     Ok(match settings.tmdb()? {
         Some(tmdb) => {
-            tracing::info!(url = %settings.tmdb_url, "metadata provider: TMDB");
+            tracing::info!(url = %settings.metadata.tmdb_url, "metadata provider: TMDB");
             service.with_metadata(Arc::new(tmdb))
         }
         None => {

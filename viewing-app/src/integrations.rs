@@ -8,9 +8,11 @@ use viewing_domain::ports::{IntegrationRepository, Store, Transaction, UserRepos
 use viewing_domain::values::{Percent, ValidationError};
 use viewing_domain::{DeliveryId, IntegrationId, Origin, UserId};
 
+use crate::catalog::Unmatched;
 use crate::error::{AppError, AppResult};
 use crate::playback::{PlaybackReport, PlaybackTarget, Stopped};
 use crate::service::ViewingService;
+use crate::text::{plain_text, without_controls};
 use crate::webhooks::{PlayerAction, ServerEvent, read};
 
 /// The most server accounts an integration may follow, and the longest name.
@@ -51,20 +53,28 @@ impl<S: Store> ViewingService<S> {
         kind: IntegrationKind,
         accounts: Vec<String>,
     ) -> AppResult<NewIntegration> {
+        let too_many = || {
+            AppError::Invalid(ValidationError::new(
+                "accounts",
+                format!("at most {MAX_ACCOUNTS} names of at most {MAX_ACCOUNT_CHARS} characters"),
+            ))
+        };
+        // Plain text (SPEC §9), as every name a client sends.
         let accounts: Vec<String> = accounts
             .iter()
-            .map(|a| a.trim().to_owned())
-            .filter(|a| !a.is_empty())
-            .collect();
+            .map(|a| {
+                plain_text(a).map(|t| t.trim().to_owned()).ok_or_else(|| {
+                    AppError::Invalid(ValidationError::new("accounts", "a name is not plain text"))
+                })
+            })
+            .filter(|a| a.as_ref().map_or(true, |a| !a.is_empty()))
+            .collect::<AppResult<_>>()?;
         if accounts.len() > MAX_ACCOUNTS
             || accounts
                 .iter()
                 .any(|a| a.chars().count() > MAX_ACCOUNT_CHARS)
         {
-            return Err(AppError::Invalid(ValidationError::new(
-                "accounts",
-                format!("at most {MAX_ACCOUNTS} names of at most {MAX_ACCOUNT_CHARS} characters"),
-            )));
+            return Err(too_many());
         }
         let secret = format!(
             "{}{}",
@@ -133,7 +143,8 @@ impl<S: Store> ViewingService<S> {
         .filter(|i| i.revoked_at.is_none())
         .ok_or(AppError::NotFound)?;
         let now = self.clock.now();
-        let payload = String::from_utf8_lossy(&payload).into_owned();
+        // Kept as text: PostgreSQL's text refuses U+0000, so a NUL byte is kept as U+FFFD.
+        let payload = String::from_utf8_lossy(&payload).replace('\0', "\u{FFFD}");
         let mut delivery = Delivery {
             id: DeliveryId::from(self.ids.new_id()),
             integration_id: integration.id,
@@ -145,6 +156,7 @@ impl<S: Store> ViewingService<S> {
             handled_at: now,
         };
         let malformed = self.run_delivery(&integration, &mut delivery).await?;
+        delivery.reason = delivery.reason.map(|r| without_controls(&r));
         let mut uow = self.store.begin().await?;
         uow.save_delivery(&delivery).await?;
         uow.commit().await?;
@@ -173,6 +185,7 @@ impl<S: Store> ViewingService<S> {
         };
         kept.handled_at = self.clock.now();
         self.run_delivery(&integration, &mut kept).await?;
+        kept.reason = kept.reason.map(|r| without_controls(&r));
         let mut uow = self.store.begin().await?;
         uow.save_delivery(&kept).await?;
         uow.commit().await?;
@@ -202,14 +215,7 @@ impl<S: Store> ViewingService<S> {
                 item,
                 progress,
             }) => {
-                let followed = integration.accounts.is_empty()
-                    || account.as_deref().is_some_and(|a| {
-                        integration
-                            .accounts
-                            .iter()
-                            .any(|f| f.eq_ignore_ascii_case(a))
-                    });
-                if !followed {
+                if !integration.follows(account.as_deref()) {
                     (
                         DeliveryOutcome::Filtered,
                         Some(format!(
@@ -291,13 +297,17 @@ impl<S: Store> ViewingService<S> {
                 Err(AppError::ContentNotFound) => {
                     last = (
                         DeliveryOutcome::Unmatched,
-                        Some("not in the catalog".to_owned()),
+                        Some(Unmatched::NotFound.reason().to_owned()),
                     );
                 }
                 Err(AppError::MetadataUnavailable(_)) => {
                     last = (
                         DeliveryOutcome::Unmatched,
-                        Some("metadata provider unavailable".to_owned()),
+                        Some(
+                            Unmatched::ProviderUnavailable(String::new())
+                                .reason()
+                                .to_owned(),
+                        ),
                     );
                 }
                 Err(e @ (AppError::Invalid(_) | AppError::Malformed(_))) => {

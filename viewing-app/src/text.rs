@@ -18,6 +18,12 @@ static STRIP_ALL: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// (SPEC §9) is found in a few rounds; text that is still changing after this many is refused.
 const MAX_ROUNDS: usize = 16;
 
+/// `raw` without control characters (PostgreSQL's text refuses U+0000): for texts that are
+/// kept as given, such as an import row's source key or a reason quoting a file.
+pub fn without_controls(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_control()).collect()
+}
+
 /// `raw` as plain text: control characters removed, entities decoded and every HTML element
 /// and comment removed, again and again until nothing changes, so that no entity-decoding of the
 /// result, however often repeated, yields markup (SPEC §9). Ordinary text stays as typed:

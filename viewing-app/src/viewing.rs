@@ -136,6 +136,18 @@ impl Correction {
     }
 }
 
+/// One episode play to record: which episode, how, and where it comes from.
+pub(crate) struct EpisodePlay<'a> {
+    pub(crate) episode_id: EpisodeId,
+    pub(crate) cmd: &'a WatchEpisode,
+    /// The session `cmd.binge_session_id` names, as read (`None`: none named, or none such).
+    pub(crate) requested_session: Option<&'a BingeSession>,
+    pub(crate) origin: Plays,
+    /// For an import of this service's own export: the place, context and companions its
+    /// record had (an episode's come only from an edit).
+    pub(crate) details: Option<&'a PlayDetails>,
+}
+
 /// A user's show as recording an episode reads it, kept current by the plays recorded
 /// through it (under the lock of the unit of work that read it).
 pub(crate) struct HeldShow {
@@ -232,17 +244,15 @@ where
             Some(id) => uow.binge_session(id).await?,
             None => None,
         };
+        let play = EpisodePlay {
+            episode_id,
+            cmd,
+            requested_session: requested_session.as_ref(),
+            origin,
+            details: None,
+        };
         let (watched, events) = self
-            .record_episode_held(
-                uow,
-                user,
-                &mut held,
-                requested_session.as_ref(),
-                episode_id,
-                cmd,
-                (origin, None),
-                now,
-            )
+            .record_episode_held(uow, user, &mut held, play, now)
             .await?;
         uow.save_progress(
             held.progress.as_ref().ok_or_else(|| {
@@ -275,22 +285,22 @@ where
 
     /// Decides an episode play against `held`, writes its records and session changes, and
     /// brings `held` up to date. The progress (in `held`) and the returned events are for the
-    /// caller to write: at once for one watch, once per show for an import's batch. `stored`
-    /// says where the play comes from and, for an import of this service's own export, the
-    /// place, context and companions its record had (an episode's come only from an edit).
-    #[allow(clippy::too_many_arguments)]
+    /// caller to write: at once for one watch, once per show for an import's batch.
     async fn record_episode_held(
         &self,
         uow: &mut S::Uow,
         user: UserId,
         held: &mut HeldShow,
-        requested_session: Option<&BingeSession>,
-        episode_id: EpisodeId,
-        cmd: &WatchEpisode,
-        stored: (Plays, Option<&PlayDetails>),
+        play: EpisodePlay<'_>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<(EpisodeWatched, Vec<DomainEvent>)> {
-        let (origin, details) = stored;
+        let EpisodePlay {
+            episode_id,
+            cmd,
+            requested_session,
+            origin,
+            details,
+        } = play;
         let mut decision = decide_record_episode(
             EpisodeState {
                 user,
@@ -352,14 +362,12 @@ where
         &self,
         uow: &mut S::Uow,
         batch: &mut EpisodeBatch,
-        episode_id: EpisodeId,
-        cmd: &WatchEpisode,
-        stored: (Plays, &PlayDetails),
+        play: EpisodePlay<'_>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<EpisodeWatched> {
         let show = self
             .catalog
-            .show_of_episode(uow, episode_id)
+            .show_of_episode(uow, play.episode_id)
             .await?
             .ok_or(AppError::ContentNotFound)?;
         let show_id = show.id;
@@ -370,18 +378,7 @@ where
                 slot.insert(self.hold_show(uow, user, show).await?)
             }
         };
-        let (watched, events) = self
-            .record_episode_held(
-                uow,
-                user,
-                held,
-                None,
-                episode_id,
-                cmd,
-                (stored.0, Some(stored.1)),
-                now,
-            )
-            .await?;
+        let (watched, events) = self.record_episode_held(uow, user, held, play, now).await?;
         uow.append_events(&self.envelopes(user, events)).await?;
         batch.changed.insert(show_id);
         Ok(watched)

@@ -192,16 +192,10 @@ fn plex(v: &Value) -> Result<ServerEvent, PayloadError> {
 
 fn jellyfin_flat(v: &Value) -> Result<ServerEvent, PayloadError> {
     let event = text(v, "NotificationType").unwrap_or_default();
-    let action = match event.as_str() {
-        "PlaybackStart" => PlayerAction::Start,
-        "PlaybackProgress" if flag(v, "IsPaused") => PlayerAction::Pause,
-        "PlaybackProgress" => PlayerAction::Start,
-        "PlaybackStop" => PlayerAction::Stop,
-        other => {
-            return Ok(ServerEvent::Ignored(format!(
-                "event {other:?} is not playback"
-            )));
-        }
+    let Some(action) = jellyfin_action(&event, flag(v, "IsPaused")) else {
+        return Ok(ServerEvent::Ignored(format!(
+            "event {event:?} is not playback"
+        )));
     };
     let Some(kind) = kind_of(text(v, "ItemType")) else {
         return Ok(ServerEvent::Ignored(format!(

@@ -53,6 +53,16 @@ pub struct Integration {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl Integration {
+    /// Whether an event of the server account `account` is recorded: every account's when the
+    /// integration names none, else only those it names (case aside). An event without an
+    /// account is recorded only when none are named.
+    pub fn follows(&self, account: Option<&str>) -> bool {
+        self.accounts.is_empty()
+            || account.is_some_and(|a| self.accounts.iter().any(|f| f.eq_ignore_ascii_case(a)))
+    }
+}
+
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -145,5 +155,22 @@ mod tests {
             assert_eq!(IntegrationKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(IntegrationKind::parse("kodi"), None);
+    }
+
+    #[test]
+    fn an_integration_follows_its_accounts_only_case_aside() {
+        let mut i = Integration {
+            id: IntegrationId::from(uuid::Uuid::nil()),
+            user_id: UserId::from(uuid::Uuid::nil()),
+            kind: IntegrationKind::Plex,
+            secret_hash: String::new(),
+            accounts: Vec::new(),
+            created_at: DateTime::<Utc>::default(),
+            revoked_at: None,
+        };
+        assert!(i.follows(Some("anyone")) && i.follows(None));
+        i.accounts = vec!["Anna".to_owned()];
+        assert!(i.follows(Some("anna")) && i.follows(Some("ANNA")));
+        assert!(!i.follows(Some("bob")) && !i.follows(None));
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+use viewing_app::AppError;
 use viewing_app::api::ViewingApi;
 use viewing_app::domain::{ItemKind, MovieId, ShowId};
 
@@ -15,7 +16,7 @@ use crate::dto::{
     LookupDto, LookupQueryDto, MovieBody, MovieDocument, RefreshedDocument, SearchQueryDto,
     SearchResultsDto, ShowBody, ShowDocument,
 };
-use crate::error::{ApiResult, Problem, ReadErrors, WriteErrors};
+use crate::error::{ApiError, ApiResult, Problem, ReadErrors, WriteErrors};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 
 /// The catalog's routes: a movie and a show, each read and written on one path.
@@ -52,6 +53,7 @@ pub enum RefreshKind {
         (status = 403, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`content-not-found`: the catalog has no such item", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: the item has no TMDB, IMDb or TheTVDB id, the provider knows nothing by it or calls it another kind, or the new tree clashes with the catalog (named in `detail`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation-failed`: what the provider answers is not a valid item (a field named in `errors`)", body = Problem, content_type = "application/problem+json"),
         ReadErrors,
         (status = 503, description = "`unavailable`: no metadata provider is configured, it cannot be reached, or the store cannot be", body = Problem, content_type = "application/problem+json"),
     ),
@@ -77,7 +79,7 @@ pub async fn refresh<S: ViewingApi>(
     params(LookupQueryDto),
     responses(
         (status = 200, description = "What holds the id", body = LookupDto),
-        (status = 404, description = "`content-not-found`: nothing holds it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: nothing holds it", body = Problem, content_type = "application/problem+json"),
         ReadErrors,
     ),
     security(("bearer" = []))
@@ -87,7 +89,12 @@ pub async fn lookup<S: ViewingApi>(
     _caller: Caller,
     ApiQuery(query): ApiQuery<LookupQueryDto>,
 ) -> ApiResult<Json<LookupDto>> {
-    let found = state.service().lookup(&query.parse()?).await?;
+    // SPEC §10: a lookup answers `not-found` when nothing holds the id (the id is not
+    // catalog content the caller named by our id).
+    let found = match state.service().lookup(&query.parse()?).await {
+        Err(AppError::ContentNotFound) => return Err(ApiError::NotFound),
+        other => other?,
+    };
     Ok(Json(LookupDto::from(&found)))
 }
 

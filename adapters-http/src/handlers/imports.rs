@@ -112,7 +112,7 @@ pub async fn export<S: ViewingApi>(
     ),
     responses(
         (status = 201, description = "Imported (or, with `dryRun=true`, counted only)", body = ImportDto),
-        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency-in-flight`: a request with the same Idempotency-Key is still being processed (retry after `Retry-After` seconds); or `conflict`: another import of the same plays ran at the same time (send it again: what it imported is then a duplicate)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload-too-large`: over 50 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation-failed`: not the source's export (no file it writes, not JSON, a zip that cannot be read)", body = Problem, content_type = "application/problem+json"),
         ReadErrors,

@@ -3,6 +3,7 @@
 //! a bearer token.
 
 use axum::Json;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -174,6 +175,46 @@ pub async fn replay_delivery<S: ViewingApi>(
     Ok(Json(DeliveryDto::from(&replayed)))
 }
 
+/// A delivery's payload: Plex's `payload` part of a `multipart/form-data` body (empty when it
+/// has none), else the whole body; over [`WEBHOOK_LIMIT`] it is 413.
+async fn webhook_payload(request: Request) -> ApiResult<Vec<u8>> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    if !multipart {
+        return axum::body::to_bytes(request.into_body(), WEBHOOK_LIMIT)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|_| ApiError::PayloadTooLarge);
+    }
+    let refused = |what: &str, e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::Malformed(format!("{what}: {}", e.body_text()))
+        }
+    };
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| ApiError::Malformed(format!("not a multipart body: {}", e.body_text())))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| refused("not a multipart body", e))?
+    {
+        if field.name() == Some("payload") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| refused("the payload part", e))?;
+            return Ok(bytes.to_vec());
+        }
+    }
+    Ok(Vec::new())
+}
+
 /// A media server's delivery: Plex posts `multipart/form-data` with a `payload` part; Jellyfin
 /// and Emby post JSON. A well-formed delivery answers 200 whatever became of it (see the inbox);
 /// one that cannot be read 400 (and is kept as `invalid`); an unknown or revoked secret 404.
@@ -189,10 +230,12 @@ pub async fn replay_delivery<S: ViewingApi>(
     ),
     responses(
         (status = 200, description = "Kept in the inbox with its outcome", body = DeliveryDto),
-        (status = 400, description = "`malformed-request`: not a payload of this server (kept as `invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`malformed-request`: not a payload of this server (kept as `invalid`), or a multipart body that cannot be read (not kept)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not-found`: no integration has this secret", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a concurrent write kept winning; send it again", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload-too-large`: over 10 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate-limited`: too many unknown secrets from this client address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the store cannot be reached; nothing is kept, the server should send it again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn webhook<S: ViewingApi>(
@@ -201,35 +244,7 @@ pub async fn webhook<S: ViewingApi>(
     request: Request,
 ) -> ApiResult<Json<DeliveryDto>> {
     let peer = auth::peer_ip(&request);
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("multipart/form-data"));
-    let payload =
-        if multipart {
-            let mut form = Multipart::from_request(request, &()).await.map_err(|e| {
-                ApiError::Malformed(format!("not a multipart body: {}", e.body_text()))
-            })?;
-            let mut found = None;
-            while let Some(field) = form.next_field().await.map_err(|e| {
-                ApiError::Malformed(format!("not a multipart body: {}", e.body_text()))
-            })? {
-                if field.name() == Some("payload") {
-                    let bytes = field.bytes().await.map_err(|e| {
-                        ApiError::Malformed(format!("the payload part: {}", e.body_text()))
-                    })?;
-                    found = Some(bytes.to_vec());
-                    break;
-                }
-            }
-            found.unwrap_or_default()
-        } else {
-            axum::body::to_bytes(request.into_body(), WEBHOOK_LIMIT)
-                .await
-                .map_err(|_| ApiError::PayloadTooLarge)?
-                .to_vec()
-        };
+    let payload = webhook_payload(request).await?;
     let received = match state.service().receive_webhook(&secret, payload).await {
         // Guessing secrets costs the guesser: an unknown secret takes from the client
         // address's bucket, as a missing token does on `/api/**` (429 once it is spent).

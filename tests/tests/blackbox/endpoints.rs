@@ -199,10 +199,7 @@ async fn external_ids(server: &Server) {
         "/api/catalog/lookup?provider=tvdb&show=334824&season=1&episode=9",
         "/api/catalog/lookup?provider=tvdb&show=1&season=1&episode=1",
     ] {
-        reader
-            .get(path)
-            .await
-            .assert_problem(404, "content-not-found");
+        reader.get(path).await.assert_problem(404, "not-found");
     }
     for path in [
         "/api/catalog/lookup?provider=netflix&id=1",

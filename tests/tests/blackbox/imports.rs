@@ -392,6 +392,44 @@ async fn the_import_command_imports_from_a_file() {
     assert_eq!(api.progress(show).await.body["episodesWatched"], 3);
 }
 
+/// The import command takes the server's TMDB settings: a row naming a movie only TMDB knows
+/// is matched with them, `unmatched` without them. (Multi-threaded: the command blocks this
+/// thread while the fake TMDB answers on another.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_command_fills_from_tmdb_when_configured() {
+    use adapters_tmdb::fake::{FakeTmdb, TOKEN};
+    let fake = FakeTmdb::start()
+        .await
+        .unwrap_or_else(|e| panic!("fake TMDB: {e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("viewing.db").display());
+    let history = dir.path().join("watched-history.json");
+    let rows = json!([{
+        "id": 1, "watched_at": "2019-03-02T20:31:00.000Z", "action": "watch", "type": "movie",
+        "movie": {"title": "The Matrix", "year": 1999, "ids": {"imdb": "tt0133093"}},
+    }]);
+    std::fs::write(&history, rows.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let (path, user) = (history.display().to_string(), Uuid::new_v4().to_string());
+    let args = ["import", "trakt", &path, "--user", &user, "--dry-run"];
+
+    let offline = run(&args, &url);
+    let said = text(&offline.stdout);
+    assert!(offline.status.success(), "{said}{}", text(&offline.stderr));
+    assert!(said.contains("  unmatched          1"), "{said}");
+
+    let fake_url = fake.url();
+    let with_tmdb: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--tmdb-token", TOKEN, "--tmdb-url", &fake_url])
+        .collect();
+    let filled = run(&with_tmdb, &url);
+    let said = text(&filled.stdout);
+    assert!(filled.status.success(), "{said}{}", text(&filled.stderr));
+    assert!(said.contains("  imported           1"), "{said}");
+    assert!(fake.calls() > 0);
+}
+
 /// A history item without what a round trip may change: its id, when it was recorded, and its
 /// binge session's id (the sessions are rebuilt with new ids).
 fn comparable(item: &Value) -> Value {
@@ -720,4 +758,71 @@ async fn every_source_on_postgresql() {
         return;
     };
     every_source(&server).await;
+}
+
+/// What a file may hold that a store must not keep as given: a NUL in a title or a history id
+/// (PostgreSQL's text refuses it) and a date outside 1900–9999 on a row no viewing rule checks
+/// (a watchlist entry). The import answers 201, the title is kept as plain text, the date's row
+/// is `invalid` with why, and everything reads back.
+async fn hostile_texts_and_dates(server: &Server) {
+    catalog(&server.admin()).await;
+    let user = server.client(Uuid::new_v4());
+    let history = json!([{
+        "id": 7, "watched_at": "2019-03-02T20:31:00.000Z", "action": "watch", "type": "movie",
+        "movie": {"title": "The Matrix\u{0}<b>!</b>", "year": 1999, "ids": {"imdb": "tt0133093"}},
+    }]);
+    let watchlist = json!([{
+        "rank": 1, "id": 8, "listed_at": "1800-01-05T10:00:00.000Z", "type": "movie",
+        "movie": {"title": "Heat", "year": 1995, "ids": {}},
+    }]);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, doc) in [
+        ("watched-history.json", &history),
+        ("lists-watchlist.json", &watchlist),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        zip.write_all(doc.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let upload_zip = zip.finish().unwrap_or_else(|e| panic!("{e}")).into_inner();
+    let r = upload(&user, "?source=trakt", upload_zip, "application/zip").await;
+    r.assert_status(201);
+    assert_eq!(
+        (
+            summary(&r)["imported"].as_u64(),
+            summary(&r)["invalid"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{}",
+        r.text
+    );
+    let id = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let items = user.get(&format!("/api/imports/{id}/items")).await;
+    items.assert_status(200);
+    assert_eq!(
+        items.body["items"][1]["title"], "The Matrix!",
+        "{}",
+        items.text
+    );
+    let reason = items.body["items"][0]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("1900"), "{}", items.text);
+    user.get("/api/watchlist").await.assert_status(200);
+    user.get("/api/viewing/history").await.assert_status(200);
+}
+
+#[tokio::test]
+async fn hostile_texts_and_dates_on_sqlite() {
+    let server = Server::start(&server_bin!());
+    hostile_texts_and_dates(&server).await;
+}
+
+#[tokio::test]
+async fn hostile_texts_and_dates_on_postgresql() {
+    let Some((server, _db)) = start_server(&server_bin!()).await else {
+        return;
+    };
+    hostile_texts_and_dates(&server).await;
 }

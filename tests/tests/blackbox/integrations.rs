@@ -94,7 +94,8 @@ async fn webhooks(server: &Server) {
         .assert_status(200);
     let user = server.client(Uuid::new_v4());
     let anon = server.anonymous();
-    let (plex_id, plex_url) = integration(&user, "plex", json!(["anna"])).await;
+    // A control character in a name is dropped (the name is kept as plain text).
+    let (plex_id, plex_url) = integration(&user, "plex", json!(["an\u{0}na"])).await;
 
     // A burst of the same scrobble: one play, then duplicates.
     let mut outcomes = Vec::new();
@@ -117,6 +118,10 @@ async fn webhooks(server: &Server) {
     plex(&anon, &plex_url, b"not json")
         .await
         .assert_problem(400, "malformed-request");
+    // A NUL byte (PostgreSQL's text refuses it) is a malformed delivery too, and kept.
+    plex(&anon, &plex_url, b"{\"event\": \"media.play\"}\0")
+        .await
+        .assert_problem(400, "malformed-request");
     let inbox = user
         .get(&format!("/api/integrations/{plex_id}/deliveries"))
         .await;
@@ -129,6 +134,7 @@ async fn webhooks(server: &Server) {
         kept,
         [
             "invalid",
+            "invalid",
             "ignored",
             "filtered",
             "duplicate",
@@ -136,6 +142,26 @@ async fn webhooks(server: &Server) {
             "recorded"
         ]
     );
+    // By page, newest first; a limit out of range is 400.
+    let second = user
+        .get(&format!(
+            "/api/integrations/{plex_id}/deliveries?page=2&limit=4"
+        ))
+        .await;
+    second.assert_status(200);
+    let outcomes: Vec<&str> = second.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["outcome"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        outcomes,
+        ["duplicate", "duplicate", "recorded"],
+        "{}",
+        second.text
+    );
+    user.get(&format!("/api/integrations/{plex_id}/deliveries?limit=0"))
+        .await
+        .assert_problem(400, "malformed-request");
 
     // Jellyfin (no account filter): Heat is not in the catalog yet; replayed once it is.
     let (jelly_id, jelly_url) = integration(&user, "jellyfin", json!([])).await;

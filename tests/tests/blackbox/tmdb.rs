@@ -75,10 +75,10 @@ async fn fills_and_refreshes(server: &Server, fake: &FakeTmdb) {
     // TMDB knows nothing: 404; a TMDB id without its kind is not fetched.
     user.get("/api/catalog/lookup?provider=imdb&id=tt0000001")
         .await
-        .assert_problem(404, "content-not-found");
+        .assert_problem(404, "not-found");
     user.get("/api/catalog/lookup?provider=tmdb&id=1399")
         .await
-        .assert_problem(404, "content-not-found");
+        .assert_problem(404, "not-found");
     user.get("/api/catalog/lookup?provider=tmdb&id=1399&type=season")
         .await
         .assert_problem(400, "malformed-request");
@@ -190,7 +190,7 @@ async fn without_a_token_the_server_never_calls_out() {
     let user = server.client(Uuid::new_v4());
     user.get("/api/catalog/lookup?provider=imdb&id=tt0133093")
         .await
-        .assert_problem(404, "content-not-found");
+        .assert_problem(404, "not-found");
     let movie = tests_movie();
     server.admin().put_movie(&movie).await.assert_status(200);
     let refresh = server

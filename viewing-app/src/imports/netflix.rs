@@ -77,7 +77,7 @@ pub(crate) fn split_title(raw: &str) -> Title {
 fn minutes(raw: &str) -> Option<Minutes> {
     let mut it = raw.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m) = (it.next()??, it.next()??);
-    Minutes::new("duration", h * 60 + m).ok()
+    Minutes::new("duration", h.checked_mul(60)?.checked_add(m)?).ok()
 }
 
 fn netflix() -> Option<Platform> {

@@ -16,14 +16,15 @@ use viewing_domain::ports::{ImportRepository, Store, Transaction, UserRepository
 use viewing_domain::rules::abandon::Abandon;
 use viewing_domain::rules::episode::WatchEpisode;
 use viewing_domain::rules::movie::WatchMovie;
-use viewing_domain::values::ValidationError;
+use viewing_domain::values::{self, ValidationError};
 use viewing_domain::{EpisodeId, ImportId, ItemType, MovieId, Origin, ShowId, UserId};
 
 use super::matching::Match;
 use super::{read_files, rows};
 use crate::error::{AppError, AppResult};
 use crate::service::ViewingService;
-use crate::viewing::{EpisodeBatch, Plays};
+use crate::text::{plain_text, without_controls};
+use crate::viewing::{EpisodeBatch, EpisodePlay, Plays};
 
 /// What `POST /api/imports` asks.
 #[derive(Clone)]
@@ -80,6 +81,20 @@ fn imported(d: &PlayDetails) -> Plays {
     }
 }
 
+/// A row's texts as they are kept (SPEC §9): its title (and its show's) as plain text, its
+/// source key and its reason without control characters, which PostgreSQL's text refuses.
+fn storable(mut row: ImportRow) -> ImportRow {
+    row.title = plain_text(&row.title).unwrap_or_default();
+    if let Some(show) = &mut row.show {
+        show.title = plain_text(&show.title).unwrap_or_default();
+    }
+    row.source_key = without_controls(&row.source_key);
+    if let Some((_, why)) = &mut row.verdict {
+        *why = without_controls(why);
+    }
+    row
+}
+
 fn bad_file(e: super::FileError) -> AppError {
     AppError::Invalid(ValidationError::new("file", e.0))
 }
@@ -96,7 +111,11 @@ impl<S: Store> ViewingService<S> {
     #[tracing::instrument(level = "debug", skip_all, fields(user = %user, source = req.source.as_str()))]
     pub async fn import_history(&self, user: UserId, req: ImportRequest) -> AppResult<Import> {
         let files = read_files(req.upload).map_err(bad_file)?;
-        let rows = rows(req.source, &files, req.profile.as_deref()).map_err(bad_file)?;
+        let rows: Vec<ImportRow> = rows(req.source, &files, req.profile.as_deref())
+            .map_err(bad_file)?
+            .into_iter()
+            .map(storable)
+            .collect();
         let progress = req.progress.clone();
         let (items, plays) = self.outcomes(user, &rows, progress.as_deref()).await?;
         // Microseconds, as the stores keep instants: the shows an import holds in memory then
@@ -162,16 +181,16 @@ impl<S: Store> ViewingService<S> {
                                 viewing_duration: d.minutes,
                                 ..WatchEpisode::default()
                             };
-                            self.record_episode_batched(
-                                &mut uow,
-                                &mut batch,
-                                *id,
-                                &cmd,
-                                (imported(d), d),
-                                now,
-                            )
-                            .await
-                            .map(|w| Some(ImportLink::Play(w.record.id)))
+                            let episode = EpisodePlay {
+                                episode_id: *id,
+                                cmd: &cmd,
+                                requested_session: None,
+                                origin: imported(d),
+                                details: Some(d),
+                            };
+                            self.record_episode_batched(&mut uow, &mut batch, episode, now)
+                                .await
+                                .map(|w| Some(ImportLink::Play(w.record.id)))
                         }
                         Target::Watchlist(content, item_type) => uow
                             .add_to_watchlist(&WatchlistItem {
@@ -317,14 +336,20 @@ impl<S: Store> ViewingService<S> {
                         None
                     }
                 };
-                match (target, row.at) {
-                    (Some(target), Some(at)) => plays.push(Play {
+                // Every date a store keeps lies in 1900–9999 (a watchlist entry's and a reset's
+                // too, which no rule checks on the way).
+                match (target, row.at.map(|at| values::instant("date", at))) {
+                    (Some(target), Some(Ok(at))) => plays.push(Play {
                         item: items.len(),
                         target,
                         at,
                         key: row.source_key.clone(),
                         details: row.play.clone(),
                     }),
+                    (Some(_), Some(Err(e))) => {
+                        item.outcome = RowOutcome::Invalid;
+                        item.reason = Some(e.to_string());
+                    }
                     (Some(_), None) => {
                         item.outcome = RowOutcome::Invalid;
                         item.reason = Some("no date".to_owned());
