@@ -14,7 +14,7 @@ use crate::export::{ExportDocument, ExportedRecord, FORMAT, VERSION};
 
 /// An exported abandon as the command that records it again at its date.
 fn abandon_of(a: &crate::export::ExportedAbandon) -> Result<Abandon, String> {
-    let text = |e: viewing_domain::ValidationError| format!("{}: {}", e.field, e.message);
+    let text = |e: viewing_domain::ValidationError| e.to_string();
     Ok(Abandon {
         abandon_date: Some(a.abandon_date),
         progress_percent: Some(Percent::new("progressPercent", a.progress_percent).map_err(text)?),
@@ -46,7 +46,7 @@ fn ids(map: &std::collections::BTreeMap<String, String>) -> ExternalIds {
 
 /// The details a record keeps, or why they cannot be kept.
 fn details(r: &ExportedRecord) -> Result<PlayDetails, String> {
-    let text = |e: viewing_domain::ValidationError| format!("{}: {}", e.field, e.message);
+    let text = |e: viewing_domain::ValidationError| e.to_string();
     Ok(PlayDetails {
         platform: r
             .platform
